@@ -1,0 +1,86 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import express from "express";
+import helmet from "helmet";
+import { pinoHttp } from "pino-http";
+import type { Config } from "./config.ts";
+import type { AppContext } from "./context.ts";
+import type { PrismaClient } from "./db/client.ts";
+import { healthRoutes } from "./http/health.ts";
+import { errorHandler, notFoundHandler } from "./http/respond.ts";
+import type { Logger } from "./logger.ts";
+import { accountRoutes } from "./modules/accounts/accounts.routes.ts";
+import { TokenService } from "./modules/accounts/tokens.ts";
+import { annotationCommands } from "./modules/annotations/annotations.handlers.ts";
+import { annotationRoutes } from "./modules/annotations/annotations.routes.ts";
+import { promptCommands } from "./modules/prompts/prompts.handlers.ts";
+import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
+import { seminarCommands } from "./modules/seminars/seminars.handlers.ts";
+import { seminarRoutes } from "./modules/seminars/seminars.routes.ts";
+import { LIMITS } from "./protocol/limits.ts";
+import { createRealtime, type Realtime } from "./realtime/server.ts";
+
+/** Everything the process runs, built but not listening (tests listen on port 0). */
+export interface Application {
+  context: AppContext;
+  app: express.Express;
+  httpServer: HttpServer;
+  realtime: Realtime;
+  /** Marks the app as draining (readyz answers 503) and closes sockets and the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** Builds the HTTP app, the Socket.IO server and every module on one HTTP server. */
+export function createApplication(options: {
+  config: Config;
+  prisma: PrismaClient;
+  logger: Logger;
+}): Application {
+  const { config, prisma, logger } = options;
+  const context: AppContext = {
+    config: { ...config, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` },
+    prisma,
+    logger,
+    tokens: new TokenService(config.jwt),
+  };
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.trustProxy);
+  app.use(helmet());
+  app.use(
+    pinoHttp({
+      logger,
+      autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
+    }),
+  );
+  app.use(express.json({ limit: LIMITS.maxHttpBodyBytes }));
+
+  const httpServer = createServer(app);
+  const realtime = createRealtime(httpServer, context);
+  realtime.register(seminarCommands(context, realtime));
+  realtime.register(annotationCommands(context, realtime));
+  realtime.register(promptCommands(context, realtime));
+
+  app.use(healthRoutes(prisma, () => shuttingDown));
+  app.use("/api/auth", accountRoutes(context));
+  app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
+  app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
+  app.use("/api/seminars", seminarRoutes(context, realtime));
+  app.use("/api", notFoundHandler);
+  app.use(errorHandler(logger));
+
+  return {
+    context,
+    app,
+    httpServer,
+    realtime,
+    async close() {
+      shuttingDown = true;
+      await realtime.close();
+      if (httpServer.listening) {
+        await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      }
+    },
+  };
+}

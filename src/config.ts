@@ -1,0 +1,124 @@
+import { z } from "zod";
+
+/** The secret used when JWT_SECRET is unset outside production. Production refuses it. */
+export const DEVELOPMENT_JWT_SECRET = "stepstone-development-secret-do-not-use-in-production";
+
+const port = z.coerce.number().int().min(0).max(65535);
+const seconds = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(7 * 24 * 3600);
+const flag = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((value) => value === "true" || value === "1" || value === "yes");
+const list = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean),
+);
+const postgresUrl = z
+  .string()
+  .url()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), "must be a postgres:// or postgresql:// URL");
+const redisUrl = z
+  .string()
+  .url()
+  .refine((value) => /^rediss?:\/\//.test(value), "must be a redis:// or rediss:// URL");
+
+const environmentSchema = z.object({
+  /** development, test or production. Production refuses default secrets. */
+  NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  /** Address to listen on. */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** Port to listen on; 0 picks a free one. */
+  PORT: port.default(3000),
+  /** Base URL that join links point at; defaults to http://localhost:PORT. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** PostgreSQL to use. Unset: an embedded PostgreSQL (PGlite) keeps its data in DATA_DIR. */
+  DATABASE_URL: postgresUrl.optional(),
+  /** Redis for the Socket.IO adapter when running several nodes. Unset: in-process adapter. */
+  REDIS_URL: redisUrl.optional(),
+  /** HMAC secret for JWTs, at least 32 characters. Required in production. */
+  JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  /** JWT issuer and audience claims, checked on every verification. */
+  JWT_ISSUER: z.string().min(1).default("stepstone"),
+  JWT_AUDIENCE: z.string().min(1).default("stepstone"),
+  /** Lifetime of a moderator's access token, in seconds. */
+  MODERATOR_TOKEN_TTL: seconds.default(3600),
+  /** Lifetime of a guest's seminar-scoped token, in seconds. */
+  GUEST_TOKEN_TTL: seconds.default(3600),
+  /** Origins allowed to call the API and open sockets from a browser; empty allows same-origin only. */
+  CORS_ORIGINS: list.default([]),
+  /** pino log level. */
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Folder for the embedded database and other local state. */
+  DATA_DIR: z.string().min(1).default(".data"),
+  /** Seed the demo seminar on first start (embedded database only by default). */
+  SEED_DEMO: flag.optional(),
+  /** Joins by code allowed per client address per minute. */
+  JOINS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(1_200),
+  /** Express "trust proxy" setting: number of proxies in front of the app. */
+  TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
+});
+
+/** The validated configuration the whole process runs on. */
+export type Config = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof environmentSchema>) {
+  const production = env.NODE_ENV === "production";
+  return {
+    env: env.NODE_ENV,
+    production,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL?.replace(/\/$/, ""),
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    jwt: {
+      secret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      moderatorTtlSeconds: env.MODERATOR_TOKEN_TTL,
+      guestTtlSeconds: env.GUEST_TOKEN_TTL,
+    },
+    corsOrigins: env.CORS_ORIGINS,
+    logLevel: env.LOG_LEVEL,
+    dataDir: env.DATA_DIR,
+    seedDemo: env.SEED_DEMO ?? env.DATABASE_URL === undefined,
+    trustProxy: env.TRUST_PROXY,
+    joinsPerMinutePerAddress: env.JOINS_PER_MINUTE_PER_ADDRESS,
+  };
+}
+
+/** A configuration problem: one line naming the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads and validates the configuration from an environment (process.env by default).
+ * Throws ConfigError naming the first bad variable; in production a missing or default
+ * JWT_SECRET is an error.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ""));
+  const parsed = environmentSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(`${issue.path.join(".") || "environment"}: ${issue.message}`);
+  }
+  const config = toConfig(parsed.data);
+  if (config.production && (!parsed.data.JWT_SECRET || parsed.data.JWT_SECRET === DEVELOPMENT_JWT_SECRET)) {
+    throw new ConfigError(
+      "JWT_SECRET: must be set to a secret of your own in production (at least 32 characters)",
+    );
+  }
+  return config;
+}
+
+/** Overrides for tests and tools: a full configuration from a partial environment. */
+export function buildConfig(overrides: Record<string, string | undefined> = {}): Config {
+  return loadConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", ...overrides });
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { startTestServer } from "../../../tests/helpers/server.ts";
+
+const server = await startTestServer();
+
+describe("accounts over HTTP", () => {
+  it("registers, logs in and reads the account; the password is stored as an Argon2id hash", async () => {
+    const registered = await server.http<{ token: string; account: { id: string; email: string } }>(
+      "POST",
+      "/api/auth/register",
+      { email: " Ada@Example.TEST ", password: "correct horse battery staple", displayName: "Ada" },
+    );
+    expect(registered.status).toBe(201);
+    if (!registered.body.ok) throw new Error("register failed");
+    expect(registered.body.data.account.email).toBe("ada@example.test");
+
+    const stored = await server.prisma.account.findUniqueOrThrow({ where: { email: "ada@example.test" } });
+    expect(stored.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(stored.passwordHash).not.toContain("correct horse");
+
+    const login = await server.http<{ token: string }>("POST", "/api/auth/login", {
+      email: "ADA@example.test",
+      password: "correct horse battery staple",
+    });
+    expect(login.status).toBe(200);
+    if (!login.body.ok) throw new Error("login failed");
+    const me = await server.http<{ email: string }>("GET", "/api/auth/me", undefined, login.body.data.token);
+    expect(me.body).toMatchObject({ ok: true, data: { email: "ada@example.test" } });
+  });
+
+  it("answers the same generic error for an unknown e-mail and a wrong password", async () => {
+    await server.http("POST", "/api/auth/register", {
+      email: "grace@example.test",
+      password: "correct horse battery staple",
+      displayName: "Grace",
+    });
+    const wrong = await server.http("POST", "/api/auth/login", {
+      email: "grace@example.test",
+      password: "nope-nope-nope",
+    });
+    const unknown = await server.http("POST", "/api/auth/login", {
+      email: "nobody@example.test",
+      password: "nope-nope-nope",
+    });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+    expect(wrong.body).toMatchObject({ ok: false, error: { code: "unauthenticated" } });
+  });
+
+  it("refuses a duplicate e-mail with conflict and stores nothing new", async () => {
+    const body = { email: "dup@example.test", password: "correct horse battery staple", displayName: "Dup" };
+    expect((await server.http("POST", "/api/auth/register", body)).status).toBe(201);
+    const again = await server.http("POST", "/api/auth/register", { ...body, email: "DUP@example.test" });
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(await server.prisma.account.count({ where: { email: "dup@example.test" } })).toBe(1);
+  });
+
+  it("validates bodies with typed errors: short password, bad e-mail, bidi characters in names, bad JSON", async () => {
+    const before = await server.prisma.account.count();
+    const short = await server.http("POST", "/api/auth/register", {
+      email: "x@example.test",
+      password: "short",
+      displayName: "X",
+    });
+    expect(short.status).toBe(400);
+    expect(short.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+    const email = await server.http("POST", "/api/auth/register", {
+      email: "not-an-email",
+      password: "long enough pass",
+      displayName: "X",
+    });
+    expect(email.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+    const bidi = await server.http("POST", "/api/auth/register", {
+      email: "bidi@example.test",
+      password: "long enough pass",
+      displayName: "evil\u202Egnp.exe",
+    });
+    expect(bidi.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+    const json = await server.http("POST", "/api/auth/register", "{not json");
+    expect(json.status).toBe(400);
+    expect(json.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+    expect(await server.prisma.account.count()).toBe(before);
+  });
+
+  it("rate-limits login attempts per address and e-mail", async () => {
+    const attempt = () =>
+      server.http("POST", "/api/auth/login", { email: "target@example.test", password: "guess-guess-guess" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await attempt()).status);
+    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    const limited = await attempt();
+    expect(limited.body).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+  });
+
+  it("refuses oversized bodies with payload_too_large", async () => {
+    const huge = await server.http("POST", "/api/auth/login", {
+      email: "a@b.test",
+      password: "x".repeat(2 * 1024 * 1024),
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.body).toMatchObject({ ok: false, error: { code: "payload_too_large" } });
+  });
+});

@@ -1,0 +1,53 @@
+import type { MemberRole, MemberStatus, PermissionsView, SeminarState } from "../../protocol/views.ts";
+
+/** Who is acting, in which seminar. */
+export interface Actor {
+  memberId: string;
+  seminarId: string;
+  role: MemberRole;
+}
+
+/** The room state a decision depends on. */
+export interface RoomState {
+  state: SeminarState;
+  locked: boolean;
+}
+
+/** Hosts and co-moderators run the room. */
+export const isModerator = (role: MemberRole): boolean => role === "host" || role === "co_moderator";
+
+/** Observers read along; everyone else may write. */
+export const isWriter = (role: MemberRole): boolean => role !== "observer";
+
+/** The session is running (writing allowed). */
+export const isLive = (room: RoomState): boolean => room.state === "live";
+
+/** May start the session: moderators, while the seminar is a draft. */
+export const canStart = (actor: Actor, room: RoomState): boolean =>
+  isModerator(actor.role) && room.state === "draft";
+
+/** May end the session: moderators, while it is live. */
+export const canEnd = (actor: Actor, room: RoomState): boolean =>
+  isModerator(actor.role) && room.state === "live";
+
+/** May join by code: the seminar has not ended and is not locked. */
+export const canJoin = (room: RoomState): boolean => room.state !== "ended" && !room.locked;
+
+/** A member whose status is not active has no rights at all. */
+export const isActive = (status: MemberStatus): boolean => status === "active";
+
+/** May annotate: writers (not observers) while the session is live. */
+export const canAnnotate = (actor: Actor, room: RoomState): boolean => isWriter(actor.role) && isLive(room);
+
+/** May vote: participants (moderators run prompts; observers only read) while live. */
+export const canVote = (actor: Actor, room: RoomState): boolean =>
+  actor.role === "participant" && isLive(room);
+
+/** What the viewer may do, for snapshots (the UI hides what would be refused). */
+export function permissionsFor(actor: Actor, room: RoomState): PermissionsView {
+  return {
+    moderate: isModerator(actor.role),
+    annotate: canAnnotate(actor, room),
+    vote: canVote(actor, room),
+  };
+}

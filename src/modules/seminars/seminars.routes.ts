@@ -1,0 +1,110 @@
+import { Router } from "express";
+import type { AppContext } from "../../context.ts";
+import { fail } from "../../errors.ts";
+import { RateLimit } from "../../http/rate-limit.ts";
+import { bearerClaims, parseInput, route } from "../../http/respond.ts";
+import { CreateSeminarInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
+import type { Realtime } from "../../realtime/server.ts";
+import { getAccount } from "../accounts/accounts.service.ts";
+import { isModerator } from "./seminars.policy.ts";
+import { presentMember, presentSeminar } from "./seminars.presenter.ts";
+import {
+  createSeminar,
+  endSession,
+  getSeminar,
+  joinByCode,
+  listSeminars,
+  resolveMember,
+  startSession,
+} from "./seminars.service.ts";
+import { buildSnapshot } from "./snapshot.ts";
+
+/**
+ * /api/seminars: create and list (moderators), read (members), join by code (anyone),
+ * start and end (moderators).
+ */
+export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
+  const router = Router();
+  // A lecture hall often shares one address (NAT), so the per-address limit is generous; join
+  // codes have 31^6 values, so guessing one at this rate is hopeless anyway.
+  const joins = new RateLimit(context.config.joinsPerMinutePerAddress, 60);
+  const publicUrl = context.config.publicUrl!;
+
+  const moderatorClaims = (req: Parameters<typeof bearerClaims>[0]) => {
+    const claims = bearerClaims(req, context.tokens);
+    if (claims.kind !== "moderator") throw fail.forbidden("Only moderators can do this.");
+    return claims;
+  };
+  const memberOf = async (req: Parameters<typeof bearerClaims>[0], seminarId: string) => {
+    const claims = bearerClaims(req, context.tokens);
+    return resolveMember(context.prisma, claims, seminarId);
+  };
+
+  router.post(
+    "/",
+    route(async (req) => {
+      const claims = moderatorClaims(req);
+      const input = parseInput(CreateSeminarInput, req.body);
+      const account = await getAccount(context.prisma, claims.sub);
+      const seminar = await createSeminar(context, account, input);
+      return presentSeminar(seminar, { moderator: true, publicUrl });
+    }, 201),
+  );
+
+  router.get(
+    "/",
+    route(async (req) => {
+      const claims = moderatorClaims(req);
+      const seminars = await listSeminars(context.prisma, claims.sub);
+      return seminars.map((seminar) => presentSeminar(seminar, { moderator: true, publicUrl }));
+    }),
+  );
+
+  router.post(
+    "/join",
+    route(async (req) => {
+      await joins.consume(req.ip ?? "unknown");
+      const input = parseInput(JoinSeminarInput, req.body);
+      const { seminar, member } = await joinByCode(context, realtime.rooms, input);
+      const issued = context.tokens.issue({
+        kind: "guest",
+        sub: member.id,
+        sem: seminar.id,
+        rv: member.rightsVersion,
+      });
+      return {
+        token: issued.token,
+        expiresAt: issued.expiresAt.toISOString(),
+        seminar: presentSeminar(seminar, { moderator: false, publicUrl }),
+        member: presentMember(member),
+      };
+    }, 201),
+  );
+
+  router.get(
+    "/:id",
+    route(async (req) => {
+      const seminarId = parseInput(Id, req.params.id);
+      const member = await memberOf(req, seminarId);
+      return buildSnapshot(context, realtime.presence, {
+        seminarId,
+        memberId: member.id,
+        role: member.role,
+        displayName: member.displayName,
+      });
+    }),
+  );
+
+  const transition = (run: typeof startSession) =>
+    route(async (req) => {
+      const seminarId = parseInput(Id, req.params.id);
+      const member = await memberOf(req, seminarId);
+      if (!isModerator(member.role)) throw fail.forbidden("Only moderators can do this.");
+      await run(realtime.rooms, { seminarId, memberId: member.id, role: member.role }, publicUrl);
+      return presentSeminar(await getSeminar(context.prisma, seminarId), { moderator: true, publicUrl });
+    });
+  router.post("/:id/start", transition(startSession));
+  router.post("/:id/end", transition(endSession));
+
+  return router;
+}

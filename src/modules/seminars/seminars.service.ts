@@ -1,0 +1,286 @@
+import { customAlphabet } from "nanoid";
+import type { AppContext } from "../../context.ts";
+import { Prisma, type PrismaClient, type Tx } from "../../db/client.ts";
+import { AppError, fail } from "../../errors.ts";
+import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from "../../protocol/limits.ts";
+import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../protocol/schemas.ts";
+import type { MemberRole } from "../../protocol/views.ts";
+import type { RoomWriter } from "../../realtime/room-writer.ts";
+import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
+import { type Actor, canEnd, canJoin, canStart, isActive, isModerator } from "./seminars.policy.ts";
+import { presentMember, presentSeminar } from "./seminars.presenter.ts";
+
+/** Join codes: nanoid's unbiased generator over our unambiguous alphabet. */
+const generateJoinCode = customAlphabet(JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH);
+
+/** The fields every seminar read needs. */
+export const seminarSelect = {
+  id: true,
+  ownerId: true,
+  title: true,
+  state: true,
+  joinCode: true,
+  locked: true,
+  slowModeSeconds: true,
+  spotlightParagraphId: true,
+  startedAt: true,
+  endedAt: true,
+  createdAt: true,
+  lastSeq: true,
+} satisfies Prisma.SeminarSelect;
+
+export type SeminarRecord = Prisma.SeminarGetPayload<{ select: typeof seminarSelect }>;
+
+/** Runs the importer, turning its errors into validation_failed. */
+export function importOrFail(essay: CreateSeminarInput["essay"]) {
+  try {
+    return importEssay(essay.text, { format: essay.format, title: essay.title });
+  } catch (error) {
+    if (error instanceof EssayImportError)
+      throw new AppError("validation_failed", error.message, error.details);
+    throw error;
+  }
+}
+
+/** Creates the options rows of a prompt definition (scale points become options with values). */
+export function promptOptionRows(
+  prompt: PromptInput,
+): { position: number; label: string; value: number | null }[] {
+  if (prompt.kind !== "scale") {
+    return prompt.options.map((label, position) => ({ position, label, value: null }));
+  }
+  if (prompt.max <= prompt.min || prompt.max - prompt.min > 10) {
+    throw fail.validation("A scale needs 2 to 11 points (max greater than min).");
+  }
+  const rows = [];
+  for (let value = prompt.min; value <= prompt.max; value++) {
+    const label =
+      value === prompt.min && prompt.minLabel
+        ? `${value} ${prompt.minLabel}`
+        : value === prompt.max && prompt.maxLabel
+          ? `${value} ${prompt.maxLabel}`
+          : String(value);
+    rows.push({ position: value - prompt.min, label, value });
+  }
+  return rows;
+}
+
+/** Checks a prompt definition beyond its schema (limits that depend on other fields). */
+export function checkPromptInput(prompt: PromptInput): void {
+  if (prompt.kind === "multiple_choice" && prompt.maxChoices > prompt.options.length) {
+    throw fail.validation("maxChoices cannot exceed the number of options.");
+  }
+  if (
+    prompt.kind !== "scale" &&
+    new Set(prompt.options.map((o) => o.toLowerCase())).size !== prompt.options.length
+  ) {
+    throw fail.validation("Options must be different from each other.");
+  }
+}
+
+/**
+ * Creates a seminar (draft) with its imported essay, prompts (draft) and the owner's host
+ * membership, in one transaction. Retries on the rare join-code collision.
+ */
+export async function createSeminar(
+  context: AppContext,
+  account: { id: string; displayName: string },
+  input: CreateSeminarInput,
+): Promise<SeminarRecord> {
+  const essay = importOrFail(input.essay);
+  for (const prompt of input.prompts) {
+    checkPromptInput(prompt);
+    if (prompt.paragraphId)
+      throw fail.validation("Prompts can point at a paragraph once the seminar exists.");
+  }
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await context.prisma.$transaction(async (tx) => {
+        const seminar = await tx.seminar.create({
+          data: { ownerId: account.id, title: input.title, joinCode: generateJoinCode() },
+          select: seminarSelect,
+        });
+        await tx.essay.create({
+          data: {
+            seminarId: seminar.id,
+            title: essay.title,
+            byline: essay.byline,
+            dateline: essay.dateline,
+            language: essay.language,
+            format: essay.format,
+            sourceText: input.essay.text,
+            paragraphs: {
+              create: essay.blocks.map((block, position) => ({
+                position,
+                kind: block.kind,
+                level: block.level ?? null,
+                text: block.text,
+              })),
+            },
+          },
+        });
+        await tx.membership.create({
+          data: {
+            seminarId: seminar.id,
+            accountId: account.id,
+            role: "host",
+            displayName: account.displayName,
+          },
+        });
+        for (const [position, prompt] of input.prompts.entries()) {
+          await tx.prompt.create({
+            data: {
+              seminarId: seminar.id,
+              position,
+              kind: prompt.kind,
+              question: prompt.question,
+              maxChoices: prompt.kind === "multiple_choice" ? prompt.maxChoices : 1,
+              anonymous: prompt.anonymous,
+              resultsVisibility: prompt.resultsVisibility,
+              options: { create: promptOptionRows(prompt) },
+            },
+          });
+        }
+        return seminar;
+      });
+    } catch (error) {
+      const collided =
+        error instanceof Prisma.PrismaClientKnownRequestError &&
+        error.code === "P2002" &&
+        JSON.stringify(error.meta ?? {}).includes("join_code");
+      if (!collided || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** The seminars an account owns or co-moderates, newest first. */
+export async function listSeminars(prisma: PrismaClient, accountId: string): Promise<SeminarRecord[]> {
+  return prisma.seminar.findMany({
+    where: { memberships: { some: { accountId, role: { in: ["host", "co_moderator"] } } } },
+    orderBy: { createdAt: "desc" },
+    select: seminarSelect,
+    take: 200,
+  });
+}
+
+/** A moderator's membership in a seminar; `not_found` when they have none (outside is not_found). */
+export async function moderatorMembership(prisma: PrismaClient | Tx, accountId: string, seminarId: string) {
+  const member = await prisma.membership.findFirst({
+    where: { seminarId, accountId, role: { in: ["host", "co_moderator"] }, status: "active" },
+  });
+  if (!member) throw fail.notFound("Seminar");
+  return member;
+}
+
+/** Loads a seminar through the actor's membership. */
+export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): Promise<SeminarRecord> {
+  const seminar = await prisma.seminar.findUnique({ where: { id: seminarId }, select: seminarSelect });
+  if (!seminar) throw fail.notFound("Seminar");
+  return seminar;
+}
+
+/** Picks a display name not yet used in the seminar: "Ada", then "Ada 2", "Ada 3", … */
+async function freeDisplayName(tx: Tx, seminarId: string, wanted: string): Promise<string> {
+  const taken = await tx.membership.findMany({
+    where: { seminarId, displayName: { startsWith: wanted } },
+    select: { displayName: true },
+  });
+  const names = new Set(taken.map((member) => member.displayName.toLowerCase()));
+  if (!names.has(wanted.toLowerCase())) return wanted;
+  for (let n = 2; ; n++) {
+    const suffix = ` ${n}`;
+    const candidate = [...wanted].slice(0, 40 - suffix.length).join("") + suffix;
+    if (!names.has(candidate.toLowerCase())) return candidate;
+  }
+}
+
+/**
+ * Joins a seminar by code as a guest (participant, or observer on request). Creates the
+ * membership and a member:joined event. `not_found` for an unknown code, `room_closed` when the
+ * seminar has ended or is locked.
+ */
+export async function joinByCode(context: AppContext, rooms: RoomWriter, input: JoinSeminarInput) {
+  const found = await context.prisma.seminar.findUnique({
+    where: { joinCode: input.code },
+    select: { id: true },
+  });
+  if (!found) throw fail.notFound("Seminar with that code");
+  const role: MemberRole = input.asObserver ? "observer" : "participant";
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rooms.write(found.id, async (tx, events) => {
+        const seminar = await getSeminar(tx, found.id);
+        if (!canJoin(seminar)) {
+          throw fail.roomClosed(
+            seminar.state === "ended" ? "This seminar has ended." : "This room is locked.",
+          );
+        }
+        const displayName = await freeDisplayName(tx, seminar.id, input.displayName);
+        const member = await tx.membership.create({ data: { seminarId: seminar.id, role, displayName } });
+        await events.append("member:joined", member.id, { member: presentMember(member) });
+        return { seminar, member };
+      });
+    } catch (error) {
+      // Two guests picked the same free name at once: the unique index refused one; pick again.
+      const duplicate = error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+      if (!duplicate || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** Starts the session: freezes the essay, makes the room writable. `conflict` unless draft. */
+export async function startSession(rooms: RoomWriter, actor: Actor, publicUrl: string) {
+  return rooms.write(actor.seminarId, async (tx, events) => {
+    const seminar = await getSeminar(tx, actor.seminarId);
+    if (!isModerator(actor.role)) throw fail.forbidden("Only moderators start the session.");
+    if (!canStart(actor, seminar)) throw fail.conflict(`The session is ${seminar.state}, not draft.`);
+    const now = new Date();
+    const updated = await tx.seminar.update({
+      where: { id: seminar.id },
+      data: { state: "live", startedAt: now },
+      select: seminarSelect,
+    });
+    await tx.essay.update({ where: { seminarId: seminar.id }, data: { frozenAt: now } });
+    return events.append("seminar:started", actor.memberId, {
+      seminar: presentSeminar(updated, { moderator: false, publicUrl }),
+    });
+  });
+}
+
+/** Ends the session: the room becomes read-only. `conflict` unless live. */
+export async function endSession(rooms: RoomWriter, actor: Actor, publicUrl: string) {
+  return rooms.write(actor.seminarId, async (tx, events) => {
+    const seminar = await getSeminar(tx, actor.seminarId);
+    if (!isModerator(actor.role)) throw fail.forbidden("Only moderators end the session.");
+    if (!canEnd(actor, seminar)) throw fail.conflict(`The session is ${seminar.state}, not live.`);
+    const updated = await tx.seminar.update({
+      where: { id: seminar.id },
+      data: { state: "ended", endedAt: new Date() },
+      select: seminarSelect,
+    });
+    return events.append("seminar:ended", actor.memberId, {
+      seminar: presentSeminar(updated, { moderator: false, publicUrl }),
+    });
+  });
+}
+
+/**
+ * Resolves the member behind a socket or request in a seminar, checking that they are still
+ * active and that a guest token is not older than their rights. `unauthenticated` otherwise.
+ */
+export async function resolveMember(
+  prisma: PrismaClient,
+  claims: { kind: "moderator"; sub: string } | { kind: "guest"; sub: string; sem: string; rv: number },
+  seminarId: string | undefined,
+) {
+  if (claims.kind === "guest") {
+    if (seminarId && seminarId !== claims.sem) throw fail.notFound("Seminar");
+    const member = await prisma.membership.findUnique({ where: { id: claims.sub } });
+    if (!member || member.seminarId !== claims.sem) throw fail.unauthenticated("The token is not valid.");
+    if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
+    if (member.rightsVersion !== claims.rv) throw fail.unauthenticated("Your rights changed; join again.");
+    return member;
+  }
+  if (!seminarId) throw fail.validation("seminarId is required with a moderator token.");
+  return moderatorMembership(prisma, claims.sub, seminarId);
+}

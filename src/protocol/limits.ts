@@ -1,0 +1,35 @@
+/** Size and rate limits shared by server and client (the client uses them to validate early). */
+export const LIMITS = {
+  /** Socket.IO messages larger than this are refused by the transport (bytes). */
+  maxSocketMessageBytes: 64 * 1024,
+  /** JSON bodies larger than this are refused (bytes); essays are the largest bodies. */
+  maxHttpBodyBytes: 1024 * 1024,
+  displayName: { min: 1, max: 40 },
+  email: { max: 254 },
+  password: { min: 10, max: 256 },
+  seminarTitle: { min: 1, max: 200 },
+  essaySourceChars: 200_000,
+  promptsPerSeminar: 50,
+  promptQuestion: { min: 1, max: 500 },
+  promptOptions: { min: 2, max: 12 },
+  promptOptionLabel: { min: 1, max: 200 },
+  scalePoints: { min: 2, max: 11 },
+  annotationBody: { min: 1, max: 4_000 },
+  annotationTags: { max: 8, chars: 32 },
+  quoteContextChars: 64,
+  /** Events a socket may send per second on average, and in a burst. */
+  socketEventsPerSecond: 20,
+  socketEventsBurst: 40,
+  /** Open sockets one member (guest or moderator) may hold in one seminar. */
+  socketsPerMember: 5,
+  /** Catch-up larger than this many events is answered with a fresh snapshot instead. */
+  maxCatchUpEvents: 2_000,
+  /** Presence focus changes are coalesced and broadcast at most this often per room (ms). */
+  presenceFlushMs: 500,
+  /** Tally updates are coalesced per prompt on this interval (ms). */
+  tallyFlushMs: 150,
+} as const;
+
+/** Join codes: short, case-insensitive, from an alphabet without 0/O/1/I/L. */
+export const JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+export const JOIN_CODE_LENGTH = 6;

@@ -1,0 +1,131 @@
+/**
+ * The client side of the room stream: applies events in sequence order to a snapshot, drops
+ * duplicates, holds early arrivals and reports gaps. The web client and the tests use it, so both
+ * hold the room exactly as the server's log says. No Node, Express or Prisma imports here.
+ */
+import type { PresenceDelta } from "./events.ts";
+import type { AnnotationView, RoomEventView, RoomSnapshot, SyncView, TallyView } from "./views.ts";
+
+/** Applies one event to a room state (in place). Unknown event types are ignored. */
+export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void {
+  state.seq = event.seq;
+  switch (event.type) {
+    case "member:joined":
+    case "member:updated": {
+      const index = state.members.findIndex((member) => member.id === event.data.member.id);
+      if (index >= 0) state.members[index] = event.data.member;
+      else state.members.push(event.data.member);
+      return;
+    }
+    case "seminar:started":
+    case "seminar:ended":
+    case "seminar:updated":
+      state.seminar = { ...state.seminar, ...event.data.seminar };
+      state.essay.frozen = state.essay.frozen || event.type === "seminar:started";
+      return;
+    case "annotation:created":
+    case "annotation:updated":
+    case "annotation:deleted":
+    case "annotation:moderated":
+      upsertAnnotation(state.annotations, event.data.annotation);
+      return;
+    case "annotation:reacted": {
+      const annotation = state.annotations.find((item) => item.id === event.data.annotationId);
+      if (!annotation) return;
+      const members = new Set(annotation.reactions[event.data.kind] ?? []);
+      if (event.data.active) members.add(event.data.memberId);
+      else members.delete(event.data.memberId);
+      if (members.size > 0) annotation.reactions[event.data.kind] = [...members];
+      else delete annotation.reactions[event.data.kind];
+      return;
+    }
+    case "prompt:created":
+    case "prompt:updated":
+    case "prompt:opened":
+    case "prompt:closed":
+    case "prompt:revealed": {
+      const index = state.prompts.findIndex((prompt) => prompt.id === event.data.prompt.id);
+      if (index >= 0) state.prompts[index] = event.data.prompt;
+      else state.prompts.push(event.data.prompt);
+      state.prompts.sort((a, b) => a.position - b.position);
+      return;
+    }
+  }
+}
+
+function upsertAnnotation(list: AnnotationView[], annotation: AnnotationView): void {
+  const index = list.findIndex((item) => item.id === annotation.id);
+  if (index >= 0) list[index] = annotation;
+  else list.push(annotation);
+}
+
+/** Keeps the newest tally per prompt; an older or equal version is ignored. Returns whether applied. */
+export function applyTally(state: RoomSnapshot, tally: TallyView): boolean {
+  const index = state.tallies.findIndex((item) => item.promptId === tally.promptId);
+  if (index >= 0) {
+    if (state.tallies[index]!.version >= tally.version) return false;
+    state.tallies[index] = tally;
+  } else {
+    state.tallies.push(tally);
+  }
+  return true;
+}
+
+/** Applies a presence delta. */
+export function applyPresence(state: RoomSnapshot, delta: PresenceDelta): void {
+  const byId = new Map(state.presence.map((entry) => [entry.memberId, entry]));
+  for (const id of delta.left) byId.delete(id);
+  for (const entry of [...delta.joined, ...delta.focus]) byId.set(entry.memberId, entry);
+  state.presence = [...byId.values()];
+}
+
+/**
+ * Orders a room's stream for one client: feed it every `room:event` and every room:sync answer;
+ * it applies events exactly once and in order, and says when a gap needs a room:sync.
+ */
+export class RoomStream {
+  state: RoomSnapshot | undefined;
+  private readonly early = new Map<number, RoomEventView>();
+  /** Every event applied, in order (for tests and diagnostics). */
+  readonly applied: RoomEventView[] = [];
+
+  /** The last sequence number applied (0 before the first snapshot). */
+  get seq(): number {
+    return this.state?.seq ?? 0;
+  }
+
+  /** Applies a room:sync answer. */
+  sync(view: SyncView): void {
+    if (view.mode === "snapshot") {
+      this.state = view.snapshot;
+      for (const seq of [...this.early.keys()]) if (seq <= view.snapshot.seq) this.early.delete(seq);
+      this.drain();
+      return;
+    }
+    for (const event of view.events) this.receive(event);
+    if (this.state) for (const tally of view.tallies) applyTally(this.state, tally);
+  }
+
+  /** Takes one live event; returns true when a gap was detected (call room:sync with `seq`). */
+  receive(event: RoomEventView): boolean {
+    if (!this.state || event.seq <= this.state.seq) {
+      if (!this.state) this.early.set(event.seq, event);
+      return false;
+    }
+    this.early.set(event.seq, event);
+    this.drain();
+    return this.early.size > 0;
+  }
+
+  private drain(): void {
+    if (!this.state) return;
+    for (;;) {
+      const next = this.early.get(this.state.seq + 1);
+      if (!next) break;
+      this.early.delete(next.seq);
+      applyRoomEvent(this.state, next);
+      this.applied.push(next);
+    }
+    for (const seq of [...this.early.keys()]) if (seq <= this.state.seq) this.early.delete(seq);
+  }
+}

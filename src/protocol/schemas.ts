@@ -1,0 +1,169 @@
+/**
+ * zod schemas for every REST body and Socket.IO payload. Shared with the web client.
+ * No Node, Express or Prisma imports here.
+ */
+import { z } from "zod";
+import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH, LIMITS } from "./limits.ts";
+
+/** Control characters and invisible format characters (bidi overrides, zero-width marks), except ZWJ in emoji. */
+const FORBIDDEN_IN_NAMES = /[\p{Cc}\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\u206F\uFEFF\uFFF9-\uFFFB]/u;
+
+const codePoints = (value: string) => [...value].length;
+
+/** A UUID id (every id in the API is one). */
+export const Id = z.uuid();
+
+/** A display name: trimmed, NFC, 1-40 code points, no control or bidi-override characters. */
+export const DisplayName = z
+  .string()
+  .transform((value) => value.normalize("NFC").replace(/\s+/gu, " ").trim())
+  .pipe(
+    z
+      .string()
+      .refine((value) => codePoints(value) >= LIMITS.displayName.min, "must not be empty")
+      .refine(
+        (value) => codePoints(value) <= LIMITS.displayName.max,
+        `must be at most ${LIMITS.displayName.max} characters`,
+      )
+      .refine(
+        (value) => !FORBIDDEN_IN_NAMES.test(value),
+        "must not contain control or invisible formatting characters",
+      ),
+  );
+
+/** A join code as typed by a person: case-insensitive, spaces and dashes ignored. */
+export const JoinCode = z
+  .string()
+  .max(32)
+  .transform((value) => value.toUpperCase().replace(/[\s-]/g, ""))
+  .pipe(
+    z
+      .string()
+      .length(JOIN_CODE_LENGTH, `must be ${JOIN_CODE_LENGTH} characters`)
+      .refine(
+        (value) => [...value].every((char) => JOIN_CODE_ALPHABET.includes(char)),
+        "is not a valid join code",
+      ),
+  );
+
+// ---------------------------------------------------------------------------------------------
+// Accounts
+
+/** POST /api/auth/register */
+export const RegisterInput = z.object({
+  /** E-mail address; compared case-insensitively. */
+  email: z.string().trim().toLowerCase().pipe(z.email().max(LIMITS.email.max)),
+  /** 10-256 characters. */
+  password: z.string().min(LIMITS.password.min).max(LIMITS.password.max),
+  /** Shown to the room when the moderator joins. */
+  displayName: DisplayName,
+});
+export type RegisterInput = z.infer<typeof RegisterInput>;
+
+/** POST /api/auth/login */
+export const LoginInput = z.object({
+  email: z
+    .string()
+    .max(LIMITS.email.max)
+    .transform((value) => value.trim().toLowerCase()),
+  password: z.string().min(1).max(LIMITS.password.max),
+});
+export type LoginInput = z.infer<typeof LoginInput>;
+
+// ---------------------------------------------------------------------------------------------
+// Seminars and essays
+
+/** The format of an essay's source text; `auto` lets the importer decide. */
+export const EssayFormatInput = z.enum(["text", "markdown", "auto"]);
+
+/** An essay as submitted (POST /api/essays/preview, and inside a seminar). */
+export const EssayInput = z.object({
+  /** Plain text or Markdown, at most 200,000 characters. */
+  text: z.string().min(1).max(LIMITS.essaySourceChars),
+  format: EssayFormatInput.default("auto"),
+  /** Overrides the title the importer detects. */
+  title: z.string().trim().min(1).max(LIMITS.seminarTitle.max).optional(),
+});
+export type EssayInput = z.infer<typeof EssayInput>;
+
+/** When a prompt's counts are visible to participants. */
+export const ResultsVisibility = z.enum(["live", "after_close", "moderators"]);
+
+const PromptSettings = {
+  /** The question, 1-500 characters. */
+  question: z.string().trim().min(LIMITS.promptQuestion.min).max(LIMITS.promptQuestion.max),
+  /** Optional paragraph the prompt points at (by position in the essay, for seminar creation). */
+  paragraphId: Id.optional(),
+  /** Anonymous (default) or named ballots. */
+  anonymous: z.boolean().default(true),
+  resultsVisibility: ResultsVisibility.default("live"),
+};
+const OptionLabels = z
+  .array(z.string().trim().min(LIMITS.promptOptionLabel.min).max(LIMITS.promptOptionLabel.max))
+  .min(LIMITS.promptOptions.min)
+  .max(LIMITS.promptOptions.max);
+
+/** A prompt definition: single choice, multiple choice (with a limit) or an agreement scale. */
+export const PromptInput = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("single_choice"), ...PromptSettings, options: OptionLabels }),
+  z.object({
+    kind: z.literal("multiple_choice"),
+    ...PromptSettings,
+    options: OptionLabels,
+    /** The most options one ballot may pick (1..number of options). */
+    maxChoices: z.number().int().min(1).max(LIMITS.promptOptions.max),
+  }),
+  z.object({
+    kind: z.literal("scale"),
+    ...PromptSettings,
+    /** Lowest and highest value, for example 1 and 5. */
+    min: z.number().int().min(-10).max(10).default(1),
+    max: z.number().int().min(-10).max(10).default(5),
+    /** Labels for the two ends, for example "Disagree" and "Agree". */
+    minLabel: z.string().trim().max(LIMITS.promptOptionLabel.max).optional(),
+    maxLabel: z.string().trim().max(LIMITS.promptOptionLabel.max).optional(),
+  }),
+]);
+export type PromptInput = z.infer<typeof PromptInput>;
+
+/** POST /api/seminars */
+export const CreateSeminarInput = z.object({
+  title: z.string().trim().min(LIMITS.seminarTitle.min).max(LIMITS.seminarTitle.max),
+  essay: EssayInput,
+  prompts: z.array(PromptInput).max(LIMITS.promptsPerSeminar).default([]),
+});
+export type CreateSeminarInput = z.infer<typeof CreateSeminarInput>;
+
+/** POST /api/seminars/join */
+export const JoinSeminarInput = z.object({
+  code: JoinCode,
+  displayName: DisplayName,
+  /** Join to read along without writing. */
+  asObserver: z.boolean().default(false),
+});
+export type JoinSeminarInput = z.infer<typeof JoinSeminarInput>;
+
+// ---------------------------------------------------------------------------------------------
+// Socket.IO payloads
+
+/** Socket handshake `auth`: the token, and for moderator tokens the seminar to enter. */
+export const HandshakeAuth = z.object({
+  token: z.string().min(1).max(4096),
+  seminarId: Id.optional(),
+});
+export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+
+/** room:sync: catch up after `since` (the last seq the client holds), or get a snapshot. */
+export const RoomSyncInput = z.object({
+  since: z.number().int().min(0).optional(),
+});
+export type RoomSyncInput = z.infer<typeof RoomSyncInput>;
+
+/** presence:focus: the paragraph the member is reading (null: none). */
+export const PresenceFocusInput = z.object({
+  paragraphId: Id.nullable(),
+});
+export type PresenceFocusInput = z.infer<typeof PresenceFocusInput>;
+
+/** An empty payload (commands that need no arguments). */
+export const EmptyInput = z.object({}).strict().optional().default({});

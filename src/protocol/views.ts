@@ -1,0 +1,199 @@
+/**
+ * What the server sends: the presented views. Presenters on the server build exactly these
+ * shapes; nothing else reaches a client. No Node, Express or Prisma imports here.
+ */
+
+export type SeminarState = "draft" | "live" | "ended";
+export type MemberRole = "host" | "co_moderator" | "participant" | "observer";
+export type MemberStatus = "active" | "kicked" | "banned";
+export type BlockKind = "heading" | "section_marker" | "caption" | "paragraph" | "quote" | "list_item";
+export type PromptKind = "single_choice" | "multiple_choice" | "scale";
+export type PromptState = "draft" | "open" | "closed";
+export type ResultsVisibility = "live" | "after_close" | "moderators";
+
+/** A seminar as its members and owner see it. */
+export interface SeminarView {
+  id: string;
+  title: string;
+  state: SeminarState;
+  /** Present for moderators only. */
+  joinCode?: string;
+  joinUrl?: string;
+  locked: boolean;
+  slowModeSeconds: number;
+  spotlightParagraphId: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+  createdAt: string;
+}
+
+/** One block of the frozen essay. */
+export interface ParagraphView {
+  id: string;
+  position: number;
+  kind: BlockKind;
+  level: number | null;
+  text: string;
+}
+
+export interface EssayView {
+  title: string;
+  byline: string | null;
+  dateline: string | null;
+  language: string | null;
+  frozen: boolean;
+  paragraphs: ParagraphView[];
+}
+
+/** A member of a seminar, as the room sees them. */
+export interface MemberView {
+  id: string;
+  displayName: string;
+  role: MemberRole;
+  status: MemberStatus;
+}
+
+/** Who is connected now and what they read. Ephemeral, not in the event log. */
+export interface PresenceView {
+  memberId: string;
+  paragraphId: string | null;
+}
+
+/** W3C Web Annotation selectors of a highlight (offsets in Unicode code points). */
+export interface SelectorView {
+  start: number;
+  end: number;
+  exact: string;
+  prefix: string;
+  suffix: string;
+}
+
+/** An annotation or reply. A deleted one is a tombstone: body empty, deleted true. */
+export interface AnnotationView {
+  id: string;
+  paragraphId: string;
+  authorId: string;
+  parentId: string | null;
+  selector: SelectorView | null;
+  body: string;
+  tags: string[];
+  version: number;
+  /** Reaction kind -> member ids that reacted. */
+  reactions: Record<string, string[]>;
+  deleted: boolean;
+  hidden: boolean;
+  pinned: boolean;
+  createdAt: string;
+  editedAt: string | null;
+}
+
+export interface PromptOptionView {
+  id: string;
+  position: number;
+  label: string;
+  value: number | null;
+}
+
+export interface PromptView {
+  id: string;
+  position: number;
+  kind: PromptKind;
+  question: string;
+  paragraphId: string | null;
+  maxChoices: number;
+  anonymous: boolean;
+  resultsVisibility: ResultsVisibility;
+  state: PromptState;
+  revealed: boolean;
+  options: PromptOptionView[];
+  openedAt: string | null;
+  closedAt: string | null;
+}
+
+/** A prompt's counts at a version. `version` only grows; drop anything older than what you show. */
+export interface TallyView {
+  promptId: string;
+  version: number;
+  /** optionId -> number of ballots that picked it. */
+  counts: Record<string, number>;
+  /** Number of ballots. */
+  ballots: number;
+  /** Named prompts, moderators only: optionId -> member ids. */
+  voters?: Record<string, string[]>;
+}
+
+/** The viewer's own ballot on a prompt. */
+export interface BallotView {
+  promptId: string;
+  optionIds: string[];
+  clientBallotId: string;
+  revision: number;
+}
+
+/** What the viewer may do; the UI hides what would be refused. */
+export interface PermissionsView {
+  moderate: boolean;
+  annotate: boolean;
+  vote: boolean;
+}
+
+/** The viewer's own place in the seminar. */
+export interface ViewerView {
+  memberId: string;
+  role: MemberRole;
+  displayName: string;
+  permissions: PermissionsView;
+}
+
+/** The whole room at `seq`: what a joining client starts from. */
+export interface RoomSnapshot {
+  seq: number;
+  seminar: SeminarView;
+  essay: EssayView;
+  members: MemberView[];
+  presence: PresenceView[];
+  annotations: AnnotationView[];
+  prompts: PromptView[];
+  tallies: TallyView[];
+  myBallots: BallotView[];
+  viewer: ViewerView;
+}
+
+/** The data each room event type carries. Later stages add types here. */
+export interface RoomEventDataMap {
+  "member:joined": { member: MemberView };
+  "member:updated": { member: MemberView };
+  "seminar:started": { seminar: SeminarView };
+  "seminar:ended": { seminar: SeminarView };
+  "seminar:updated": { seminar: SeminarView };
+  "annotation:created": { annotation: AnnotationView };
+  "annotation:updated": { annotation: AnnotationView };
+  "annotation:deleted": { annotation: AnnotationView };
+  "annotation:reacted": { annotationId: string; kind: string; memberId: string; active: boolean };
+  "annotation:moderated": { annotation: AnnotationView };
+  "prompt:created": { prompt: PromptView };
+  "prompt:updated": { prompt: PromptView };
+  "prompt:opened": { prompt: PromptView };
+  "prompt:closed": { prompt: PromptView };
+  "prompt:revealed": { prompt: PromptView };
+}
+
+export type RoomEventType = keyof RoomEventDataMap;
+
+/** One entry of a room's ordered event stream. */
+export type RoomEventView = {
+  [K in RoomEventType]: {
+    seq: number;
+    type: K;
+    /** ISO time the event was stored. */
+    at: string;
+    /** Member id of who caused it, null for the system. */
+    actor: string | null;
+    data: RoomEventDataMap[K];
+  };
+}[RoomEventType];
+
+/** room:sync answer: the missed events in order, or a snapshot when too much was missed. */
+export type SyncView =
+  | { mode: "events"; seq: number; events: RoomEventView[]; tallies: TallyView[] }
+  | { mode: "snapshot"; snapshot: RoomSnapshot };

@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import type { Result } from "../../src/protocol/result.ts";
+import type { MemberView, SeminarView } from "../../src/protocol/views.ts";
+import type { TestServer } from "./server.ts";
+
+/** Unwraps an ok result or fails the test with the error. */
+export function expectOk<T>(result: { status?: number; body?: Result<T> } | Result<T>): T {
+  const body = "body" in result && result.body ? result.body : (result as Result<T>);
+  if (!body.ok) throw new Error(`expected ok, got ${body.error.code}: ${body.error.message}`);
+  return body.data;
+}
+
+/** A short essay of our own for tests: a title, two headings and four paragraphs. */
+export const TEST_ESSAY = [
+  "# Reading Together",
+  "",
+  "## One",
+  "",
+  "A seminar is a room where people read the same text and disagree about it politely.",
+  "",
+  "Marking a passage makes a thought visible to everyone else in the room.",
+  "",
+  "## Two",
+  "",
+  "開放的模型讓更多人參與研究，這是一個值得討論的問題。",
+  "",
+  "Emoji 😀 and rare characters 𠮷 count as one code point each.",
+].join("\n");
+
+/** Registers a moderator and returns their token. */
+export async function buildModerator(
+  server: TestServer,
+  overrides: { email?: string; displayName?: string } = {},
+) {
+  const email = overrides.email ?? `mod-${randomBytes(4).toString("hex")}@example.test`;
+  const data = expectOk(
+    await server.http<{ token: string; account: { id: string } }>("POST", "/api/auth/register", {
+      email,
+      password: "correct horse battery staple",
+      displayName: overrides.displayName ?? "Moderator",
+    }),
+  );
+  return { token: data.token, accountId: data.account.id, email };
+}
+
+/** Creates a seminar (draft unless `start`), owned by a new moderator unless one is given. */
+export async function buildSeminar(
+  server: TestServer,
+  overrides: {
+    moderator?: { token: string };
+    title?: string;
+    essay?: string;
+    prompts?: unknown[];
+    start?: boolean;
+  } = {},
+) {
+  const moderator = overrides.moderator ?? (await buildModerator(server));
+  const seminar = expectOk(
+    await server.http<SeminarView>(
+      "POST",
+      "/api/seminars",
+      {
+        title: overrides.title ?? "Test seminar",
+        essay: { text: overrides.essay ?? TEST_ESSAY, format: "markdown" },
+        prompts: overrides.prompts ?? [],
+      },
+      moderator.token,
+    ),
+  );
+  if (overrides.start ?? true)
+    expectOk(await server.http("POST", `/api/seminars/${seminar.id}/start`, {}, moderator.token));
+  return { seminar, moderator };
+}
+
+/** Joins a seminar by code as a guest; returns the guest token and member. */
+export async function buildGuest(
+  server: TestServer,
+  joinCode: string,
+  displayName = "Guest",
+  asObserver = false,
+) {
+  return expectOk(
+    await server.http<{ token: string; member: MemberView; seminar: SeminarView }>(
+      "POST",
+      "/api/seminars/join",
+      {
+        code: joinCode,
+        displayName,
+        asObserver,
+      },
+    ),
+  );
+}

@@ -1,0 +1,194 @@
+import type { AddressInfo } from "node:net";
+import { io as connectClient, type Socket } from "socket.io-client";
+import { afterAll } from "vitest";
+import { type Application, createApplication } from "../../src/app.ts";
+import { buildConfig } from "../../src/config.ts";
+import { createPrismaClient, type PrismaClient } from "../../src/db/client.ts";
+import { createLogger } from "../../src/logger.ts";
+import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/events.ts";
+import type { Result } from "../../src/protocol/result.ts";
+import { applyPresence, RoomStream } from "../../src/protocol/room-state.ts";
+import type { RoomEventView, SyncView, TallyView } from "../../src/protocol/views.ts";
+import { type TestDatabase, useTestDatabase } from "./database.ts";
+
+export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A running server on its own database, listening on a free port. */
+export interface TestServer {
+  url: string;
+  db: TestDatabase;
+  prisma: PrismaClient;
+  app: Application;
+  /** Stops the server and starts a new one on the same port and database. */
+  restart(): Promise<void>;
+  /** Calls the HTTP API; returns status and parsed body. */
+  http<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<{ status: number; body: Result<T> }>;
+}
+
+/**
+ * Starts the real application (real PostgreSQL, real Socket.IO) for the calling test file.
+ * `env` overrides configuration (for example short token lifetimes).
+ */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const db = await useTestDatabase();
+  const config = buildConfig({ JWT_SECRET: "test-secret-test-secret-test-secret-1234", ...env });
+  const logger = createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? "silent" : "info" });
+  let prisma = createPrismaClient(db.url);
+  let app = createApplication({ config, prisma, logger });
+  await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
+  const port = (app.httpServer.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  app.context.config.publicUrl = url;
+
+  const server: TestServer = {
+    url,
+    db,
+    prisma,
+    app,
+    async restart() {
+      await app.close();
+      await prisma.$disconnect();
+      prisma = createPrismaClient(db.url);
+      app = createApplication({ config, prisma, logger });
+      await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
+      app.context.config.publicUrl = url;
+      server.app = app;
+      server.prisma = prisma;
+    },
+    async http(method, path, body, token) {
+      const response = await fetch(`${url}${path}`, {
+        method,
+        headers: {
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    },
+  };
+  afterAll(async () => {
+    await app.close();
+    await prisma.$disconnect();
+  });
+  return server;
+}
+
+/** Opens a real socket.io-client connection and waits for connect (or rejects with the connect_error). */
+export async function connect(
+  url: string,
+  auth: { token: string; seminarId?: string },
+  options: { reconnection?: boolean } = {},
+): Promise<ClientSocket> {
+  const socket: ClientSocket = connectClient(url, {
+    auth,
+    transports: ["websocket"],
+    reconnection: options.reconnection ?? false,
+    forceNew: true,
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+  return socket;
+}
+
+/** Sends a command and resolves with its ack. */
+export function send<T = unknown>(socket: ClientSocket, event: string, payload: unknown): Promise<Result<T>> {
+  return (socket as unknown as Socket).timeout(10_000).emitWithAck(event, payload) as Promise<Result<T>>;
+}
+
+/**
+ * A test participant: a socket plus a RoomStream that applies events in order, with gap filling
+ * through room:sync, exactly as a real client does.
+ */
+export class RoomClient {
+  readonly stream = new RoomStream();
+  readonly received: RoomEventView[] = [];
+  readonly tallies: TallyView[] = [];
+
+  private constructor(readonly socket: ClientSocket) {
+    socket.on("room:event", (event) => {
+      this.received.push(event);
+      if (this.stream.receive(event)) void this.sync();
+    });
+    socket.on("presence:delta", (delta) => {
+      if (this.stream.state) applyPresence(this.stream.state, delta);
+    });
+    socket.on("tally:update", (tally) => {
+      this.tallies.push(tally);
+      if (this.stream.state) {
+        const idx = this.stream.state.tallies.findIndex((t) => t.promptId === tally.promptId);
+        const current = idx >= 0 ? this.stream.state.tallies[idx]! : undefined;
+        if (!current || current.version < tally.version) {
+          if (idx >= 0) this.stream.state.tallies[idx] = tally;
+          else this.stream.state.tallies.push(tally);
+        }
+      }
+    });
+  }
+
+  /** Connects and loads the room (snapshot, or catch-up after `since`). */
+  static async join(
+    url: string,
+    auth: { token: string; seminarId?: string },
+    stream?: RoomStream,
+  ): Promise<RoomClient> {
+    const client = new RoomClient(await connect(url, auth));
+    if (stream) Object.assign(client.stream, { state: structuredClone(stream.state) });
+    await client.sync();
+    return client;
+  }
+
+  /** Calls room:sync with the last applied seq (or for a snapshot). */
+  async sync(): Promise<SyncView> {
+    const result = await send<SyncView>(
+      this.socket,
+      "room:sync",
+      this.stream.state ? { since: this.stream.seq } : {},
+    );
+    if (!result.ok) throw new Error(`room:sync failed: ${result.error.code} ${result.error.message}`);
+    this.stream.sync(result.data);
+    return result.data;
+  }
+
+  /** Sends a command; resolves with its ack. */
+  send<T = unknown>(event: string, payload: unknown): Promise<Result<T>> {
+    return send<T>(this.socket, event, payload);
+  }
+
+  /** Waits until the applied seq reaches `seq`. */
+  async waitForSeq(seq: number, timeoutMs = 10_000): Promise<void> {
+    const started = Date.now();
+    while (this.stream.seq < seq) {
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`timed out at seq ${this.stream.seq}, waiting for ${seq}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Waits until `check` returns true (polling), or fails after `timeoutMs`. */
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = "condition",
+): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

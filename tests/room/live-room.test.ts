@@ -1,0 +1,316 @@
+import jwt from "jsonwebtoken";
+import { describe, expect, it } from "vitest";
+import { LIMITS } from "../../src/protocol/limits.ts";
+import type { RoomSnapshot } from "../../src/protocol/views.ts";
+import { buildGuest, buildModerator, buildSeminar, expectOk } from "../helpers/factories.ts";
+import { connect, eventually, RoomClient, send, startTestServer } from "../helpers/server.ts";
+
+const SECRET = "test-secret-test-secret-test-secret-1234";
+const server = await startTestServer({ JWT_SECRET: SECRET });
+
+/** The parts of a room state that must agree between two clients. */
+function comparable(state: RoomSnapshot | undefined) {
+  if (!state) throw new Error("no state");
+  return {
+    seq: state.seq,
+    seminar: state.seminar,
+    members: state.members,
+    essay: state.essay,
+    annotations: state.annotations,
+  };
+}
+
+function expectContiguous(seqs: number[], from: number) {
+  expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => from + i));
+}
+
+describe("the live room", () => {
+  it("lets several guests join by code and see each other's presence and focus", async () => {
+    const { seminar } = await buildSeminar(server);
+    const ada = await buildGuest(server, seminar.joinCode!.toLowerCase(), "Ada");
+    const bob = await buildGuest(server, seminar.joinCode!, "Bob");
+    const a = await RoomClient.join(server.url, { token: ada.token });
+    const b = await RoomClient.join(server.url, { token: bob.token });
+    const snapshot = a.stream.state!;
+    expect(snapshot.viewer).toMatchObject({ memberId: ada.member.id, role: "participant" });
+    expect(snapshot.seminar.joinCode).toBeUndefined();
+    expect(snapshot.members.map((m) => m.displayName)).toEqual(["Moderator", "Ada", "Bob"]);
+    expect(snapshot.essay.paragraphs.length).toBeGreaterThan(3);
+
+    const paragraph = snapshot.essay.paragraphs[1]!.id;
+    expectOk(await b.send("presence:focus", { paragraphId: paragraph }));
+    await eventually(
+      () => a.stream.state!.presence.some((p) => p.memberId === bob.member.id && p.paragraphId === paragraph),
+      5_000,
+      "Bob's focus to reach Ada",
+    );
+    b.close();
+    await eventually(
+      () => !a.stream.state!.presence.some((p) => p.memberId === bob.member.id),
+      5_000,
+      "Bob to leave",
+    );
+    a.close();
+  });
+
+  it("suffixes duplicate display names and rejects control characters", async () => {
+    const { seminar } = await buildSeminar(server);
+    const first = await buildGuest(server, seminar.joinCode!, "  Chen   Wei ");
+    const second = await buildGuest(server, seminar.joinCode!, "Chen Wei");
+    expect(first.member.displayName).toBe("Chen Wei");
+    expect(second.member.displayName).toBe("Chen Wei 2");
+    const bad = await server.http("POST", "/api/seminars/join", {
+      code: seminar.joinCode,
+      displayName: "a\u0007b",
+    });
+    expect(bad.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+    const unknown = await server.http("POST", "/api/seminars/join", { code: "ZZZZZZ", displayName: "X" });
+    expect(unknown.body).toMatchObject({ ok: false, error: { code: "not_found" } });
+    const misread = await server.http("POST", "/api/seminars/join", { code: "O0I1L0", displayName: "X" });
+    expect(misread.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
+  });
+
+  it("gives concurrent writers distinct consecutive sequence numbers", async () => {
+    const { seminar } = await buildSeminar(server);
+    const before = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } });
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) => buildGuest(server, seminar.joinCode!, `Racer ${i}`)),
+    );
+    const events = await server.prisma.roomEvent.findMany({
+      where: { seminarId: seminar.id },
+      orderBy: { seq: "asc" },
+    });
+    const joined = events.filter((event) => event.seq > before.lastSeq);
+    expect(joined).toHaveLength(25);
+    expectContiguous(
+      joined.map((event) => event.seq),
+      before.lastSeq + 1,
+    );
+    const after = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } });
+    expect(after.lastSeq).toBe(before.lastSeq + 25);
+  });
+
+  it("catches up a client cut off mid-session: same state as one that never left, no gaps or repeats", async () => {
+    const { seminar } = await buildSeminar(server);
+    const stay = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Stay")).token,
+    });
+    const leaverGuest = await buildGuest(server, seminar.joinCode!, "Leaver");
+    const leaver = await RoomClient.join(server.url, { token: leaverGuest.token });
+    const seqAtCut = leaver.stream.seq;
+
+    // Cut the transport (no clean leave), then change the room while it is away.
+    leaver.socket.io.engine.close();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) => buildGuest(server, seminar.joinCode!, `Late ${i}`)),
+    );
+    const target = (await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq;
+    await stay.waitForSeq(target);
+
+    const back = await RoomClient.join(server.url, { token: leaverGuest.token }, leaver.stream);
+    expect(back.stream.seq).toBe(target);
+    expect(comparable(back.stream.state)).toEqual(comparable(stay.stream.state));
+    const seen = [...leaver.stream.applied, ...back.stream.applied].map((event) => event.seq);
+    expect(seen.filter((seq) => seq > seqAtCut)).toEqual(
+      Array.from({ length: target - seqAtCut }, (_, i) => seqAtCut + 1 + i),
+    );
+    stay.close();
+    back.close();
+    leaver.close();
+  });
+
+  it("catches up after a server restart", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Survivor");
+    const client = await RoomClient.join(server.url, { token: guest.token });
+    const held = client.stream;
+    await server.restart();
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => buildGuest(server, seminar.joinCode!, `After ${i}`)),
+    );
+    const again = await RoomClient.join(server.url, { token: guest.token }, held);
+    const fresh = await RoomClient.join(server.url, { token: guest.token });
+    expect(comparable(again.stream.state)).toEqual(comparable(fresh.stream.state));
+    expectContiguous(
+      again.stream.applied.map((event) => event.seq),
+      held.seq + 1,
+    );
+    again.close();
+    fresh.close();
+    client.close();
+  });
+
+  it("lets a moderator enter as host with the account token and start and end the session", async () => {
+    const moderator = await buildModerator(server);
+    const { seminar } = await buildSeminar(server, { moderator, start: false });
+    const host = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
+    expect(host.stream.state!.viewer.role).toBe("host");
+    expect(host.stream.state!.seminar.joinCode).toBe(seminar.joinCode);
+    expect(host.stream.state!.essay.frozen).toBe(false);
+    expectOk(await host.send("seminar:start", {}));
+    await eventually(() => host.stream.state!.seminar.state === "live", 5_000, "live");
+    expect(host.stream.state!.essay.frozen).toBe(true);
+    const again = await host.send("seminar:start", {});
+    expect(again).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expectOk(await host.send("seminar:end", {}));
+    const late = await server.http("POST", "/api/seminars/join", {
+      code: seminar.joinCode,
+      displayName: "Late",
+    });
+    expect(late.body).toMatchObject({ ok: false, error: { code: "room_closed" } });
+    host.close();
+  });
+
+  it("refuses participants' moderator commands with forbidden and stores nothing", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Pat")).token,
+    });
+    const seq = guest.stream.seq;
+    expect(await guest.send("seminar:end", {})).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const stored = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } });
+    expect(stored.state).toBe("live");
+    expect(stored.lastSeq).toBe(seq);
+    guest.close();
+  });
+});
+
+describe("connection and command rejections", () => {
+  const signed = (claims: object, options: jwt.SignOptions = {}, secret = SECRET) =>
+    jwt.sign(claims, secret, {
+      algorithm: "HS256",
+      issuer: "stepstone",
+      audience: "stepstone",
+      expiresIn: 600,
+      ...options,
+    });
+
+  async function connectError(auth: Record<string, unknown>) {
+    try {
+      const socket = await connect(server.url, auth as { token: string });
+      socket.close();
+    } catch (error) {
+      return (error as Error & { data?: { code: string } }).data?.code;
+    }
+    throw new Error("expected the connection to be refused");
+  }
+
+  it("refuses connections without a valid token, with typed errors", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Mallory");
+    const other = await buildSeminar(server);
+    const noAlg = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString("base64url")}.${Buffer.from(
+      JSON.stringify({
+        kind: "guest",
+        sub: guest.member.id,
+        sem: seminar.id,
+        rv: 0,
+        iss: "stepstone",
+        aud: "stepstone",
+      }),
+    ).toString("base64url")}.`;
+    expect(await connectError({})).toBe("unauthenticated");
+    expect(await connectError({ token: "garbage" })).toBe("unauthenticated");
+    expect(await connectError({ token: noAlg })).toBe("unauthenticated");
+    expect(
+      await connectError({
+        token: signed(
+          { kind: "guest", sem: seminar.id, rv: 0 },
+          { subject: guest.member.id, expiresIn: -10 },
+        ),
+      }),
+    ).toBe("unauthenticated");
+    expect(
+      await connectError({
+        token: signed(
+          { kind: "guest", sem: seminar.id, rv: 0 },
+          { subject: guest.member.id },
+          "another-secret-another-secret-1234567",
+        ),
+      }),
+    ).toBe("unauthenticated");
+    // A guest token scoped to one seminar cannot enter another.
+    expect(await connectError({ token: guest.token, seminarId: other.seminar.id })).toBe("not_found");
+    // A moderator cannot enter a seminar that is not theirs.
+    expect(await connectError({ token: other.moderator.token, seminarId: seminar.id })).toBe("not_found");
+  });
+
+  it("answers malformed payloads and unknown events with typed errors and changes nothing", async () => {
+    const { seminar } = await buildSeminar(server);
+    const client = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Fuzz")).token,
+    });
+    const seq = client.stream.seq;
+    expect(await client.send("room:sync", { since: "yesterday" })).toMatchObject({
+      ok: false,
+      error: { code: "validation_failed" },
+    });
+    expect(await client.send("presence:focus", { paragraphId: "not-a-uuid" })).toMatchObject({
+      ok: false,
+      error: { code: "validation_failed" },
+    });
+    expect(await client.send("room:destroy", {})).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq).toBe(seq);
+    client.close();
+  });
+
+  it("drops a connection that sends an oversized message", async () => {
+    const { seminar } = await buildSeminar(server);
+    const socket = await connect(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Big")).token,
+    });
+    const disconnected = new Promise<string>((resolve) => socket.once("disconnect", resolve));
+    socket.emit("presence:focus", { paragraphId: "x".repeat(LIMITS.maxSocketMessageBytes + 10) }, () => {});
+    expect(await disconnected).toMatch(/transport/);
+  });
+
+  it("rate-limits a socket that sends too many events per second", async () => {
+    const { seminar } = await buildSeminar(server);
+    const socket = await connect(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Spam")).token,
+    });
+    const results = await Promise.all(
+      Array.from({ length: LIMITS.socketEventsBurst + 10 }, () =>
+        send(socket, "presence:focus", { paragraphId: null }),
+      ),
+    );
+    const limited = results.filter((result) => !result.ok && result.error.code === "rate_limited");
+    expect(limited.length).toBeGreaterThanOrEqual(10);
+    expect(results.filter((result) => result.ok).length).toBeLessThanOrEqual(LIMITS.socketEventsBurst);
+    socket.close();
+  });
+
+  it("caps the number of sockets one member may hold", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Tabs");
+    const sockets = await Promise.all(
+      Array.from({ length: LIMITS.socketsPerMember }, () => connect(server.url, { token: guest.token })),
+    );
+    expect(await connectError({ token: guest.token })).toBe("rate_limited");
+    for (const socket of sockets) socket.close();
+  });
+});
+
+describe("token expiry", async () => {
+  const shortLived = await startTestServer({ JWT_SECRET: SECRET, GUEST_TOKEN_TTL: "4" });
+
+  it("disconnects a socket whose token expires, unless it refreshed", async () => {
+    const { seminar } = await buildSeminar(shortLived);
+    const guest = await buildGuest(shortLived, seminar.joinCode!, "Expiring");
+    const lazy = await connect(shortLived.url, { token: guest.token });
+    const diligent = await connect(shortLived.url, { token: guest.token });
+    const lazyGone = new Promise<string>((resolve) => lazy.once("disconnect", resolve));
+    // JWT expiry has one-second resolution: the first token expires 3-4 s after issue, the refreshed
+    // one (issued at 1.5 s) no earlier than 4.5 s.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const refreshed = await send<{ token: string; expiresAt: string }>(diligent, "auth:refresh", {});
+    if (!refreshed.ok) throw new Error(refreshed.error.message);
+    expect(refreshed.data.token).not.toBe(guest.token);
+    expect(await lazyGone).toBe("io server disconnect");
+    // The original token has expired by now; the refreshed one has not.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(diligent.connected).toBe(true);
+    const diligentGone = new Promise<string>((resolve) => diligent.once("disconnect", resolve));
+    expect(await diligentGone).toBe("io server disconnect");
+  });
+});
