@@ -12,6 +12,7 @@ import { accountRoutes } from "./modules/accounts/accounts.routes.ts";
 import { TokenService } from "./modules/accounts/tokens.ts";
 import { annotationCommands } from "./modules/annotations/annotations.handlers.ts";
 import { annotationRoutes } from "./modules/annotations/annotations.routes.ts";
+import { essayRoutes } from "./modules/essays/essays.routes.ts";
 import { promptCommands } from "./modules/prompts/prompts.handlers.ts";
 import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
 import { seminarCommands } from "./modules/seminars/seminars.handlers.ts";
@@ -64,6 +65,7 @@ export function createApplication(options: {
 
   app.use(healthRoutes(prisma, () => shuttingDown));
   app.use("/api/auth", accountRoutes(context));
+  app.use("/api/essays", essayRoutes(context));
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
   app.use("/api/seminars", seminarRoutes(context, realtime));

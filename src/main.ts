@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }

@@ -48,7 +48,10 @@ export const AnnotationBody = z
         (value) => codePoints(value) <= LIMITS.annotationBody.max,
         `must be at most ${LIMITS.annotationBody.max} characters`,
       )
-      .refine((value) => !FORBIDDEN_IN_BODY.test(value), "must not contain control characters other than newline and tab"),
+      .refine(
+        (value) => !FORBIDDEN_IN_BODY.test(value),
+        "must not contain control characters other than newline and tab",
+      ),
   );
 
 /** One tag: trimmed, NFC, lower-cased, 1-32 code points of letters, digits, `_` and `-`. */
@@ -98,7 +101,10 @@ export const SelectorInput = z
     /** Text just after the span (any length up to the paragraph end); must match if given. */
     suffix: QuoteText.optional(),
   })
-  .refine((selector) => selector.start < selector.end, { message: "start must be less than end", path: ["end"] });
+  .refine((selector) => selector.start < selector.end, {
+    message: "start must be less than end",
+    path: ["end"],
+  });
 export type SelectorInput = z.infer<typeof SelectorInput>;
 
 /** annotation:create: highlight a span of a paragraph (or the whole paragraph) and comment on it. */
@@ -190,27 +196,42 @@ export type AnnotationCommands = {
    * not_found (paragraph outside the seminar), forbidden (observer), room_closed (not live),
    * conflict (clientId already used for another target).
    */
-  "annotation:create": (payload: z.input<typeof CreateAnnotationInput>, ack: AnnotationAck<AnnotationView>) => void;
+  "annotation:create": (
+    payload: z.input<typeof CreateAnnotationInput>,
+    ack: AnnotationAck<AnnotationView>,
+  ) => void;
   /**
    * Reply in a thread; acks the reply and broadcasts annotation:created. Errors: validation_failed,
    * not_found (parent outside the seminar), conflict (parent deleted or hidden), forbidden,
    * room_closed.
    */
-  "annotation:reply": (payload: z.input<typeof ReplyAnnotationInput>, ack: AnnotationAck<AnnotationView>) => void;
+  "annotation:reply": (
+    payload: z.input<typeof ReplyAnnotationInput>,
+    ack: AnnotationAck<AnnotationView>,
+  ) => void;
   /**
    * Edit one's own annotation; acks the new version and broadcasts annotation:updated. Errors:
    * validation_failed, not_found, forbidden (someone else's, observer), conflict (deleted, hidden,
    * stale version), room_closed.
    */
-  "annotation:edit": (payload: z.input<typeof EditAnnotationInput>, ack: AnnotationAck<AnnotationView>) => void;
+  "annotation:edit": (
+    payload: z.input<typeof EditAnnotationInput>,
+    ack: AnnotationAck<AnnotationView>,
+  ) => void;
   /**
    * Delete one's own annotation (tombstone); acks the tombstone and broadcasts annotation:deleted.
    * Deleting a tombstone again acks it without an event. Errors: not_found, forbidden, room_closed.
    */
-  "annotation:delete": (payload: z.input<typeof DeleteAnnotationInput>, ack: AnnotationAck<AnnotationView>) => void;
+  "annotation:delete": (
+    payload: z.input<typeof DeleteAnnotationInput>,
+    ack: AnnotationAck<AnnotationView>,
+  ) => void;
   /**
    * Toggle a reaction; acks whether it is now active and broadcasts annotation:reacted. Errors:
    * validation_failed (unknown kind), not_found, conflict (deleted or hidden), forbidden, room_closed.
    */
-  "annotation:react": (payload: z.input<typeof ReactAnnotationInput>, ack: AnnotationAck<{ active: boolean }>) => void;
+  "annotation:react": (
+    payload: z.input<typeof ReactAnnotationInput>,
+    ack: AnnotationAck<{ active: boolean }>,
+  ) => void;
 };

@@ -209,7 +209,11 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     // payload is parsed by its schema before anything else sees it.
     const untyped = socket as unknown as Socket;
     for (const [name, cmd] of commands) {
-      untyped.on(name, async (payload: unknown, ack: (result: Result<unknown>) => void) => {
+      untyped.on(name, async (...args: unknown[]) => {
+        // The middleware above only lets packets through whose last argument is the ack; a
+        // packet without a payload ([ack]) is parsed as an undefined payload.
+        const ack = args.at(-1) as (result: Result<unknown>) => void;
+        const payload = args.length >= 2 ? args[0] : undefined;
         try {
           const parsed = cmd.schema.safeParse(payload);
           if (!parsed.success) throw fromZodError(parsed.error, `The ${name} payload is not valid.`);

@@ -250,6 +250,14 @@ describe("connection and command rejections", () => {
       error: { code: "validation_failed" },
     });
     expect(await client.send("room:destroy", {})).toMatchObject({ ok: false, error: { code: "not_found" } });
+    // A command sent with only an ack (no payload) is answered, not a crash.
+    const raw = client.socket as unknown as {
+      timeout(ms: number): { emitWithAck(event: string): Promise<unknown> };
+    };
+    const bare = await raw.timeout(5_000).emitWithAck("seminar:end");
+    expect(bare).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    const missing = await raw.timeout(5_000).emitWithAck("presence:focus");
+    expect(missing).toMatchObject({ ok: false, error: { code: "validation_failed" } });
     expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq).toBe(seq);
     client.close();
   });

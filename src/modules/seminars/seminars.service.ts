@@ -172,7 +172,7 @@ export async function moderatorMembership(prisma: PrismaClient | Tx, accountId: 
   return member;
 }
 
-/** Loads a seminar through the actor's membership. */
+/** Loads a seminar by id; callers pass the seminar id of the actor's verified membership. */
 export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): Promise<SeminarRecord> {
   const seminar = await prisma.seminar.findUnique({ where: { id: seminarId }, select: seminarSelect });
   if (!seminar) throw fail.notFound("Seminar");
