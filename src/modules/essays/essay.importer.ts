@@ -144,7 +144,11 @@ function joinSeparator(left: string, right: string): string {
 const HYPHENATED_END = /(?:^|[^\p{L}\p{N}\-\u00AD])\p{Ll}+-$/u;
 const LOWERCASE_START = /^\p{Ll}/u;
 
-/** Joins lines into one paragraph with the joining rules (see `joinSeparator`, hyphenated line ends). */
+/**
+ * Joins lines into one paragraph with the joining rules (see `joinSeparator`). A line ending in a
+ * hyphen after a lowercase word, followed by a lowercase line, is a hyphenated word (`infor-` +
+ * `mation`): the hyphen goes. Any other hyphen after a letter or digit stays, without a space.
+ */
 function joinLines(lines: readonly string[]): string {
   let out = "";
   let previous = "";
@@ -152,8 +156,11 @@ function joinLines(lines: readonly string[]): string {
     if (line === "") continue;
     if (out === "") {
       out = line;
-    } else if (HYPHENATED_END.test(previous) && LOWERCASE_START.test(line)) {
+    } else if (HYPHENATED_END.test(previous.slice(-64)) && LOWERCASE_START.test(line)) {
       out = out.slice(0, -1) + line;
+    } else if (/[\p{L}\p{N}]-$/u.test(previous)) {
+      // A compound or range split at its hyphen (`GPT-` + `4o`, `self-` + `Evident`): keep the hyphen.
+      out += line;
     } else {
       out += joinSeparator(previous, line) + line;
     }
@@ -214,7 +221,8 @@ function isAbbreviationEnd(text: string): boolean {
  * A colon does not end a sentence.
  */
 export function endsSentence(line: string): boolean {
-  const text = line.replace(CLOSERS, "");
+  // Only the end of the line matters (and looking at the tail keeps long lines linear).
+  const text = line.slice(-64).replace(CLOSERS, "");
   const last = lastChar(text);
   if (TERMINATORS.has(last)) return true;
   if (last === ".") return !isAbbreviationEnd(text);
@@ -223,7 +231,7 @@ export function endsSentence(line: string): boolean {
 
 /** A CJK line ending in a double dash (`——`) is a deliberate break, like an ellipsis. */
 function endsWithPauseDash(line: string): boolean {
-  return /(?:——|――|──)$/u.test(line.replace(CLOSERS, ""));
+  return /(?:——|――|──)$/u.test(line.slice(-64).replace(CLOSERS, ""));
 }
 
 /** A line that opens an enumerated point: `一,`, `二、`, `第三，`, `（四）`, `5、`, `①` … followed by text. */
@@ -369,7 +377,7 @@ const HTML_ENTITIES: Readonly<Record<string, string>> = {
 };
 
 function decodeEntities(text: string): string {
-  return text.replace(/&(#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z]+);/gi, (whole, name: string) => {
+  return text.replace(/&(#[0-9]{1,7}|#x[0-9a-f]{1,6}|[a-z]{1,32});/gi, (whole, name: string) => {
     if (name.startsWith("#")) {
       const code =
         name[1] === "x" || name[1] === "X" ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
@@ -379,6 +387,55 @@ function decodeEntities(text: string): string {
     }
     return HTML_ENTITIES[name.toLowerCase()] ?? whole;
   });
+}
+
+// Inline patterns are bounded and exclude their own delimiters, so no line can make them quadratic.
+const LINK_URL = "(?:[^()\\s]|\\([^()\\s]{0,200}\\)){0,2048}";
+const LINK_TITLE = `(?:\\s+(?:"[^"]{0,500}"|'[^']{0,500}'|\\([^()]{0,500}\\)))?`;
+const LINK_TARGET = `\\(\\s?<?${LINK_URL}>?${LINK_TITLE}\\s?\\)`;
+const MD_INLINE_IMAGE = new RegExp(`!\\[([^\\[\\]]{0,1000})\\]${LINK_TARGET}`, "g");
+const MD_INLINE_LINK = new RegExp(`\\[([^\\[\\]]{1,1000})\\]${LINK_TARGET}`, "g");
+const MD_REFERENCE_LINK = /\[([^[\]]{1,1000})\]\[[^[\]]{0,1000}\]/g;
+const MD_AUTOLINK = /<((?:https?|mailto|ftp):[^<>\s]{1,2048})>/gi;
+const HTML_INLINE_TAG =
+  /<\/?(?:br|em|strong|i|b|u|s|sup|sub|span|mark|small|kbd|code|abbr|cite|q|del|ins)\b[^<>]{0,500}>/gi;
+
+const SPACE_OR_EDGE = /^\s?$/u;
+const WORD_CHAR = /^[\p{L}\p{N}_]$/u;
+
+/**
+ * Removes paired `delimiter`s around non-empty content whose first and last characters are not
+ * spaces (`**bold**`, `__strong__`, `~~struck~~`), pairing each opener with the nearest closer like
+ * a lazy regular expression would, in linear time. With `wordBounded`, an opener may not follow a
+ * word character and a closer may not precede one (so `snake__case__name` stays).
+ */
+function stripDelimiterPairs(text: string, delimiter: string, wordBounded: boolean): string {
+  const size = delimiter.length;
+  const cuts: number[] = [];
+  let open = -1;
+  for (let at = text.indexOf(delimiter); at !== -1; at = text.indexOf(delimiter, at + size)) {
+    const before = text.charAt(at - 1);
+    const after = text.charAt(at + size);
+    if (
+      open !== -1 &&
+      at > open + size &&
+      !SPACE_OR_EDGE.test(before) &&
+      !(wordBounded && WORD_CHAR.test(after))
+    ) {
+      cuts.push(open, at);
+      open = -1;
+    } else if (open === -1 && !SPACE_OR_EDGE.test(after) && !(wordBounded && WORD_CHAR.test(before))) {
+      open = at;
+    }
+  }
+  if (cuts.length === 0) return text;
+  let out = "";
+  let from = 0;
+  for (const cut of cuts) {
+    out += text.slice(from, cut);
+    from = cut + size;
+  }
+  return out + text.slice(from);
 }
 
 /**
@@ -393,20 +450,17 @@ export function stripInlineMarkdown(text: string): string {
     return `\uE000${held.length - 1}\uE001`;
   };
   let out = text.replace(/\\([!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~])/g, (_, ch: string) => hold(ch));
-  out = out.replace(/(`+)(.+?)\1(?!`)/g, (_, _ticks: string, code: string) =>
+  out = out.replace(/(`+)([^`]|[^`].{0,998}?[^`])\1(?!`)/g, (_, _ticks: string, code: string) =>
     hold(/^ .* $/.test(code) && code.trim() !== "" ? code.slice(1, -1) : code),
   );
-  out = out.replace(/!\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)/g, "$1");
-  out = out.replace(/\[([^\]]+)\]\((?:[^()]|\([^)]*\))*\)/g, "$1");
-  out = out.replace(/\[([^\]]+)\]\[[^\]]*\]/g, "$1");
-  out = out.replace(/<((?:https?|mailto|ftp):[^>\s]+)>/gi, "$1");
-  out = out.replace(
-    /<\/?(?:br|em|strong|i|b|u|s|sup|sub|span|mark|small|kbd|code|abbr|cite|q|del|ins)\b[^>]*>/gi,
-    "",
-  );
-  out = out.replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, "$1");
-  out = out.replace(/(^|[^\p{L}\p{N}_])__(?=\S)(.+?)(?<=\S)__(?![\p{L}\p{N}_])/gu, "$1$2");
-  out = out.replace(/~~(?=\S)(.+?)(?<=\S)~~/g, "$1");
+  out = out.replace(MD_INLINE_IMAGE, "$1");
+  out = out.replace(MD_INLINE_LINK, "$1");
+  out = out.replace(MD_REFERENCE_LINK, "$1");
+  out = out.replace(MD_AUTOLINK, "$1");
+  out = out.replace(HTML_INLINE_TAG, "");
+  out = stripDelimiterPairs(out, "**", false);
+  out = stripDelimiterPairs(out, "__", true);
+  out = stripDelimiterPairs(out, "~~", false);
   out = out.replace(/\*(?=[^\s*])([^*]*?[^\s*])\*/g, "$1");
   out = out.replace(/(^|[^\p{L}\p{N}_])_(?=[^\s_])([^_]*?[^\s_])_(?![\p{L}\p{N}_])/gu, "$1$2");
   out = out.replace(/\*\*|__/g, "");
@@ -441,11 +495,10 @@ function detectFormat(lines: readonly NormalizedLine[]): EssayFormat {
   for (const { text } of lines) {
     if (text === "") continue;
     if (/^#{1,6}\s+\S/.test(text) || MD_FENCE.test(text)) return "markdown";
-    if (/!\[[^\]]*\]\([^)\s]+[^)]*\)/.test(text) || /\[[^\]]+\]\([^)\s]+[^)]*\)/.test(text))
-      return "markdown";
+    if (/!?\[[^[\]]{0,1000}\]\([^()\s]{1,2048}/.test(text)) return "markdown";
     if (MD_HR.test(text)) continue;
     if (MD_QUOTE.test(text) || MD_BULLET.test(text) || MD_ORDERED.test(text)) weak++;
-    if (/\*\*\S.*?\S\*\*/.test(text)) weak++;
+    if (/\*\*[^\s*][^*]{0,1000}\*\*/.test(text)) weak++;
     if (weak >= 2) return "markdown";
   }
   return "text";
@@ -574,7 +627,10 @@ function parseMarkdown(lines: readonly NormalizedLine[]): Segment[] {
       flushItem();
       const content = stripInlineMarkdown(text.replace(/^(?:>\s?)+/, ""));
       if (content === "") flushQuote();
-      else (quote ??= []).push(content);
+      else {
+        quote ??= [];
+        quote.push(content);
+      }
       continue;
     }
     const ordered = MD_ORDERED.exec(text);
@@ -796,7 +852,9 @@ function extractMetadata(lines: readonly NormalizedLine[], format: EssayFormat, 
     const pair =
       run.length === 2 && dates === 1 && run.every((text) => isDateline(text) || isBylineCandidate(text));
     if (!fits || !(explicit || pair)) break;
-    run.forEach((text, offset) => take(runStart + offset, text));
+    run.forEach((text, offset) => {
+      take(runStart + offset, text);
+    });
     cursor = runEnd;
   }
   return meta;
@@ -814,9 +872,9 @@ const HANZI_PAIRS =
   "際际嚴严滿满陽阳陰阴雲云飛飞馬马魚鱼鳥鸟龍龙龜龟";
 const TRADITIONAL_ONLY = new Set<string>();
 const SIMPLIFIED_ONLY = new Set<string>();
-Array.from(HANZI_PAIRS).forEach((ch, index) =>
-  (index % 2 === 0 ? TRADITIONAL_ONLY : SIMPLIFIED_ONLY).add(ch),
-);
+for (const [index, ch] of Array.from(HANZI_PAIRS).entries()) {
+  (index % 2 === 0 ? TRADITIONAL_ONLY : SIMPLIFIED_ONLY).add(ch);
+}
 
 /**
  * Guesses the language of a text from its scripts: kana → `ja`, Hangul → `ko`, Han → `zh-Hant` or

@@ -22,7 +22,10 @@ describe("POST /api/essays/preview", () => {
       await server.http<Preview>(
         "POST",
         "/api/essays/preview",
-        { text: "# Title\n\nFirst paragraph that\ncontinues here.\n\n## Part\n\nSecond.", format: "markdown" },
+        {
+          text: "# Title\n\nFirst paragraph that\ncontinues here.\n\n## Part\n\nSecond.",
+          format: "markdown",
+        },
         moderator.token,
       ),
     );
@@ -43,11 +46,15 @@ describe("POST /api/essays/preview", () => {
       ok: false,
       error: { code: "unauthenticated" },
     });
-    expect((await server.http("POST", "/api/essays/preview", { text: "Hello." }, guest.token)).body).toMatchObject({
+    expect(
+      (await server.http("POST", "/api/essays/preview", { text: "Hello." }, guest.token)).body,
+    ).toMatchObject({
       ok: false,
       error: { code: "forbidden" },
     });
-    expect((await server.http("POST", "/api/essays/preview", { text: "   \n  " }, moderator.token)).body).toMatchObject({
+    expect(
+      (await server.http("POST", "/api/essays/preview", { text: "   \n  " }, moderator.token)).body,
+    ).toMatchObject({
       ok: false,
       error: { code: "validation_failed" },
     });
@@ -61,7 +68,9 @@ describe.skipIf(!existsSync(sharedEssay))("a seminar from the shared essay", () 
   it("stores the structure the preview shows and serves it in the snapshot", async () => {
     const moderator = await buildModerator(server);
     const text = readFileSync(sharedEssay, "utf8");
-    const preview = expectOk(await server.http<Preview>("POST", "/api/essays/preview", { text }, moderator.token));
+    const preview = expectOk(
+      await server.http<Preview>("POST", "/api/essays/preview", { text }, moderator.token),
+    );
     expect(preview.counts).toMatchObject({ paragraphs: 66, sectionMarkers: 5, captions: 4 });
     const { seminar } = await buildSeminar(server, { moderator, essay: text });
     const stored = await server.prisma.essay.findUniqueOrThrow({
@@ -72,7 +81,9 @@ describe.skipIf(!existsSync(sharedEssay))("a seminar from the shared essay", () 
     expect(stored.byline).toBe("魚眼觀察");
     expect(stored.dateline).toBe("2025-02-06 18:31:59");
     expect(stored.frozenAt).not.toBeNull();
-    expect(stored.paragraphs.map((p) => [p.kind, p.text])).toEqual(preview.blocks.map((b) => [b.kind, b.text]));
+    expect(stored.paragraphs.map((p) => [p.kind, p.text])).toEqual(
+      preview.blocks.map((b) => [b.kind, b.text]),
+    );
     const guest = await buildGuest(server, seminar.joinCode!, "讀者");
     const client = await RoomClient.join(server.url, { token: guest.token });
     expect(client.stream.state!.essay.paragraphs).toHaveLength(preview.blocks.length);
@@ -80,4 +91,5 @@ describe.skipIf(!existsSync(sharedEssay))("a seminar from the shared essay", () 
   });
 });
 
-if (!existsSync(sharedEssay)) console.warn(`shared essay not found at ${sharedEssay.pathname}: its seminar test is skipped`);
+if (!existsSync(sharedEssay))
+  console.warn(`shared essay not found at ${sharedEssay.pathname}: its seminar test is skipped`);
