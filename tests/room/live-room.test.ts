@@ -24,6 +24,16 @@ function expectContiguous(seqs: number[], from: number) {
   expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => from + i));
 }
 
+async function connectError(auth: Record<string, unknown>) {
+  try {
+    const socket = await connect(server.url, auth as { token: string });
+    socket.close();
+  } catch (error) {
+    return (error as Error & { data?: { code: string } }).data?.code;
+  }
+  throw new Error("expected the connection to be refused");
+}
+
 describe("the live room", () => {
   it("lets several guests join by code and see each other's presence and focus", async () => {
     const { seminar } = await buildSeminar(server);
@@ -185,16 +195,6 @@ describe("connection and command rejections", () => {
       ...options,
     });
 
-  async function connectError(auth: Record<string, unknown>) {
-    try {
-      const socket = await connect(server.url, auth as { token: string });
-      socket.close();
-    } catch (error) {
-      return (error as Error & { data?: { code: string } }).data?.code;
-    }
-    throw new Error("expected the connection to be refused");
-  }
-
   it("refuses connections without a valid token, with typed errors", async () => {
     const { seminar } = await buildSeminar(server);
     const guest = await buildGuest(server, seminar.joinCode!, "Mallory");
@@ -296,6 +296,42 @@ describe("connection and command rejections", () => {
     );
     expect(await connectError({ token: guest.token })).toBe("rate_limited");
     for (const socket of sockets) socket.close();
+  });
+});
+
+describe("rights changes", () => {
+  it("disconnects a member's sockets when their rights change, and refuses them at connect", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Troll");
+    const first = await connect(server.url, { token: guest.token });
+    const second = await connect(server.url, { token: guest.token });
+    const gone = Promise.all(
+      [first, second].map((s) => new Promise<string>((resolve) => s.once("disconnect", resolve))),
+    );
+    await server.prisma.membership.update({
+      where: { id: guest.member.id },
+      data: { status: "banned", rightsVersion: 1 },
+    });
+    server.app.realtime.disconnectMember(guest.member.id, "banned");
+    expect(await gone).toEqual(["io server disconnect", "io server disconnect"]);
+    expect(await connectError({ token: guest.token })).toBe("forbidden");
+  });
+
+  it("authenticates a recovered connection again instead of trusting the old session", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Recovering");
+    const socket = await connect(server.url, { token: guest.token }, { reconnection: true });
+    const refused = new Promise<string | undefined>((resolve) =>
+      socket.io.on("reconnect_attempt", () =>
+        socket.once("connect_error", (error) =>
+          resolve((error as Error & { data?: { code: string } }).data?.code),
+        ),
+      ),
+    );
+    await server.prisma.membership.update({ where: { id: guest.member.id }, data: { status: "kicked" } });
+    socket.io.engine.close();
+    expect(await refused).toBe("forbidden");
+    socket.close();
   });
 });
 
