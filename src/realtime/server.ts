@@ -15,6 +15,7 @@ import type { MemberRole, TallyView } from "../protocol/views.ts";
 import { Presence } from "./presence.ts";
 import type { StoredEvent } from "./room-log.ts";
 import { RoomWriter } from "./room-writer.ts";
+import { presentEventFor } from "./visibility.ts";
 
 export type TypedServer = Server<
   ClientToServerEvents,
@@ -108,7 +109,10 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
   }
 
   const publishEvents = (seminarId: string, events: StoredEvent[]) => {
-    for (const event of events) io.to(roomOf.seminar(seminarId)).emit("room:event", event);
+    for (const event of events) {
+      io.to(roomOf.moderators(seminarId)).emit("room:event", presentEventFor(event, "moderators"));
+      io.to(roomOf.participants(seminarId)).emit("room:event", presentEventFor(event, "participants"));
+    }
   };
   const rooms = new RoomWriter(context.prisma, publishEvents);
   const presence = new Presence(

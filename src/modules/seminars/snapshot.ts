@@ -4,6 +4,7 @@ import { LIMITS } from "../../protocol/limits.ts";
 import type { MemberRole, RoomSnapshot, SyncView } from "../../protocol/views.ts";
 import type { Presence } from "../../realtime/presence.ts";
 import { readEventsSince } from "../../realtime/room-log.ts";
+import { audienceOf, presentEventFor } from "../../realtime/visibility.ts";
 import { listAnnotationViews } from "../annotations/annotations.service.ts";
 import { loadPromptState } from "../prompts/prompts.service.ts";
 import { isModerator, permissionsFor } from "./seminars.policy.ts";
@@ -85,7 +86,9 @@ export async function syncRoom(
         });
         if (!seminar) throw fail.notFound("Seminar");
         if (since > seminar.lastSeq || seminar.lastSeq - since > LIMITS.maxCatchUpEvents) return null;
-        const events = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
+        const audience = audienceOf(viewer.role);
+        const stored = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
+        const events = stored.map((event) => presentEventFor(event, audience));
         const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
         const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
         return { mode: "events" as const, seq: seminar.lastSeq, events, tallies };
