@@ -15,6 +15,7 @@ import { annotationRoutes } from "./modules/annotations/annotations.routes.ts";
 import { essayRoutes } from "./modules/essays/essays.routes.ts";
 import { promptCommands } from "./modules/prompts/prompts.handlers.ts";
 import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
+import { stopTallies } from "./modules/prompts/tallies.ts";
 import { seminarCommands } from "./modules/seminars/seminars.handlers.ts";
 import { seminarRoutes } from "./modules/seminars/seminars.routes.ts";
 import { LIMITS } from "./protocol/limits.ts";
@@ -79,6 +80,8 @@ export function createApplication(options: {
     realtime,
     async close() {
       shuttingDown = true;
+      // Send and store the last tallies before the sockets close.
+      await stopTallies(realtime);
       await realtime.close();
       if (httpServer.listening) {
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));

@@ -62,7 +62,9 @@ export function toErrorBody(error: unknown): { body: ErrorBody; unknown: boolean
       return { body: { code: "conflict", message: "That already exists." }, unknown: false };
     }
     if (error.code === "P2025") return { body: { code: "not_found", message: "Not found." }, unknown: false };
-    if (error.code === "P2034") {
+    // P2034: write conflict or deadlock; P2010 carries raw-query failures such as 40P01/40001.
+    const sqlState = JSON.stringify(error.meta ?? {});
+    if (error.code === "P2034" || (error.code === "P2010" && /40P01|40001/.test(sqlState))) {
       return { body: { code: "conflict", message: "Concurrent change; try again." }, unknown: false };
     }
   }

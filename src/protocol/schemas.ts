@@ -92,7 +92,7 @@ export const ResultsVisibility = z.enum(["live", "after_close", "moderators"]);
 const PromptSettings = {
   /** The question, 1-500 characters. */
   question: z.string().trim().min(LIMITS.promptQuestion.min).max(LIMITS.promptQuestion.max),
-  /** Optional paragraph the prompt points at (by position in the essay, for seminar creation). */
+  /** Optional paragraph (block id of this seminar's essay) the prompt points at; not allowed at seminar creation, where ids do not exist yet. */
   paragraphId: Id.optional(),
   /** Anonymous (default) or named ballots. */
   anonymous: z.boolean().default(true),

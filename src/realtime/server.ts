@@ -69,7 +69,11 @@ export interface Realtime {
   /** Registers commands (`<entity>:<verb>` -> Command) for every socket. */
   register(commands: Record<string, Command>): void;
   /** Sends a tally to the sockets allowed to see it. */
-  publishTally(seminarId: string, audience: "everyone" | "moderators", tally: TallyView): void;
+  publishTally(
+    seminarId: string,
+    audience: "everyone" | "moderators" | "participants",
+    tally: TallyView,
+  ): void;
   /** Sends a tally to one member's sockets. */
   publishTallyTo(memberId: string, tally: TallyView): void;
   /** Records a refreshed token's expiry on a socket and reschedules its disconnection. */
@@ -246,7 +250,12 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       for (const [name, cmd] of Object.entries(more)) commands.set(name, cmd);
     },
     publishTally(seminarId, audience, tally) {
-      const target = audience === "moderators" ? roomOf.moderators(seminarId) : roomOf.seminar(seminarId);
+      const target =
+        audience === "moderators"
+          ? roomOf.moderators(seminarId)
+          : audience === "participants"
+            ? roomOf.participants(seminarId)
+            : roomOf.seminar(seminarId);
       io.to(target).emit("tally:update", tally);
     },
     publishTallyTo(memberId, tally) {

@@ -1,12 +1,674 @@
-import type { Tx } from "../../db/client.ts";
-import type { BallotView, PromptView, TallyView } from "../../protocol/views.ts";
-import type { Actor } from "../seminars/seminars.policy.ts";
+import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
+import { AppError, fail } from "../../errors.ts";
+import { LIMITS } from "../../protocol/limits.ts";
+import type { PromptStateView, PromptVoteInput, TallySnapshotView } from "../../protocol/prompts.ts";
+import type { PromptInput } from "../../protocol/schemas.ts";
+import type { BallotView, PromptKind, PromptView, ResultsVisibility } from "../../protocol/views.ts";
+import type { RoomWriter } from "../../realtime/room-writer.ts";
+import { type Actor, canVote, type RoomState } from "../seminars/seminars.policy.ts";
+import { checkPromptInput, promptOptionRows } from "../seminars/seminars.service.ts";
+import {
+  ballotProblem,
+  canClose,
+  canManagePrompts,
+  canOpen,
+  canReopen,
+  canReveal,
+  canSeeTally,
+  canSeeVoters,
+  isAcceptingBallots,
+  isEditable,
+  isPreparable,
+  isRunnable,
+  type PromptFacts,
+} from "./prompts.policy.ts";
+import {
+  type PromptRecord,
+  presentBallot,
+  presentPrompt,
+  presentTally,
+  presentTallySnapshot,
+  type TallyRecord,
+} from "./prompts.presenter.ts";
 
-/** The prompts of a seminar, the tallies `viewer` may see and their own ballots. */
-export async function loadPromptState(
-  _tx: Tx,
-  _seminarId: string,
-  _viewer: Actor,
-): Promise<{ prompts: PromptView[]; tallies: TallyView[]; myBallots: BallotView[] }> {
-  return { prompts: [], tallies: [], myBallots: [] };
+/** Where stored ballot changes and visibility changes are reported (the tally coalescer). */
+export interface TallySink {
+  /** A ballot of `promptId` was stored (after commit): its tally is due at the next flush. */
+  changed(seminarId: string, promptId: string): void;
+  /** Sends `promptId`'s tally now (after a close or a reveal); resolves once it was sent. */
+  sendNow(seminarId: string, promptId: string): Promise<void>;
+}
+
+/** What the prompt services need: the database, the room writer and the tally sink. */
+export interface PromptDeps {
+  /** The database. */
+  prisma: PrismaClient;
+  /** Every life-cycle change goes through it (stored event, broadcast after commit). */
+  rooms: RoomWriter;
+  /** Receives stored ballots and visibility changes. */
+  tallies: TallySink;
+}
+
+/** The fields every prompt read needs (with its options by position). */
+const promptSelect = {
+  id: true,
+  position: true,
+  kind: true,
+  question: true,
+  paragraphId: true,
+  maxChoices: true,
+  anonymous: true,
+  resultsVisibility: true,
+  state: true,
+  revealedAt: true,
+  openedAt: true,
+  closedAt: true,
+  tallyVersion: true,
+  options: { select: { id: true, position: true, label: true, value: true }, orderBy: { position: "asc" } },
+} satisfies Prisma.PromptSelect;
+
+type PromptRow = Prisma.PromptGetPayload<{ select: typeof promptSelect }>;
+
+const ballotSelect = {
+  promptId: true,
+  clientBallotId: true,
+  revision: true,
+  choices: { select: { optionId: true } },
+} satisfies Prisma.BallotSelect;
+
+/** The database columns of a prompt's facts, as read under a row lock. */
+interface LockedPromptRow {
+  id: string;
+  state: PromptFacts["state"];
+  results_visibility: ResultsVisibility;
+  revealed_at: Date | null;
+  anonymous: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/**
+ * Locks the seminar row for the rest of the transaction and returns its state. Life-cycle
+ * writes take it first: they serialise with seminar:end (and with each other across nodes),
+ * and appendEvent needs this same lock later anyway.
+ */
+async function lockSeminar(tx: Tx, seminarId: string): Promise<RoomState> {
+  const rows = await tx.$queryRaw<{ state: RoomState["state"]; locked: boolean }[]>`
+    SELECT state::text AS state, locked FROM seminars WHERE id = ${seminarId}::uuid FOR NO KEY UPDATE`;
+  const row = rows[0];
+  if (!row) throw fail.notFound("Seminar");
+  return row;
+}
+
+/**
+ * Locks a prompt of the seminar (`not_found` outside it). FOR NO KEY UPDATE, the lock an UPDATE
+ * takes: it waits for ballots being written (their tally-version increment holds the same lock)
+ * but not for the key-share locks their foreign keys take, so a close and a vote serialise
+ * without deadlocking.
+ */
+async function lockPrompt(
+  tx: Tx,
+  seminarId: string,
+  promptId: string,
+): Promise<PromptFacts & { id: string }> {
+  const rows = await tx.$queryRaw<LockedPromptRow[]>`
+    SELECT id::text AS id, state::text AS state, results_visibility::text AS results_visibility, revealed_at, anonymous
+    FROM prompts WHERE id = ${promptId}::uuid AND seminar_id = ${seminarId}::uuid
+    FOR NO KEY UPDATE`;
+  const row = rows[0];
+  if (!row) throw fail.notFound("Prompt");
+  return {
+    id: row.id,
+    state: row.state,
+    resultsVisibility: row.results_visibility,
+    revealedAt: row.revealed_at,
+    anonymous: row.anonymous,
+  };
+}
+
+async function readPrompt(tx: Tx | PrismaClient, seminarId: string, promptId: string): Promise<PromptRow> {
+  const prompt = await tx.prompt.findFirst({ where: { id: promptId, seminarId }, select: promptSelect });
+  if (!prompt) throw fail.notFound("Prompt");
+  return prompt;
+}
+
+/**
+ * Reads the tallies of `prompts` from the stored ballots, in the caller's transaction: counts per
+ * option by GROUP BY, never incremented in memory. Voters are read only for the prompt ids in
+ * `withVoters` (named prompts a moderator sees).
+ */
+async function readTallies(
+  tx: Tx,
+  prompts: { id: string; tallyVersion: number; options: { id: string }[] }[],
+  withVoters: ReadonlySet<string>,
+): Promise<TallyRecord[]> {
+  if (prompts.length === 0) return [];
+  const ids = prompts.map((prompt) => prompt.id);
+  const picks = await tx.$queryRaw<{ option_id: string; picks: number }[]>`
+    SELECT bc.option_id::text AS option_id, count(*)::int AS picks
+    FROM ballots b JOIN ballot_choices bc ON bc.ballot_id = b.id
+    WHERE b.prompt_id = ANY(${ids}::uuid[])
+    GROUP BY bc.option_id`;
+  const totals = await tx.$queryRaw<{ prompt_id: string; ballots: number }[]>`
+    SELECT prompt_id::text AS prompt_id, count(*)::int AS ballots
+    FROM ballots WHERE prompt_id = ANY(${ids}::uuid[])
+    GROUP BY prompt_id`;
+  const named = ids.filter((id) => withVoters.has(id));
+  const voterRows =
+    named.length === 0
+      ? []
+      : await tx.$queryRaw<{ option_id: string; member_id: string }[]>`
+          SELECT bc.option_id::text AS option_id, b.member_id::text AS member_id
+          FROM ballots b JOIN ballot_choices bc ON bc.ballot_id = b.id
+          WHERE b.prompt_id = ANY(${named}::uuid[])
+          ORDER BY b.member_id`;
+  const pickCount = new Map(picks.map((row) => [row.option_id, row.picks]));
+  const ballotCount = new Map(totals.map((row) => [row.prompt_id, row.ballots]));
+  const votersOf = new Map<string, string[]>();
+  for (const row of voterRows) {
+    const list = votersOf.get(row.option_id) ?? [];
+    list.push(row.member_id);
+    votersOf.set(row.option_id, list);
+  }
+  return prompts.map((prompt) => {
+    const counts: Record<string, number> = {};
+    for (const option of prompt.options) counts[option.id] = pickCount.get(option.id) ?? 0;
+    let voters: Record<string, string[]> | null = null;
+    if (withVoters.has(prompt.id)) {
+      voters = {};
+      for (const option of prompt.options) voters[option.id] = votersOf.get(option.id) ?? [];
+    }
+    return {
+      promptId: prompt.id,
+      version: prompt.tallyVersion,
+      counts,
+      ballots: ballotCount.get(prompt.id) ?? 0,
+      voters,
+    };
+  });
+}
+
+/**
+ * The prompts of a seminar, the tallies `viewer` may see and the viewer's own ballots, read in
+ * the caller's transaction (snapshots and room:sync run it in one repeatable-read transaction,
+ * so every tally is consistent with its version). Voters only for moderators on named prompts.
+ */
+export async function loadPromptState(tx: Tx, seminarId: string, viewer: Actor): Promise<PromptStateView> {
+  const prompts = await tx.prompt.findMany({
+    where: { seminarId },
+    orderBy: { position: "asc" },
+    select: promptSelect,
+  });
+  const visible = prompts.filter((prompt) => canSeeTally(viewer, prompt));
+  const withVoters = new Set(
+    visible.filter((prompt) => canSeeVoters(viewer, prompt)).map((prompt) => prompt.id),
+  );
+  const tallies = await readTallies(tx, visible, withVoters);
+  const ballots = await tx.ballot.findMany({
+    where: { memberId: viewer.memberId, prompt: { seminarId } },
+    select: ballotSelect,
+  });
+  const position = new Map(prompts.map((prompt) => [prompt.id, prompt.position]));
+  ballots.sort((a, b) => (position.get(a.promptId) ?? 0) - (position.get(b.promptId) ?? 0));
+  return {
+    prompts: prompts.map(toPromptView),
+    tallies: tallies.map((tally) => presentTally(tally, { withVoters: withVoters.has(tally.promptId) })),
+    myBallots: ballots.map(presentBallot),
+  };
+}
+
+/** Reads a seminar's prompt state for `viewer` in its own repeatable-read transaction (REST). */
+export async function readPromptState(prisma: PrismaClient, viewer: Actor): Promise<PromptStateView> {
+  return prisma.$transaction((tx) => loadPromptState(tx, viewer.seminarId, viewer), {
+    isolationLevel: "RepeatableRead",
+  });
+}
+
+/** One prompt of the viewer's seminar with its tally (when they may see it) and their ballot. */
+export async function readOnePrompt(
+  prisma: PrismaClient,
+  viewer: Actor,
+  promptId: string,
+): Promise<PromptStateView> {
+  return prisma.$transaction(
+    async (tx) => {
+      const prompt = await readPrompt(tx, viewer.seminarId, promptId);
+      const visible = canSeeTally(viewer, prompt);
+      const withVoters = new Set(visible && canSeeVoters(viewer, prompt) ? [prompt.id] : []);
+      const tallies = visible ? await readTallies(tx, [prompt], withVoters) : [];
+      const ballot = await tx.ballot.findUnique({
+        where: { promptId_memberId: { promptId: prompt.id, memberId: viewer.memberId } },
+        select: ballotSelect,
+      });
+      return {
+        prompts: [toPromptView(prompt)],
+        tallies: tallies.map((tally) => presentTally(tally, { withVoters: withVoters.has(tally.promptId) })),
+        myBallots: ballot ? [presentBallot(ballot)] : [],
+      };
+    },
+    { isolationLevel: "RepeatableRead" },
+  );
+}
+
+/** What the tally coalescer needs to send one prompt's tally: its facts and counts at one version. */
+export interface TallyReading {
+  /** The prompt's seminar (the rooms to send to). */
+  seminarId: string;
+  /** State, visibility, reveal and anonymity, as of the counts. */
+  facts: PromptFacts;
+  /** Counts at `version`; voters filled for named prompts (moderators only receive them). */
+  tally: TallyRecord;
+}
+
+/**
+ * Reads a prompt's tally version, counts and visibility in one repeatable-read transaction, so
+ * the counts are exactly those of the version. Null when the prompt no longer exists.
+ */
+export async function readTallyForPublishing(
+  prisma: PrismaClient,
+  promptId: string,
+): Promise<TallyReading | null> {
+  return prisma.$transaction(
+    async (tx) => {
+      const prompt = await tx.prompt.findUnique({
+        where: { id: promptId },
+        select: { ...promptSelect, seminarId: true },
+      });
+      if (!prompt) return null;
+      const [tally] = await readTallies(tx, [prompt], new Set(prompt.anonymous ? [] : [prompt.id]));
+      return {
+        seminarId: prompt.seminarId,
+        facts: {
+          state: prompt.state,
+          resultsVisibility: prompt.resultsVisibility,
+          revealedAt: prompt.revealedAt,
+          anonymous: prompt.anonymous,
+        },
+        tally: tally!,
+      };
+    },
+    { isolationLevel: "RepeatableRead" },
+  );
+}
+
+/**
+ * Keeps a tally in the prompt's history (tally_snapshots). A version already stored (by another
+ * node, or an earlier flush) is skipped: its counts are the same by construction.
+ */
+export async function storeTallySnapshot(prisma: PrismaClient, tally: TallyRecord): Promise<void> {
+  await prisma.tallySnapshot.createMany({
+    data: [
+      { promptId: tally.promptId, version: tally.version, counts: tally.counts, ballots: tally.ballots },
+    ],
+    skipDuplicates: true,
+  });
+}
+
+/**
+ * A prompt's stored tallies by version, for the transcript. Moderators only (`forbidden`);
+ * `not_found` outside the actor's seminar. Counts only: history never carries voters.
+ */
+export async function listTallyHistory(
+  prisma: PrismaClient,
+  actor: Actor,
+  promptId: string,
+): Promise<TallySnapshotView[]> {
+  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators can read a prompt's tally history.");
+  const prompt = await prisma.prompt.findFirst({
+    where: { id: promptId, seminarId: actor.seminarId },
+    select: { id: true },
+  });
+  if (!prompt) throw fail.notFound("Prompt");
+  const rows = await prisma.tallySnapshot.findMany({
+    where: { promptId: prompt.id },
+    orderBy: { version: "asc" },
+    select: { version: true, counts: true, ballots: true, takenAt: true },
+  });
+  return rows.map(presentTallySnapshot);
+}
+
+function toPromptView(prompt: PromptRow): PromptView {
+  const record: PromptRecord = prompt;
+  return presentPrompt(record);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Life cycle (room events)
+
+/** The definition columns of a prompt input (options are written separately). */
+function definitionOf(input: PromptInput) {
+  return {
+    kind: input.kind,
+    question: input.question,
+    paragraphId: input.paragraphId ?? null,
+    maxChoices: input.kind === "multiple_choice" ? input.maxChoices : 1,
+    anonymous: input.anonymous,
+    resultsVisibility: input.resultsVisibility,
+  };
+}
+
+/** A prompt may point at a block of its own seminar's essay only (`validation_failed`). */
+async function checkParagraph(tx: Tx, seminarId: string, paragraphId: string | undefined): Promise<void> {
+  if (!paragraphId) return;
+  const paragraph = await tx.paragraph.findFirst({
+    where: { id: paragraphId, essay: { seminarId } },
+    select: { id: true },
+  });
+  if (!paragraph) throw fail.validation("paragraphId is not a paragraph of this seminar's essay.");
+}
+
+/**
+ * Creates a draft prompt at the end of the seminar's list and appends `prompt:created`.
+ * `forbidden` unless moderator, `validation_failed` for a bad definition, a foreign paragraph or
+ * too many prompts, `room_closed` once the seminar has ended.
+ */
+export async function createPrompt(deps: PromptDeps, actor: Actor, input: PromptInput): Promise<PromptView> {
+  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators create prompts.");
+  checkPromptInput(input);
+  const options = promptOptionRows(input);
+  return deps.rooms.write(actor.seminarId, async (tx, events) => {
+    const room = await lockSeminar(tx, actor.seminarId);
+    if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
+    await checkParagraph(tx, actor.seminarId, input.paragraphId);
+    // Positions are taken under the seminar lock, so concurrent creates get distinct ones.
+    const { _count, _max } = await tx.prompt.aggregate({
+      where: { seminarId: actor.seminarId },
+      _count: { _all: true },
+      _max: { position: true },
+    });
+    if (_count._all >= LIMITS.promptsPerSeminar) {
+      throw fail.validation(`A seminar has at most ${LIMITS.promptsPerSeminar} prompts.`);
+    }
+    const prompt = await tx.prompt.create({
+      data: {
+        seminarId: actor.seminarId,
+        position: (_max.position ?? -1) + 1,
+        ...definitionOf(input),
+        options: { create: options },
+      },
+      select: promptSelect,
+    });
+    const view = toPromptView(prompt);
+    await events.append("prompt:created", actor.memberId, { prompt: view });
+    return view;
+  });
+}
+
+/**
+ * Replaces a draft prompt's definition and options and appends `prompt:updated`. `forbidden`
+ * unless moderator, `not_found` outside the seminar, `conflict` once opened, `room_closed` once
+ * the seminar has ended, `validation_failed` for a bad definition.
+ */
+export async function updatePrompt(
+  deps: PromptDeps,
+  actor: Actor,
+  promptId: string,
+  input: PromptInput,
+): Promise<PromptView> {
+  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators edit prompts.");
+  checkPromptInput(input);
+  const options = promptOptionRows(input);
+  return deps.rooms.write(actor.seminarId, async (tx, events) => {
+    const room = await lockSeminar(tx, actor.seminarId);
+    const locked = await lockPrompt(tx, actor.seminarId, promptId);
+    if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
+    if (!isEditable(locked)) throw fail.conflict(`The prompt is ${locked.state}; only drafts can be edited.`);
+    await checkParagraph(tx, actor.seminarId, input.paragraphId);
+    // A draft has no ballots, so its options can be replaced outright.
+    await tx.promptOption.deleteMany({ where: { promptId: locked.id } });
+    const prompt = await tx.prompt.update({
+      where: { id: locked.id },
+      data: { ...definitionOf(input), options: { create: options } },
+      select: promptSelect,
+    });
+    const view = toPromptView(prompt);
+    await events.append("prompt:updated", actor.memberId, { prompt: view });
+    return view;
+  });
+}
+
+/** A life-cycle step: when it applies, what it writes, which room event it is. */
+interface Transition {
+  allowed: (prompt: PromptFacts) => boolean;
+  refusal: (prompt: PromptFacts) => string;
+  data: (now: Date) => Prisma.PromptUpdateInput;
+  event: "prompt:opened" | "prompt:closed" | "prompt:revealed";
+}
+
+/** The life-cycle steps after creation; reopening keeps the first openedAt and the ballots. */
+const TRANSITIONS = {
+  open: {
+    allowed: canOpen,
+    refusal: (prompt) => `The prompt is ${prompt.state}; only a draft can be opened.`,
+    data: (now) => ({ state: "open", openedAt: now }),
+    event: "prompt:opened",
+  },
+  close: {
+    allowed: canClose,
+    refusal: (prompt) => `The prompt is ${prompt.state}; only an open prompt can be closed.`,
+    data: (now) => ({ state: "closed", closedAt: now }),
+    event: "prompt:closed",
+  },
+  reopen: {
+    allowed: canReopen,
+    refusal: (prompt) => `The prompt is ${prompt.state}; only a closed prompt can be reopened.`,
+    data: () => ({ state: "open", closedAt: null }),
+    event: "prompt:opened",
+  },
+  reveal: {
+    allowed: canReveal,
+    refusal: (prompt) =>
+      prompt.state === "draft"
+        ? "A draft prompt has no results to reveal."
+        : "The results are already revealed.",
+    data: (now) => ({ revealedAt: now }),
+    event: "prompt:revealed",
+  },
+} satisfies Record<string, Transition>;
+
+/** The name of a life-cycle step. */
+export type PromptStep = keyof typeof TRANSITIONS;
+
+/**
+ * Moves a prompt through its life cycle (open, close, reopen, reveal), appends the room event
+ * and, once committed, sends the prompt's tally at once (a close or reveal changes who may see
+ * it; an open shows the empty tally). `forbidden` unless moderator, `not_found` outside the
+ * seminar, `room_closed` unless the seminar is live, `conflict` when the step does not apply.
+ */
+export async function changePromptState(
+  deps: PromptDeps,
+  actor: Actor,
+  promptId: string,
+  step: PromptStep,
+): Promise<PromptView> {
+  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators run prompts.");
+  const transition: Transition = TRANSITIONS[step];
+  const view = await deps.rooms.write(actor.seminarId, async (tx, events) => {
+    const room = await lockSeminar(tx, actor.seminarId);
+    // The prompt lock makes this wait for ballots being written: they are stored and counted
+    // before the close, or they see the closed prompt and are refused.
+    const locked = await lockPrompt(tx, actor.seminarId, promptId);
+    if (!isRunnable(room)) throw fail.roomClosed(`The seminar is ${room.state}, not live.`);
+    if (!transition.allowed(locked)) throw fail.conflict(transition.refusal(locked));
+    const prompt = await tx.prompt.update({
+      where: { id: locked.id },
+      data: transition.data(new Date()),
+      select: promptSelect,
+    });
+    const presented = toPromptView(prompt);
+    await events.append(transition.event, actor.memberId, { prompt: presented });
+    return presented;
+  });
+  await deps.tallies.sendNow(actor.seminarId, view.id);
+  return view;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ballots (not room events: tallies follow through the coalescer)
+
+/** The outcome of one ballot write: the stored ballot and whether it changed anything. */
+interface StoredBallot {
+  ballot: Prisma.BallotGetPayload<{ select: typeof ballotSelect }>;
+  changed: boolean;
+}
+
+/**
+ * Stores the actor's ballot on an open prompt of their seminar, replacing an earlier one, and
+ * answers with the stored ballot. A retry with the same clientBallotId is answered with the
+ * stored ballot and counts nothing new. `not_found` outside the seminar; `forbidden` unless a
+ * participant; `room_closed` unless the seminar is live; `conflict` unless the prompt is open
+ * (also when it closes while the ballot is written: then nothing is stored);
+ * `validation_failed` for options not of the prompt or the wrong number of them.
+ */
+export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVoteInput): Promise<BallotView> {
+  const found = await readBallotTarget(deps.prisma, actor.seminarId, input.promptId);
+  if (!found) throw fail.notFound("Prompt");
+  if (!canVote(actor, found.seminar)) {
+    throw actor.role === "participant"
+      ? fail.roomClosed(`The seminar is ${found.seminar.state}, not live.`)
+      : fail.forbidden("Only participants vote.");
+  }
+  if (!isAcceptingBallots(found)) {
+    const stored = await deps.prisma.ballot.findUnique({
+      where: { promptId_memberId: { promptId: found.id, memberId: actor.memberId } },
+      select: ballotSelect,
+    });
+    // A retry of a ballot stored before the close still gets its acknowledgement.
+    if (stored?.clientBallotId === input.clientBallotId) return presentBallot(stored);
+    throw fail.conflict(`The prompt is ${found.state}; ballots are accepted while it is open.`);
+  }
+  // Options of an open prompt never change (only drafts are edited), so this check stays true.
+  const problem = ballotProblem(found, input.optionIds);
+  if (problem) throw fail.validation(problem, [{ path: "optionIds", message: problem }]);
+
+  const stored = await deps.prisma.$transaction((tx) => writeBallot(tx, actor, found.id, input), {
+    maxWait: 10_000,
+    timeout: 20_000,
+  });
+  if (stored.changed) deps.tallies.changed(actor.seminarId, found.id);
+  return presentBallot(stored.ballot);
+}
+
+/** What a ballot is checked against before it is written (read without locks, in one query). */
+interface BallotTarget {
+  id: string;
+  kind: PromptKind;
+  maxChoices: number;
+  state: PromptFacts["state"];
+  optionIds: string[];
+  seminar: RoomState;
+}
+
+/** The prompt of the actor's seminar a ballot is for, with its options and the seminar's state. */
+async function readBallotTarget(
+  prisma: PrismaClient,
+  seminarId: string,
+  promptId: string,
+): Promise<BallotTarget | null> {
+  const rows = await prisma.$queryRaw<
+    {
+      id: string;
+      kind: PromptKind;
+      max_choices: number;
+      state: PromptFacts["state"];
+      option_ids: string[];
+      seminar_state: RoomState["state"];
+      locked: boolean;
+    }[]
+  >`
+    SELECT p.id::text AS id, p.kind::text AS kind, p.max_choices, p.state::text AS state,
+      ARRAY(SELECT o.id::text FROM prompt_options o WHERE o.prompt_id = p.id ORDER BY o.position) AS option_ids,
+      s.state::text AS seminar_state, s.locked
+    FROM prompts p JOIN seminars s ON s.id = p.seminar_id
+    WHERE p.id = ${promptId}::uuid AND p.seminar_id = ${seminarId}::uuid`;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    kind: row.kind,
+    maxChoices: row.max_choices,
+    state: row.state,
+    optionIds: row.option_ids,
+    seminar: { state: row.seminar_state, locked: row.locked },
+  };
+}
+
+/**
+ * The ballot write, in one read-committed transaction:
+ * 1. The ballot row by INSERT … ON CONFLICT (prompt_id, member_id) DO UPDATE: one row per member
+ *    and prompt, race-free; concurrent ballots of one member queue on that row and each raises
+ *    the revision of the latest one. The update is skipped for the same clientBallotId (a retry),
+ *    and then nothing else is written.
+ * 2. The choices are replaced: those no longer picked deleted, the new ones inserted. This is a
+ *    statement of its own on purpose: its snapshot is taken after step 1 got the ballot row, so
+ *    it sees the choices of a concurrent ballot of the same member that committed meanwhile.
+ * 3. The prompt's tally version is raised by an UPDATE that also requires state = 'open'. It
+ *    locks the prompt row until commit, as a close does: if a close committed first, the
+ *    re-checked condition fails, the transaction rolls back and the ballot is refused; if the
+ *    ballot got there first, the close waits for its commit and its tally includes it.
+ */
+async function writeBallot(
+  tx: Tx,
+  actor: Actor,
+  promptId: string,
+  input: PromptVoteInput,
+): Promise<StoredBallot> {
+  const upserted = await tx.$queryRaw<{ id: string; revision: number }[]>`
+    INSERT INTO ballots (prompt_id, member_id, client_ballot_id, revision, updated_at)
+    VALUES (${promptId}::uuid, ${actor.memberId}::uuid, ${input.clientBallotId}::uuid, 1, now())
+    ON CONFLICT (prompt_id, member_id) DO UPDATE
+      SET client_ballot_id = EXCLUDED.client_ballot_id, revision = ballots.revision + 1, updated_at = now()
+      WHERE ballots.client_ballot_id <> EXCLUDED.client_ballot_id
+    RETURNING id::text AS id, revision`;
+  const row = upserted[0];
+  if (!row) {
+    const ballot = await tx.ballot.findUniqueOrThrow({
+      where: { promptId_memberId: { promptId, memberId: actor.memberId } },
+      select: ballotSelect,
+    });
+    return { ballot, changed: false };
+  }
+  // Deleting and inserting in one statement is safe: they touch different rows.
+  await tx.$executeRaw`
+    WITH dropped AS (
+      DELETE FROM ballot_choices
+      WHERE ballot_id = ${row.id}::uuid AND option_id <> ALL(${input.optionIds}::uuid[])
+    )
+    INSERT INTO ballot_choices (ballot_id, option_id)
+    SELECT ${row.id}::uuid, picked FROM unnest(${input.optionIds}::uuid[]) AS picked
+    ON CONFLICT (ballot_id, option_id) DO NOTHING`;
+  const bumped = await tx.$executeRaw`
+    UPDATE prompts SET tally_version = tally_version + 1, updated_at = now()
+    WHERE id = ${promptId}::uuid AND seminar_id = ${actor.seminarId}::uuid AND state = 'open'`;
+  if (bumped === 0)
+    throw fail.conflict("The prompt closed before the ballot was stored; it was not counted.");
+  return {
+    ballot: {
+      promptId,
+      clientBallotId: input.clientBallotId,
+      revision: row.revision,
+      choices: input.optionIds.map((optionId) => ({ optionId })),
+    },
+    changed: true,
+  };
+}
+
+/**
+ * Closes every open prompt of the actor's seminar (used when the session ends, so that final
+ * tallies are sent and every prompt's state says what happened). A prompt that another moderator
+ * closed meanwhile is skipped. `forbidden` unless moderator.
+ */
+export async function closeOpenPrompts(deps: PromptDeps, actor: Actor): Promise<void> {
+  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators run prompts.");
+  const open = await deps.prisma.prompt.findMany({
+    where: { seminarId: actor.seminarId, state: "open" },
+    select: { id: true },
+    orderBy: { position: "asc" },
+  });
+  for (const prompt of open) {
+    await changePromptState(deps, actor, prompt.id, "close").catch((error: unknown) => {
+      if (!(error instanceof AppError && error.code === "conflict")) throw error;
+    });
+  }
 }

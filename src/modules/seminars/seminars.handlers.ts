@@ -1,6 +1,8 @@
 import type { AppContext } from "../../context.ts";
 import { EmptyInput, PresenceFocusInput, RoomSyncInput } from "../../protocol/schemas.ts";
 import { command, type Realtime } from "../../realtime/server.ts";
+import { promptDeps } from "../prompts/prompts.handlers.ts";
+import { closeOpenPrompts } from "../prompts/prompts.service.ts";
 import { endSession, resolveMember, startSession } from "./seminars.service.ts";
 import { syncRoom } from "./snapshot.ts";
 
@@ -40,6 +42,7 @@ export function seminarCommands(context: AppContext, realtime: Realtime) {
     }),
 
     "seminar:end": command(EmptyInput, async (_input, actor) => {
+      await closeOpenPrompts(promptDeps(context, realtime), actor);
       const event = await endSession(realtime.rooms, actor, publicUrl);
       return { seq: event.seq };
     }),

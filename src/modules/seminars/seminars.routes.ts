@@ -6,6 +6,8 @@ import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { CreateSeminarInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
+import { promptDeps } from "../prompts/prompts.handlers.ts";
+import { closeOpenPrompts } from "../prompts/prompts.service.ts";
 import { isModerator } from "./seminars.policy.ts";
 import { presentMember, presentSeminar } from "./seminars.presenter.ts";
 import {
@@ -100,7 +102,9 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       const seminarId = parseInput(Id, req.params.id);
       const member = await memberOf(req, seminarId);
       if (!isModerator(member.role)) throw fail.forbidden("Only moderators can do this.");
-      await run(realtime.rooms, { seminarId, memberId: member.id, role: member.role }, publicUrl);
+      const actor = { seminarId, memberId: member.id, role: member.role };
+      if (run === endSession) await closeOpenPrompts(promptDeps(context, realtime), actor);
+      await run(realtime.rooms, actor, publicUrl);
       return presentSeminar(await getSeminar(context.prisma, seminarId), { moderator: true, publicUrl });
     });
   router.post("/:id/start", transition(startSession));

@@ -1,0 +1,234 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { TallyView } from "../../protocol/views.ts";
+import type { PromptFacts } from "./prompts.policy.ts";
+import type { TallyReading } from "./prompts.service.ts";
+import { type TallyAudiences, TallyCoalescer } from "./tallies.ts";
+
+const SEMINAR = "seminar-1";
+const PROMPT = "prompt-1";
+
+/** A fake database: a prompt whose version and counts the test moves, with reads that can be held. */
+function fakePrompt(facts: Partial<PromptFacts> = {}) {
+  const state = {
+    facts: {
+      state: "open",
+      resultsVisibility: "live",
+      revealedAt: null,
+      anonymous: true,
+      ...facts,
+    } as PromptFacts,
+    version: 0,
+    counts: { yes: 0, no: 0 } as Record<string, number>,
+    voters: { yes: [] as string[], no: [] as string[] },
+    reads: 0,
+    concurrentReads: 0,
+    maxConcurrentReads: 0,
+    hold: undefined as Promise<void> | undefined,
+    fail: false,
+  };
+  const read = async (promptId: string): Promise<TallyReading | null> => {
+    state.reads++;
+    state.concurrentReads++;
+    state.maxConcurrentReads = Math.max(state.maxConcurrentReads, state.concurrentReads);
+    try {
+      if (state.fail) throw new Error("database down");
+      // What the read returns is what was stored when it started (a snapshot).
+      const reading: TallyReading = {
+        seminarId: SEMINAR,
+        facts: { ...state.facts },
+        tally: {
+          promptId,
+          version: state.version,
+          counts: { ...state.counts },
+          ballots: state.counts.yes! + state.counts.no!,
+          voters: state.facts.anonymous ? null : structuredClone(state.voters),
+        },
+      };
+      await state.hold;
+      return reading;
+    } finally {
+      state.concurrentReads--;
+    }
+  };
+  const vote = (option: "yes" | "no", member: string) => {
+    state.version++;
+    state.counts[option]!++;
+    state.voters[option].push(member);
+  };
+  return { state, read, vote };
+}
+
+/** Audiences that record what each would have received. */
+function recordingAudiences() {
+  const sent = {
+    everyone: [] as TallyView[],
+    moderators: [] as TallyView[],
+    participants: [] as TallyView[],
+  };
+  const audiences: TallyAudiences = {
+    everyone: (_seminarId, tally) => sent.everyone.push(tally),
+    moderators: (_seminarId, tally) => sent.moderators.push(tally),
+    participants: (_seminarId, tally) => sent.participants.push(tally),
+  };
+  /** What a moderator's and a participant's socket received, in order. */
+  const moderatorView = () => [...sent.everyone, ...sent.moderators].sort((a, b) => a.version - b.version);
+  const participantView = () =>
+    [...sent.everyone, ...sent.participants].sort((a, b) => a.version - b.version);
+  return { sent, audiences, moderatorView, participantView };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const warnings: unknown[] = [];
+const logger = { warn: (obj: unknown) => void warnings.push(obj) } as unknown as ConstructorParameters<
+  typeof TallyCoalescer
+>[0]["logger"];
+
+let running: TallyCoalescer | undefined;
+afterEach(async () => {
+  await running?.stop({ flush: false });
+  running = undefined;
+  warnings.length = 0;
+});
+
+function build(prompt: ReturnType<typeof fakePrompt>, flushMs = 20) {
+  const out = recordingAudiences();
+  const stored: number[] = [];
+  const coalescer = new TallyCoalescer({
+    read: prompt.read,
+    store: async (tally) => void stored.push(tally.version),
+    audiences: out.audiences,
+    logger,
+    flushMs,
+  });
+  running = coalescer;
+  return { coalescer, stored, ...out };
+}
+
+describe("TallyCoalescer", () => {
+  it("coalesces a burst of ballots into one read and one message", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, sent, stored } = build(prompt);
+    for (let i = 0; i < 100; i++) {
+      prompt.vote(i % 3 === 0 ? "no" : "yes", `m${i}`);
+      coalescer.changed(SEMINAR, PROMPT);
+    }
+    expect(prompt.state.reads).toBe(0);
+    await sleep(60);
+    expect(prompt.state.reads).toBe(1);
+    expect(sent.everyone).toEqual([
+      { promptId: PROMPT, version: 100, counts: { yes: 66, no: 34 }, ballots: 100 },
+    ]);
+    expect(sent.moderators).toEqual([]);
+    expect(stored).toEqual([100]);
+  });
+
+  it("flushes again when a ballot is stored while a flush reads, and never overlaps reads", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, moderatorView } = build(prompt, 10);
+    let release!: () => void;
+    prompt.state.hold = new Promise((resolve) => {
+      release = resolve;
+    });
+    prompt.vote("yes", "a");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(30);
+    expect(prompt.state.reads).toBe(1);
+    // Stored after the read began: not in it, so the prompt must be flushed again.
+    prompt.vote("no", "b");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(40);
+    expect(prompt.state.reads).toBe(1);
+    prompt.state.hold = undefined;
+    release();
+    await sleep(60);
+    expect(prompt.state.maxConcurrentReads).toBe(1);
+    expect(moderatorView().map((tally) => tally.version)).toEqual([1, 2]);
+    expect(moderatorView().at(-1)).toMatchObject({ counts: { yes: 1, no: 1 }, ballots: 2 });
+  });
+
+  it("sends hidden counts to moderators only, and everything at once on sendNow when they become visible", async () => {
+    const prompt = fakePrompt({ resultsVisibility: "after_close" });
+    const { coalescer, sent, participantView, moderatorView } = build(prompt);
+    prompt.vote("yes", "a");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(60);
+    expect(moderatorView().map((tally) => tally.version)).toEqual([1]);
+    expect(participantView()).toEqual([]);
+    // Closing: same version, a larger audience; sent without waiting for the interval.
+    prompt.state.facts.state = "closed";
+    await coalescer.sendNow(SEMINAR, PROMPT);
+    expect(participantView()).toEqual([
+      { promptId: PROMPT, version: 1, counts: { yes: 1, no: 0 }, ballots: 1 },
+    ]);
+    expect(sent.everyone).toHaveLength(1);
+  });
+
+  it("gives voters of named prompts to moderators only", async () => {
+    const prompt = fakePrompt({ anonymous: false });
+    const { coalescer, sent } = build(prompt);
+    prompt.vote("yes", "a");
+    prompt.vote("no", "b");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(60);
+    expect(sent.everyone).toEqual([]);
+    expect(sent.moderators).toEqual([
+      {
+        promptId: PROMPT,
+        version: 2,
+        counts: { yes: 1, no: 1 },
+        ballots: 2,
+        voters: { yes: ["a"], no: ["b"] },
+      },
+    ]);
+    expect(sent.participants).toEqual([
+      { promptId: PROMPT, version: 2, counts: { yes: 1, no: 1 }, ballots: 2 },
+    ]);
+  });
+
+  it("does not resend an unchanged tally on the interval", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, sent, stored } = build(prompt);
+    prompt.vote("yes", "a");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(60);
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(60);
+    expect(prompt.state.reads).toBe(2);
+    expect(sent.everyone).toHaveLength(1);
+    expect(stored).toEqual([1]);
+  });
+
+  it("logs a failed flush and recovers with the next ballot", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, sent } = build(prompt);
+    prompt.state.fail = true;
+    prompt.vote("yes", "a");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(60);
+    expect(warnings).toHaveLength(1);
+    expect(sent.everyone).toEqual([]);
+    prompt.state.fail = false;
+    prompt.vote("no", "b");
+    coalescer.changed(SEMINAR, PROMPT);
+    await sleep(60);
+    expect(sent.everyone.map((tally) => tally.version)).toEqual([2]);
+  });
+
+  it("starts its timer lazily, never holds the process open, and stops after a last flush", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, sent } = build(prompt, 10_000);
+    const timer = () => (coalescer as unknown as { timer?: NodeJS.Timeout }).timer;
+    expect(timer()).toBeUndefined();
+    prompt.vote("yes", "a");
+    coalescer.changed(SEMINAR, PROMPT);
+    expect(timer()?.hasRef()).toBe(false);
+    await coalescer.stop();
+    expect(timer()).toBeUndefined();
+    expect(sent.everyone.map((tally) => tally.version)).toEqual([1]);
+    prompt.vote("no", "b");
+    coalescer.changed(SEMINAR, PROMPT);
+    await coalescer.sendNow(SEMINAR, PROMPT);
+    expect(timer()).toBeUndefined();
+    expect(prompt.state.reads).toBe(1);
+  });
+});

@@ -1,0 +1,190 @@
+import type { AppContext } from "../../context.ts";
+import type { Logger } from "../../logger.ts";
+import { LIMITS } from "../../protocol/limits.ts";
+import type { TallyView } from "../../protocol/views.ts";
+import type { Realtime } from "../../realtime/server.ts";
+import { isVisibleToParticipants } from "./prompts.policy.ts";
+import { presentTally, type TallyRecord } from "./prompts.presenter.ts";
+import {
+  readTallyForPublishing,
+  storeTallySnapshot,
+  type TallyReading,
+  type TallySink,
+} from "./prompts.service.ts";
+
+/** Where tallies go: the whole room, its moderators, or everyone but the moderators. */
+export interface TallyAudiences {
+  /** Every socket in the seminar's room. */
+  everyone(seminarId: string, tally: TallyView): void;
+  /** The seminar's moderators only. */
+  moderators(seminarId: string, tally: TallyView): void;
+  /** Participants and observers (not moderators). */
+  participants(seminarId: string, tally: TallyView): void;
+}
+
+/** What the coalescer is built from (the database side is injected so it can be tested alone). */
+export interface TallyCoalescerOptions {
+  /** Reads a prompt's version, counts and facts consistently; null when the prompt is gone. */
+  read: (promptId: string) => Promise<TallyReading | null>;
+  /** Keeps a tally in the prompt's history (a version already stored is skipped). */
+  store: (tally: TallyRecord) => Promise<void>;
+  /** Sends tallies to sockets. */
+  audiences: TallyAudiences;
+  /** Where failed flushes are reported. */
+  logger: Pick<Logger, "warn">;
+  /** How often dirty prompts are flushed (ms); LIMITS.tallyFlushMs by default. */
+  flushMs?: number;
+}
+
+/**
+ * Coalesces tally updates per prompt. Every stored ballot marks its prompt dirty; a timer
+ * (started on first use, unref'd) recomputes each dirty prompt's tally from the database once per
+ * interval, keeps it in the history and sends it, so a burst of hundreds of ballots costs a few
+ * messages per client and every message agrees with what is stored. A close or a reveal sends at
+ * once. Flushes of one prompt never overlap, so versions go out in increasing order.
+ */
+export class TallyCoalescer implements TallySink {
+  private readonly dirty = new Map<string, string>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly lastSent = new Map<string, { version: number; participants: boolean }>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly flushMs: number;
+
+  constructor(private readonly options: TallyCoalescerOptions) {
+    this.flushMs = options.flushMs ?? LIMITS.tallyFlushMs;
+  }
+
+  /** A ballot of `promptId` was stored: its tally goes out with the next flush. */
+  changed(seminarId: string, promptId: string): void {
+    if (this.stopped) return;
+    this.dirty.set(promptId, seminarId);
+    this.schedule();
+  }
+
+  /** Sends `promptId`'s tally now (even at an unchanged version: its audience may have grown). */
+  async sendNow(_seminarId: string, promptId: string): Promise<void> {
+    if (this.stopped) return;
+    await this.enqueue(promptId, true);
+  }
+
+  /** Flushes every dirty prompt now (the timer calls this). */
+  async flush(): Promise<void> {
+    const pending = [...this.dirty.keys()].filter((promptId) => !this.running.has(promptId));
+    await Promise.all(pending.map((promptId) => this.enqueue(promptId, false)));
+  }
+
+  /**
+   * Stops the timer; with `flush` (the default) sends what is still dirty first. Waits for
+   * flushes in progress, so nothing touches the database after it resolves.
+   */
+  async stop(options: { flush?: boolean } = {}): Promise<void> {
+    if (this.stopped) {
+      await Promise.all(this.running.values());
+      return;
+    }
+    if (options.flush ?? true) await this.flush();
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.dirty.clear();
+    await Promise.all(this.running.values());
+  }
+
+  private schedule(): void {
+    if (this.timer || this.stopped || this.dirty.size === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, this.flushMs);
+    // Pending tallies never keep the process alive.
+    this.timer.unref();
+  }
+
+  /** Runs a flush of `promptId` after the one in progress, if any. */
+  private enqueue(promptId: string, force: boolean): Promise<void> {
+    const previous = this.running.get(promptId) ?? Promise.resolve();
+    const next = previous.then(() => this.flushPrompt(promptId, force));
+    this.running.set(promptId, next);
+    return next.finally(() => {
+      if (this.running.get(promptId) === next) this.running.delete(promptId);
+      // Ballots stored while this flush ran are still dirty: schedule the next interval.
+      this.schedule();
+    });
+  }
+
+  private async flushPrompt(promptId: string, force: boolean): Promise<void> {
+    if (this.stopped) return;
+    // Clear the mark before reading: a ballot committed after this point marks it again, and one
+    // committed before is in the read below, so no stored ballot is left out of every tally.
+    this.dirty.delete(promptId);
+    try {
+      const reading = await this.options.read(promptId);
+      if (!reading) {
+        this.lastSent.delete(promptId);
+        return;
+      }
+      const { seminarId, facts, tally } = reading;
+      const participants = isVisibleToParticipants(facts);
+      const last = this.lastSent.get(promptId);
+      if (!force && last && last.version >= tally.version && last.participants === participants) return;
+      await this.options.store(tally);
+      this.lastSent.set(promptId, { version: tally.version, participants });
+      const { audiences } = this.options;
+      // Moderators always see counts; voters only on named prompts. Participants never get voters.
+      const forModerators = presentTally(tally, { withVoters: !facts.anonymous });
+      if (!participants) {
+        audiences.moderators(seminarId, forModerators);
+      } else if (forModerators.voters === undefined) {
+        audiences.everyone(seminarId, forModerators);
+      } else {
+        audiences.moderators(seminarId, forModerators);
+        audiences.participants(seminarId, presentTally(tally, { withVoters: false }));
+      }
+    } catch (error) {
+      // The next ballot marks the prompt again; a snapshot or room:sync also carries the tally.
+      this.options.logger.warn({ err: error, prompt: promptId }, "tally flush failed");
+    }
+  }
+}
+
+/**
+ * The realtime audiences. Realtime.publishTally knows `everyone` and `moderators`; named prompts
+ * also need "everyone but moderators" (participants must not receive voters), sent to the
+ * participants room here.
+ */
+export function tallyAudiences(realtime: Realtime): TallyAudiences {
+  return {
+    everyone: (seminarId, tally) => realtime.publishTally(seminarId, "everyone", tally),
+    moderators: (seminarId, tally) => realtime.publishTally(seminarId, "moderators", tally),
+    participants: (seminarId, tally) => realtime.publishTally(seminarId, "participants", tally),
+  };
+}
+
+const coalescers = new WeakMap<Realtime, TallyCoalescer>();
+
+/**
+ * The application's tally coalescer (one per Realtime), created on first use. As a safety net it
+ * stops when the HTTP server closes; Application.close() should `await stopTallies(realtime)`
+ * before closing the realtime layer, so the last tallies are sent and stored first.
+ */
+export function talliesFor(context: AppContext, realtime: Realtime): TallyCoalescer {
+  let coalescer = coalescers.get(realtime);
+  if (!coalescer) {
+    const created = new TallyCoalescer({
+      read: (promptId) => readTallyForPublishing(context.prisma, promptId),
+      store: (tally) => storeTallySnapshot(context.prisma, tally),
+      audiences: tallyAudiences(realtime),
+      logger: context.logger,
+    });
+    realtime.io.httpServer?.once("close", () => void created.stop({ flush: false }));
+    coalescers.set(realtime, created);
+    coalescer = created;
+  }
+  return coalescer;
+}
+
+/** Stops the tally coalescer of `realtime` (if it was ever started): sends what is pending, then stops. */
+export async function stopTallies(realtime: Realtime): Promise<void> {
+  await coalescers.get(realtime)?.stop();
+}
