@@ -23,6 +23,9 @@ export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void 
       state.seminar = { ...state.seminar, ...event.data.seminar };
       state.essay.frozen = state.essay.frozen || event.type === "seminar:started";
       return;
+    case "essay:replaced":
+      state.essay = event.data.essay;
+      return;
     case "annotation:created":
     case "annotation:updated":
     case "annotation:deleted":

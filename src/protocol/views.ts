@@ -166,6 +166,7 @@ export interface RoomEventDataMap {
   "seminar:started": { seminar: SeminarView };
   "seminar:ended": { seminar: SeminarView };
   "seminar:updated": { seminar: SeminarView };
+  "essay:replaced": { essay: EssayView };
   "annotation:created": { annotation: AnnotationView };
   "annotation:updated": { annotation: AnnotationView };
   "annotation:deleted": { annotation: AnnotationView };

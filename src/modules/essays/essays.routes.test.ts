@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { buildGuest, buildModerator, buildSeminar, expectOk } from "../../../tests/helpers/factories.ts";
-import { RoomClient, startTestServer } from "../../../tests/helpers/server.ts";
+import { eventually, RoomClient, startTestServer } from "../../../tests/helpers/server.ts";
 
 const server = await startTestServer();
 const sharedEssay = new URL("../../../../shared/essays/ai-revelation.zh-Hant.txt", import.meta.url);
@@ -93,3 +93,40 @@ describe.skipIf(!existsSync(sharedEssay))("a seminar from the shared essay", () 
 
 if (!existsSync(sharedEssay))
   console.warn(`shared essay not found at ${sharedEssay.pathname}: its seminar test is skipped`);
+
+describe("PUT /api/seminars/:id/essay", () => {
+  it("replaces a draft's essay for the moderators in the room, and is refused once the session started", async () => {
+    const { seminar, moderator } = await buildSeminar(server, { start: false });
+    const host = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
+    const replaced = expectOk(
+      await server.http<{ title: string; paragraphs: { text: string }[] }>(
+        "PUT",
+        `/api/seminars/${seminar.id}/essay`,
+        { text: "# New title\n\nOnly one paragraph now.", format: "markdown" },
+        moderator.token,
+      ),
+    );
+    expect(replaced.title).toBe("New title");
+    expect(replaced.paragraphs.map((p) => p.text)).toEqual(["Only one paragraph now."]);
+    await eventually(() => host.stream.state!.essay.title === "New title", 5_000, "essay:replaced");
+    expect(host.stream.state!.essay.paragraphs).toHaveLength(1);
+
+    const guest = await buildGuest(server, seminar.joinCode!, "Sneaky");
+    expect(
+      (await server.http("PUT", `/api/seminars/${seminar.id}/essay`, { text: "Mine now." }, guest.token))
+        .body,
+    ).toMatchObject({ ok: false, error: { code: "forbidden" } });
+
+    expectOk(await server.http("POST", `/api/seminars/${seminar.id}/start`, {}, moderator.token));
+    const frozen = await server.http(
+      "PUT",
+      `/api/seminars/${seminar.id}/essay`,
+      { text: "Too late." },
+      moderator.token,
+    );
+    expect(frozen.body).toMatchObject({ ok: false, error: { code: "conflict" } });
+    const stored = await server.prisma.paragraph.findMany({ where: { essay: { seminarId: seminar.id } } });
+    expect(stored.map((p) => p.text)).toEqual(["Only one paragraph now."]);
+    host.close();
+  });
+});

@@ -3,7 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { fail } from "../../errors.ts";
 import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
-import { CreateSeminarInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
+import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
 import { promptDeps } from "../prompts/prompts.handlers.ts";
@@ -16,6 +16,7 @@ import {
   getSeminar,
   joinByCode,
   listSeminars,
+  replaceEssay,
   resolveMember,
   startSession,
 } from "./seminars.service.ts";
@@ -107,6 +108,16 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       await run(realtime.rooms, actor, publicUrl);
       return presentSeminar(await getSeminar(context.prisma, seminarId), { moderator: true, publicUrl });
     });
+  router.put(
+    "/:id/essay",
+    route(async (req) => {
+      const seminarId = parseInput(Id, req.params.id);
+      const member = await memberOf(req, seminarId);
+      const input = parseInput(EssayInput, req.body);
+      return replaceEssay(realtime.rooms, { seminarId, memberId: member.id, role: member.role }, input);
+    }),
+  );
+
   router.post("/:id/start", transition(startSession));
   router.post("/:id/end", transition(endSession));
 

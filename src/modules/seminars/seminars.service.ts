@@ -8,7 +8,7 @@ import type { MemberRole } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
 import { type Actor, canEnd, canJoin, canStart, isActive, isModerator } from "./seminars.policy.ts";
-import { presentMember, presentSeminar } from "./seminars.presenter.ts";
+import { presentEssay, presentMember, presentSeminar } from "./seminars.presenter.ts";
 
 /** Join codes: nanoid's unbiased generator over our unambiguous alphabet. */
 const generateJoinCode = customAlphabet(JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH);
@@ -226,6 +226,51 @@ export async function joinByCode(context: AppContext, rooms: RoomWriter, input: 
       if (!duplicate || attempt >= 5) throw error;
     }
   }
+}
+
+/**
+ * Replaces the essay of a draft seminar (re-imported from the new text); once the session has
+ * started the essay is frozen and this is a `conflict`, so annotations stay anchored.
+ * `forbidden` unless moderator.
+ */
+export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: CreateSeminarInput["essay"]) {
+  if (!isModerator(actor.role)) throw fail.forbidden("Only moderators edit the essay.");
+  const essay = importOrFail(input);
+  return rooms.write(actor.seminarId, async (tx, events) => {
+    const seminar = await getSeminar(tx, actor.seminarId);
+    const stored = await tx.essay.findUnique({
+      where: { seminarId: seminar.id },
+      select: { id: true, frozenAt: true },
+    });
+    if (!stored) throw fail.notFound("Essay");
+    if (seminar.state !== "draft" || stored.frozenAt) {
+      throw fail.conflict("The essay is frozen once the session has started.");
+    }
+    await tx.paragraph.deleteMany({ where: { essayId: stored.id } });
+    const updated = await tx.essay.update({
+      where: { id: stored.id },
+      data: {
+        title: essay.title,
+        byline: essay.byline,
+        dateline: essay.dateline,
+        language: essay.language,
+        format: essay.format,
+        sourceText: input.text,
+        paragraphs: {
+          create: essay.blocks.map((block, position) => ({
+            position,
+            kind: block.kind,
+            level: block.level ?? null,
+            text: block.text,
+          })),
+        },
+      },
+      include: { paragraphs: { orderBy: { position: "asc" } } },
+    });
+    const view = presentEssay(updated);
+    await events.append("essay:replaced", actor.memberId, { essay: view });
+    return view;
+  });
 }
 
 /** Starts the session: freezes the essay, makes the room writable. `conflict` unless draft. */
