@@ -100,6 +100,43 @@ describe("the live room", () => {
     expect(after.lastSeq).toBe(before.lastSeq + 25);
   });
 
+  it("gives two sockets writing at the same moment distinct consecutive sequence numbers, delivered in order", async () => {
+    const { seminar } = await buildSeminar(server);
+    const a = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Writer A")).token,
+    });
+    const b = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Writer B")).token,
+    });
+    const watcher = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Watcher")).token,
+    });
+    const start = watcher.stream.seq;
+    const paragraphId = a.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
+    const acks = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => [
+        a.send<{ id: string }>("annotation:create", { paragraphId, body: `a${i}` }),
+        b.send<{ id: string }>("annotation:create", { paragraphId, body: `b${i}` }),
+      ]).flat(),
+    );
+    expect(acks.every((ack) => ack.ok)).toBe(true);
+    await watcher.waitForSeq(start + 30);
+    const received = watcher.received.filter((event) => event.seq > start).map((event) => event.seq);
+    expectContiguous(received, start + 1);
+    const stored = await server.prisma.roomEvent.findMany({
+      where: { seminarId: seminar.id, seq: { gt: start } },
+      orderBy: { seq: "asc" },
+    });
+    expectContiguous(
+      stored.map((event) => event.seq),
+      start + 1,
+    );
+    expect(
+      new Set(stored.map((event) => (event.data as { annotation: { id: string } }).annotation.id)).size,
+    ).toBe(30);
+    for (const client of [a, b, watcher]) client.close();
+  });
+
   it("catches up a client cut off mid-session: same state as one that never left, no gaps or repeats", async () => {
     const { seminar } = await buildSeminar(server);
     const stay = await RoomClient.join(server.url, {
