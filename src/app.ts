@@ -5,9 +5,10 @@ import { pinoHttp } from "pino-http";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import type { PrismaClient } from "./db/client.ts";
-import { healthRoutes } from "./http/health.ts";
+import { healthRoutes, metricsRoute } from "./http/health.ts";
 import { errorHandler, notFoundHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
+import { createMetrics } from "./metrics.ts";
 import { accountRoutes } from "./modules/accounts/accounts.routes.ts";
 import { TokenService } from "./modules/accounts/tokens.ts";
 import { annotationCommands } from "./modules/annotations/annotations.handlers.ts";
@@ -43,6 +44,7 @@ export function createApplication(options: {
     prisma,
     logger,
     tokens: new TokenService(config.jwt),
+    metrics: createMetrics(),
   };
   let shuttingDown = false;
 
@@ -56,6 +58,11 @@ export function createApplication(options: {
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
     }),
   );
+  app.use((req, res, next) => {
+    const stop = context.metrics.httpRequests.startTimer({ method: req.method });
+    res.on("finish", () => stop({ status: `${Math.floor(res.statusCode / 100)}xx` }));
+    next();
+  });
   app.use(express.json({ limit: LIMITS.maxHttpBodyBytes }));
 
   const httpServer = createServer(app);
@@ -65,6 +72,7 @@ export function createApplication(options: {
   realtime.register(promptCommands(context, realtime));
 
   app.use(healthRoutes(prisma, () => shuttingDown));
+  app.use(metricsRoute(context));
   app.use("/api/auth", accountRoutes(context));
   app.use("/api/essays", essayRoutes(context));
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));

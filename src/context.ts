@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { PrismaClient } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
 import type { TokenService } from "./modules/accounts/tokens.ts";
 
 /** What every route, handler and service gets: built once in createApplication. */
@@ -9,4 +10,5 @@ export interface AppContext {
   prisma: PrismaClient;
   logger: Logger;
   tokens: TokenService;
+  metrics: Metrics;
 }

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import type { AppContext } from "../context.ts";
 import type { PrismaClient } from "../db/client.ts";
 
 /**
@@ -27,6 +28,27 @@ export function healthRoutes(prisma: PrismaClient, isShuttingDown: () => boolean
         error: { code: "unavailable", message: `Database unreachable: ${(error as Error).message}` },
       });
     }
+  });
+  return router;
+}
+
+/**
+ * GET /metrics: Prometheus text format. With METRICS_TOKEN set it requires
+ * `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); without it, keep /metrics off the
+ * public network (the compose load balancer does not route it).
+ */
+export function metricsRoute(context: AppContext): Router {
+  const router = Router();
+  router.get("/metrics", async (req, res) => {
+    const token = context.config.metricsToken;
+    if (token && req.get("authorization") !== `Bearer ${token}`) {
+      res
+        .status(401)
+        .json({ ok: false, error: { code: "unauthenticated", message: "Metrics need the metrics token." } });
+      return;
+    }
+    res.set("content-type", context.metrics.registry.contentType);
+    res.send(await context.metrics.registry.metrics());
   });
   return router;
 }

@@ -114,6 +114,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
 
   const publishEvents = (seminarId: string, events: StoredEvent[]) => {
     for (const event of events) {
+      context.metrics.roomEvents.inc({ type: event.type });
       io.to(roomOf.moderators(seminarId)).emit("room:event", presentEventFor(event, "moderators"));
       io.to(roomOf.participants(seminarId)).emit("room:event", presentEventFor(event, "participants"));
     }
@@ -186,6 +187,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       moderator ? roomOf.moderators(data.seminarId) : roomOf.participants(data.seminarId),
       roomOf.member(data.memberId),
     ]);
+    context.metrics.sockets.inc();
     socket.on("error", (error) => logger.warn({ err: error, socket: socket.id }, "socket error"));
 
     scheduleExpiry(socket);
@@ -222,13 +224,16 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
         // packet without a payload ([ack]) is parsed as an undefined payload.
         const ack = args.at(-1) as (result: Result<unknown>) => void;
         const payload = args.length >= 2 ? args[0] : undefined;
+        const stop = context.metrics.commands.startTimer({ command: name });
         try {
           const parsed = cmd.schema.safeParse(payload);
           if (!parsed.success) throw fromZodError(parsed.error, `The ${name} payload is not valid.`);
           const result = await cmd.run(parsed.data as never, actor, socket);
+          stop({ outcome: "ok" });
           ack({ ok: true, data: result });
         } catch (error) {
           const mapped = toErrorBody(error);
+          stop({ outcome: mapped.body.code });
           if (mapped.unknown)
             logger.error({ err: error, command: name, member: actor.memberId }, "command failed");
           ack({ ok: false, error: mapped.body });
@@ -237,6 +242,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     }
 
     socket.on("disconnect", () => {
+      context.metrics.sockets.dec();
       clearExpiry(socket);
       presence.disconnect(data.seminarId, data.memberId, socket.id);
     });
