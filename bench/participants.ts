@@ -1,0 +1,374 @@
+/**
+ * Simulated participants for the generator workers, and the recorder they report to. Two kinds:
+ * `LightParticipant` (bench/light-client.ts over `ws`) carries the bulk of the load and scans raw
+ * frames; `CheckerParticipant` is a real socket.io-client that applies the room stream with the
+ * protocol's RoomStream (filling gaps with room:sync as the web client does) and checks every ack's
+ * envelope, so the bench also verifies acks and ordering the way a real client sees them.
+ */
+import { io as connectSocketIo, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol/events.ts";
+import type { Result } from "../src/protocol/result.ts";
+import { RoomStream } from "../src/protocol/room-state.ts";
+import type { RoomEventView, SyncView, TallyView } from "../src/protocol/views.ts";
+import { now } from "./clock.ts";
+import { Histogram } from "./histogram.ts";
+import { LightClient, LightClientError } from "./light-client.ts";
+import type { AckStats, ClientKind, TallyReceipt, WorkerReport } from "./messages.ts";
+
+/** The outcome of one command: ok, or the error code (protocol code, "timeout", "disconnected"). */
+export interface SendOutcome {
+  ok: boolean;
+  code?: string;
+  /** Size of the answer in bytes where known (light participants). */
+  bytes: number;
+}
+
+/** One simulated participant, whichever client it uses. */
+export interface Participant {
+  readonly idx: number;
+  readonly room: number;
+  readonly kind: ClientKind;
+  /** Connects with `auth`; rejects with a LightClientError-like `code`. */
+  connect(url: string, auth: Record<string, unknown>): Promise<void>;
+  /** Sends a command and waits for its ack. */
+  send(event: string, payload: unknown, timeoutMs: number): Promise<SendOutcome>;
+  /** room:sync for a snapshot; resolves with the answer's size in bytes (0 when unknown). */
+  syncSnapshot(timeoutMs: number): Promise<number>;
+  close(): void;
+}
+
+const MARKER = "bench:";
+const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)/;
+const SEQ_PATTERN = /^42\["room:event",\{"seq":(\d+)/;
+const SNAPSHOT_SEQ_PATTERN = /"snapshot":\{"seq":(\d+)/;
+
+/** Tracks one participant's room:event sequence numbers: gaps and stale (already covered) events. */
+class SeqTracker {
+  private last = -1;
+  private early: number[] = [];
+
+  constructor(private readonly recorder: Recorder) {}
+
+  /** The snapshot's seq: events up to it are covered. */
+  baseline(seq: number): void {
+    this.last = seq;
+    const early = this.early.sort((a, b) => a - b);
+    this.early = [];
+    for (const value of early) this.receive(value);
+  }
+
+  receive(seq: number): void {
+    const order = this.recorder.order;
+    order.events += 1;
+    if (this.last < 0) {
+      this.early.push(seq);
+      return;
+    }
+    if (seq <= this.last) order.stale += 1;
+    else {
+      if (seq !== this.last + 1) order.gaps += 1;
+      this.last = seq;
+    }
+  }
+}
+
+/** Creates an empty AckStats accumulator. */
+function ackAccumulator(): {
+  sent: number;
+  ok: number;
+  errors: Record<string, number>;
+  latency: Histogram;
+  lag: Histogram;
+} {
+  return { sent: 0, ok: 0, errors: {}, latency: new Histogram(), lag: new Histogram() };
+}
+
+/** Everything a worker measures between two `collect`s. */
+export class Recorder {
+  acks = new Map<string, ReturnType<typeof ackAccumulator>>();
+  roomAcks = new Map<number, Histogram>();
+  delivery = new Histogram();
+  roomDelivery = new Map<number, Histogram>();
+  perMessage = new Map<string, [number, number]>();
+  tallies: TallyReceipt[] = [];
+  tallyCounts = new Map<string, Record<string, number>>();
+  received: Record<string, number> = {};
+  bytesReceived = 0;
+  order = { events: 0, gaps: 0, stale: 0 };
+  checkers = { clients: 0, acksChecked: 0, acksMalformed: 0, gapSyncs: 0, applied: 0 };
+  disconnects = 0;
+
+  /** The accumulator of a tag. */
+  ack(tag: string): ReturnType<typeof ackAccumulator> {
+    let stats = this.acks.get(tag);
+    if (!stats) {
+      stats = ackAccumulator();
+      this.acks.set(tag, stats);
+    }
+    return stats;
+  }
+
+  /** Records an ok ack's latency for its room. */
+  roomAck(room: number, latencyMs: number): void {
+    let histogram = this.roomAcks.get(room);
+    if (!histogram) {
+      histogram = new Histogram();
+      this.roomAcks.set(room, histogram);
+    }
+    histogram.record(latencyMs);
+  }
+
+  /** Counts a server-to-client message. */
+  message(name: string): void {
+    this.received[name] = (this.received[name] ?? 0) + 1;
+  }
+
+  /** An annotation carrying a bench marker reached participant `receiver` at `at`. */
+  marker(receiver: { idx: number; room: number }, text: string, at: number): void {
+    const match = MARKER_PATTERN.exec(text);
+    if (!match) return;
+    const sender = Number(match[1]);
+    if (sender === receiver.idx) return;
+    const latency = at - Number(match[2]);
+    this.delivery.record(latency);
+    let room = this.roomDelivery.get(receiver.room);
+    if (!room) {
+      room = new Histogram();
+      this.roomDelivery.set(receiver.room, room);
+    }
+    room.record(latency);
+    const key = `${match[1]}:${match[2]}`;
+    const entry = this.perMessage.get(key);
+    if (entry) {
+      entry[0] = Math.max(entry[0], latency);
+      entry[1] += 1;
+    } else {
+      this.perMessage.set(key, [latency, 1]);
+    }
+  }
+
+  /** A tally:update reached participant `idx`. */
+  tally(idx: number, tally: TallyView, at: number): void {
+    this.tallies.push([idx, tally.promptId, tally.version, tally.ballots, at]);
+    const key = `${tally.promptId}@${tally.version}`;
+    if (!this.tallyCounts.has(key)) this.tallyCounts.set(key, tally.counts);
+  }
+
+  /** The report of everything recorded; the recorder starts afresh. */
+  drain(connected: number): WorkerReport {
+    const acks: Record<string, AckStats> = {};
+    for (const [tag, stats] of this.acks) {
+      acks[tag] = {
+        sent: stats.sent,
+        ok: stats.ok,
+        errors: stats.errors,
+        latency: stats.latency.toJSON(),
+        lag: stats.lag.toJSON(),
+      };
+    }
+    const report: WorkerReport = {
+      type: "collected",
+      acks,
+      roomAcks: Object.fromEntries([...this.roomAcks].map(([room, h]) => [String(room), h.toJSON()])),
+      delivery: this.delivery.toJSON(),
+      roomDelivery: Object.fromEntries([...this.roomDelivery].map(([room, h]) => [String(room), h.toJSON()])),
+      perMessage: Object.fromEntries(this.perMessage),
+      tallies: this.tallies,
+      tallyCounts: Object.fromEntries(this.tallyCounts),
+      received: this.received,
+      bytesReceived: this.bytesReceived,
+      order: this.order,
+      checkers: this.checkers,
+      disconnects: this.disconnects,
+      connected,
+    };
+    const checkers = this.checkers.clients;
+    Object.assign(this, new Recorder());
+    this.checkers.clients = checkers;
+    return report;
+  }
+}
+
+function errorCode(error: unknown): string {
+  if (error instanceof LightClientError) return error.code;
+  const data = (error as { data?: { code?: string } }).data;
+  if (data?.code) return data.code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timed? ?out/i.test(message)) return "timeout";
+  return "network";
+}
+
+/** Error code of a failed connect or command, for the reports. */
+export { errorCode };
+
+/** The bulk participant: a LightClient whose frames are scanned, not parsed, where possible. */
+export class LightParticipant implements Participant {
+  readonly kind = "light" as const;
+  private readonly client: LightClient;
+  private readonly seq: SeqTracker;
+
+  constructor(
+    readonly idx: number,
+    readonly room: number,
+    url: string,
+    private readonly recorder: Recorder,
+  ) {
+    this.seq = new SeqTracker(recorder);
+    this.client = new LightClient(url, (name, frame) => this.onEvent(name, frame));
+    this.client.onClose = () => {
+      recorder.disconnects += 1;
+    };
+  }
+
+  private onEvent(name: string, frame: string): void {
+    const at = now();
+    const recorder = this.recorder;
+    recorder.message(name);
+    recorder.bytesReceived += frame.length;
+    if (name === "room:event") {
+      const seq = SEQ_PATTERN.exec(frame);
+      if (seq) this.seq.receive(Number(seq[1]));
+      const marker = frame.indexOf(MARKER);
+      if (marker >= 0) recorder.marker(this, frame.slice(marker, marker + 48), at);
+    } else if (name === "tally:update") {
+      const [, tally] = JSON.parse(frame.slice(2)) as [string, TallyView];
+      recorder.tally(this.idx, tally, at);
+    }
+  }
+
+  connect(_url: string, auth: Record<string, unknown>): Promise<void> {
+    return this.client.connect(auth);
+  }
+
+  async send(event: string, payload: unknown, timeoutMs: number): Promise<SendOutcome> {
+    try {
+      const raw = await this.client.emit(event, payload, timeoutMs);
+      this.recorder.bytesReceived += raw.length;
+      if (raw.startsWith('[{"ok":true')) return { ok: true, bytes: raw.length };
+      const [result] = JSON.parse(raw) as [Result<unknown>];
+      return { ok: false, code: result.ok ? "malformed" : result.error.code, bytes: raw.length };
+    } catch (error) {
+      return { ok: false, code: errorCode(error), bytes: 0 };
+    }
+  }
+
+  async syncSnapshot(timeoutMs: number): Promise<number> {
+    const raw = await this.client.emit("room:sync", {}, timeoutMs);
+    if (!raw.startsWith('[{"ok":true')) {
+      const [result] = JSON.parse(raw) as [Result<unknown>];
+      throw new LightClientError(result.ok ? "malformed" : result.error.code, "room:sync refused");
+    }
+    const seq = SNAPSHOT_SEQ_PATTERN.exec(raw);
+    this.seq.baseline(seq ? Number(seq[1]) : 0);
+    return raw.length;
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+type CheckerSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** A real socket.io-client participant that applies the room stream and checks every ack. */
+export class CheckerParticipant implements Participant {
+  readonly kind = "io" as const;
+  private socket: CheckerSocket | undefined;
+  private readonly stream = new RoomStream();
+  private syncing = false;
+
+  constructor(
+    readonly idx: number,
+    readonly room: number,
+    private readonly recorder: Recorder,
+  ) {
+    recorder.checkers.clients += 1;
+  }
+
+  connect(url: string, auth: Record<string, unknown>): Promise<void> {
+    const socket: CheckerSocket = connectSocketIo(url, {
+      auth,
+      transports: ["websocket"],
+      reconnection: false,
+      forceNew: true,
+    });
+    this.socket = socket;
+    const recorder = this.recorder;
+    socket.on("room:event", (event: RoomEventView) => {
+      const at = now();
+      recorder.message("room:event");
+      if (event.type === "annotation:created") {
+        const body = event.data.annotation.body;
+        if (body.includes(MARKER)) recorder.marker(this, body, at);
+      }
+      const before = this.stream.applied.length;
+      if (this.stream.receive(event)) void this.fillGap();
+      recorder.checkers.applied += this.stream.applied.length - before;
+      this.stream.applied.length = 0;
+    });
+    socket.on("tally:update", (tally: TallyView) => {
+      recorder.message("tally:update");
+      recorder.tally(this.idx, tally, now());
+    });
+    socket.on("presence:delta", () => recorder.message("presence:delta"));
+    socket.on("disconnect", (reason) => {
+      if (reason !== "io client disconnect") recorder.disconnects += 1;
+    });
+    return new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", (error) => {
+        socket.close();
+        reject(error);
+      });
+    });
+  }
+
+  private async fillGap(): Promise<void> {
+    if (this.syncing || !this.socket) return;
+    this.syncing = true;
+    this.recorder.checkers.gapSyncs += 1;
+    try {
+      const result = await this.call<SyncView>("room:sync", { since: this.stream.seq }, 15_000);
+      if (result.ok) this.stream.sync(result.data);
+    } catch {
+      // Counted by the disconnect handler; the next event retries.
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async call<T>(event: string, payload: unknown, timeoutMs: number): Promise<Result<T>> {
+    const socket = this.socket as unknown as Socket | undefined;
+    if (!socket?.connected) throw new LightClientError("disconnected", "not connected");
+    const result = (await socket.timeout(timeoutMs).emitWithAck(event, payload)) as Result<T>;
+    const checkers = this.recorder.checkers;
+    checkers.acksChecked += 1;
+    const wellFormed =
+      typeof result === "object" &&
+      result !== null &&
+      (result.ok === true ? "data" in result : typeof result.error?.code === "string");
+    if (!wellFormed) checkers.acksMalformed += 1;
+    return result;
+  }
+
+  async send(event: string, payload: unknown, timeoutMs: number): Promise<SendOutcome> {
+    try {
+      const result = await this.call(event, payload, timeoutMs);
+      return result.ok ? { ok: true, bytes: 0 } : { ok: false, code: result.error.code, bytes: 0 };
+    } catch (error) {
+      return { ok: false, code: errorCode(error), bytes: 0 };
+    }
+  }
+
+  async syncSnapshot(timeoutMs: number): Promise<number> {
+    const result = await this.call<SyncView>("room:sync", {}, timeoutMs);
+    if (!result.ok) throw new LightClientError(result.error.code, "room:sync refused");
+    this.stream.sync(result.data);
+    this.stream.applied.length = 0;
+    return 0;
+  }
+
+  close(): void {
+    this.socket?.close();
+  }
+}

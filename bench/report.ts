@@ -1,0 +1,235 @@
+/**
+ * Turns scenario results into the printed table (Markdown, so it can be pasted into
+ * docs/benchmarks.md as is), the ratios to the bare relay, the goals verdicts and the machine's
+ * description.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism, release, totalmem } from "node:os";
+import type { BenchOptions, ScenarioName } from "./options.ts";
+import type { ResourceUsage } from "./processes.ts";
+import type { Metric, ScenarioResult } from "./scenarios.ts";
+
+/** The machine a run happened on. */
+export interface MachineDescription {
+  nproc: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  kernel: string;
+  postgres: string;
+  openFiles: { soft: string; hard: string };
+  pinning: string;
+}
+
+/** Reads nproc, the CPU model, memory, kernel and Node's version. */
+export function describeMachine(extra: {
+  postgres: string;
+  openFiles: { soft: string; hard: string };
+  pinning: string;
+}): MachineDescription {
+  let nproc = availableParallelism();
+  try {
+    // --all: this process may already be pinned to one core.
+    nproc = Number(execFileSync("nproc", ["--all"]).toString().trim()) || nproc;
+  } catch {
+    // nproc missing: availableParallelism is the same number.
+  }
+  const model = /model name\s*:\s*(.+)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1]?.trim() ?? "unknown";
+  return {
+    nproc,
+    cpuModel: model,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    kernel: release(),
+    ...extra,
+  };
+}
+
+/** A metric's value on the app divided by the relay's (NaN when either is missing or zero). */
+export function ratio(app: Metric | undefined, relay: Metric | undefined): number {
+  if (!app || !relay || relay.value === 0 || !Number.isFinite(app.value) || !Number.isFinite(relay.value)) {
+    return Number.NaN;
+  }
+  return app.value / relay.value;
+}
+
+/** Formats a number for the table: thousands separators, fewer decimals as it grows. */
+export function formatNumber(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return "–";
+  const abs = Math.abs(value);
+  const digits = abs >= 100 || Number.isInteger(value) ? 0 : abs >= 10 ? 1 : 2;
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function withUnit(metric: Metric | undefined): string {
+  if (!metric) return "–";
+  const number = formatNumber(metric.value);
+  return metric.unit && number !== "–" ? `${number} ${metric.unit}` : number;
+}
+
+/** The resource rows every scenario shows. */
+function usageMetrics(usage: ResourceUsage | undefined): Metric[] {
+  if (!usage) return [];
+  const metric = (key: string, label: string, value: number, unit: string): Metric => ({
+    key,
+    label,
+    value,
+    unit,
+    better: "none",
+  });
+  const rows = [
+    metric("server_cpu", "server CPU (of one core)", usage.serverCpuPct, "%"),
+    metric("server_rss", "server RSS peak", usage.serverRssPeakMb, "MB"),
+    metric("server_loop_p99", "server event-loop delay p99", usage.serverLoopDelayP99Ms, "ms"),
+    metric("generator_cpu", "generator CPU (workers + orchestrator)", usage.generatorCpuPct, "%"),
+  ];
+  if (usage.dbCpuPct !== undefined)
+    rows.push(metric("db_cpu", "PostgreSQL CPU (bench backends)", usage.dbCpuPct, "%"));
+  usage.coreBusyPct.forEach((busy, core) => {
+    rows.push(metric(`core${core}_busy`, `CPU ${core} busy (all processes)`, busy, "%"));
+  });
+  rows.push(metric("other_cpu", "other processes on the machine", usage.otherCpuPct, "%"));
+  return rows;
+}
+
+/** The printed table: one block of rows per scenario, app | relay | app/relay. */
+export function renderTable(results: ScenarioResult[], scenarios: ScenarioName[]): string {
+  const lines = ["| scenario | metric | app | relay | app / relay |", "| --- | --- | ---: | ---: | ---: |"];
+  for (const scenario of scenarios) {
+    const app = results.find((result) => result.scenario === scenario && result.target === "app");
+    const relay = results.find((result) => result.scenario === scenario && result.target === "relay");
+    const base = app ?? relay;
+    if (!base) continue;
+    const params = Object.entries(base.params)
+      .filter(([, value]) => typeof value === "number" || typeof value === "string")
+      .slice(0, 4)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(", ");
+    let first = true;
+    const label = () => {
+      const text = first ? `**${scenario}** (${params})` : "";
+      first = false;
+      return text;
+    };
+    for (const failed of [app, relay]) {
+      if (failed?.error)
+        lines.push(
+          `| ${label()} | **${failed.target} failed**: ${failed.error.replaceAll("|", "/")} | | | |`,
+        );
+    }
+    const appMetrics = [...(app?.metrics ?? []), ...usageMetrics(app?.usage)];
+    const relayMetrics = [...(relay?.metrics ?? []), ...usageMetrics(relay?.usage)];
+    const keys = [...new Set([...appMetrics, ...relayMetrics].map((metric) => metric.key))];
+    for (const key of keys) {
+      const a = appMetrics.find((metric) => metric.key === key);
+      const r = relayMetrics.find((metric) => metric.key === key);
+      const shown = a ?? r!;
+      const unitless = shown.unit === "%" || shown.better === "none";
+      const ratioText = unitless ? "" : formatNumber(ratio(a, r));
+      lines.push(`| ${label()} | ${shown.label} | ${withUnit(a)} | ${withUnit(r)} | ${ratioText} |`);
+    }
+  }
+  return lines.join("\n");
+}
+
+/** A goal and where the run stands against it. */
+export interface GoalVerdict {
+  goal: string;
+  status: "met" | "missed" | "not measured";
+  /** Whether the run was at the goal's size. */
+  atGoalSize: boolean;
+  measured: string;
+}
+
+function find(results: ScenarioResult[], scenario: ScenarioName, target: "app" | "relay", key: string) {
+  return results
+    .find((result) => result.scenario === scenario && result.target === target)
+    ?.metrics.find((metric) => metric.key === key)?.value;
+}
+
+function checksOf(results: ScenarioResult[], scenario: ScenarioName): Record<string, unknown> | undefined {
+  return results.find((result) => result.scenario === scenario && result.target === "app")?.checks;
+}
+
+/** Judges the run against the product's goals; below goal size the verdict says so. */
+export function judgeGoals(results: ScenarioResult[], options: BenchOptions): GoalVerdict[] {
+  const verdicts: GoalVerdict[] = [];
+  const ran = (scenario: ScenarioName) =>
+    results.some((result) => result.scenario === scenario && result.target === "app" && !result.error);
+
+  if (ran("join")) {
+    const joined = Number(checksOf(results, "join")?.joined ?? 0);
+    const failed = find(results, "join", "app", "join_failed") ?? Number.NaN;
+    const p99 = find(results, "join", "app", "join_total_p99");
+    verdicts.push({
+      goal: "1,000 participants in one room on this machine, generator included",
+      status: failed === 0 ? "met" : "missed",
+      atGoalSize: options.joinParticipants >= 1000,
+      measured: `${joined} of ${options.joinParticipants} joined in a ${options.joinWindowSeconds} s storm, join→snapshot p99 ${formatNumber(p99)} ms`,
+    });
+  } else
+    verdicts.push({
+      goal: "1,000 participants in one room",
+      status: "not measured",
+      atGoalSize: false,
+      measured: "",
+    });
+
+  if (ran("vote")) {
+    const p99 = find(results, "vote", "app", "final_tally_p99") ?? Number.NaN;
+    const share = find(results, "vote", "app", "final_tally_clients_pct") ?? 0;
+    const checks = checksOf(results, "vote");
+    const stored = checks?.everyBallotStored === true && checks?.tallyMatchesStored === true;
+    verdicts.push({
+      goal: "vote burst at 1,000: every client holds the final tally within 1 s (p99) of the last ballot, every ballot stored",
+      status: p99 <= 1000 && share >= 100 && stored ? "met" : "missed",
+      atGoalSize: options.voteParticipants >= 1000,
+      measured:
+        `N=${options.voteParticipants}: final tally p99 ${formatNumber(p99)} ms after the last ballot, ` +
+        `${formatNumber(share)} % of clients got it, stored ${String(checks?.storedBallots)} of ${options.voteParticipants}` +
+        `, tally ${checks?.tallyMatchesStored ? "matches" : "does not match"} the stored ballots`,
+    });
+  } else
+    verdicts.push({ goal: "vote burst at 1,000", status: "not measured", atGoalSize: false, measured: "" });
+
+  if (ran("annotate")) {
+    const app = find(results, "annotate", "app", "delivery_p99");
+    const relay = find(results, "annotate", "relay", "delivery_p99");
+    const met = app !== undefined && relay !== undefined && app <= 2 * relay;
+    verdicts.push({
+      goal: "annotation fan-out at 500 participants and 20/s: p99 delivery within twice the bare relay's p99",
+      status: relay === undefined ? "not measured" : met ? "met" : "missed",
+      atGoalSize: options.annotateParticipants >= 500 && options.annotationRate >= 20,
+      measured: `N=${options.annotateParticipants} at ${options.annotationRate}/s: delivery p99 ${formatNumber(app)} ms, relay ${formatNumber(relay)} ms (${formatNumber(app !== undefined && relay ? app / relay : Number.NaN)}×)`,
+    });
+  } else
+    verdicts.push({
+      goal: "annotation fan-out at 500 and 20/s",
+      status: "not measured",
+      atGoalSize: false,
+      measured: "",
+    });
+
+  if (ran("rooms")) {
+    const p99 = find(results, "rooms", "app", "ack_all_p99") ?? Number.NaN;
+    verdicts.push({
+      goal: "50 rooms of 20 participants, mixed workload: p99 ack latency under 100 ms",
+      status: p99 < 100 ? "met" : "missed",
+      atGoalSize: options.rooms >= 50 && options.roomSize >= 20,
+      measured: `${options.rooms}×${options.roomSize}: ack p99 ${formatNumber(p99)} ms`,
+    });
+  } else verdicts.push({ goal: "50 rooms of 20", status: "not measured", atGoalSize: false, measured: "" });
+  return verdicts;
+}
+
+/** The goals as printed lines. */
+export function renderGoals(verdicts: GoalVerdict[]): string {
+  return verdicts
+    .map((verdict) => {
+      const size =
+        verdict.status === "not measured" || verdict.atGoalSize ? "" : " (below goal size: indicative only)";
+      return `- ${verdict.status.toUpperCase()}${size}: ${verdict.goal}${verdict.measured ? `\n    ${verdict.measured}` : ""}`;
+    })
+    .join("\n");
+}

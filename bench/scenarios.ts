@@ -1,0 +1,644 @@
+/**
+ * The four scenarios. Each sets up its rooms (not measured), then drives a fixed schedule through
+ * the worker pool while measuring both sides' CPU and memory, and turns what the workers saw into
+ * named metrics. The same code runs against the application and against the bare relay, so the
+ * two sets of figures are comparable metric by metric.
+ */
+import { randomUUID } from "node:crypto";
+import { now, sleep } from "./clock.ts";
+import { commentText } from "./essay.ts";
+import { Histogram, type LatencySummary, summarize } from "./histogram.ts";
+import type { ClientSpec, JoinSpec, PlannedAction, TargetName } from "./messages.ts";
+import type { BenchOptions, ScenarioName } from "./options.ts";
+import type { MergedReport, WorkerPool } from "./pool.ts";
+import type { ResourceUsage, ServerProcess, UsageMeter } from "./processes.ts";
+import { type BenchRoom, selectorFor, type Target } from "./targets.ts";
+
+/** One figure of a scenario. */
+export interface Metric {
+  key: string;
+  label: string;
+  value: number;
+  unit: string;
+  /** Which direction is good: the ratio to the relay is read accordingly. */
+  better: "lower" | "higher" | "none";
+}
+
+/** What one scenario measured on one target. */
+export interface ScenarioResult {
+  scenario: ScenarioName;
+  target: TargetName;
+  params: Record<string, number | string>;
+  metrics: Metric[];
+  usage: ResourceUsage | undefined;
+  /** Correctness checks (stored ballots, ordering, errors). */
+  checks: Record<string, unknown>;
+  /** Per-room figures and other detail, for the JSON. */
+  details: Record<string, unknown>;
+  /** Why the scenario could not run or finish. */
+  error?: string;
+}
+
+/** What a scenario runs with. */
+export interface ScenarioContext {
+  options: BenchOptions;
+  target: Target;
+  server: ServerProcess;
+  pool: WorkerPool;
+  meter: () => UsageMeter;
+  log: (line: string) => void;
+}
+
+const ACK_TIMEOUT_MS = 30_000;
+
+/** A metric builder that keeps the list in order. */
+class Metrics {
+  readonly list: Metric[] = [];
+
+  add(key: string, label: string, value: number, unit: string, better: Metric["better"]): void {
+    this.list.push({ key, label, value, unit, better });
+  }
+
+  /** p50 and p99 of a latency summary, as two metrics. */
+  latency(key: string, label: string, summary: LatencySummary): void {
+    this.add(`${key}_p50`, `${label} p50`, summary.p50, "ms", "lower");
+    this.add(`${key}_p99`, `${label} p99`, summary.p99, "ms", "lower");
+  }
+}
+
+function random<T>(items: readonly T[]): T {
+  return items[Math.floor(Math.random() * items.length)]!;
+}
+
+/** Participants of `rooms`, numbered from 0, the first `checkers` of each room on socket.io-client. */
+function clientSpecs(
+  rooms: BenchRoom[],
+  checkers: number,
+): { specs: ClientSpec[]; roomOf: Map<number, BenchRoom> } {
+  const specs: ClientSpec[] = [];
+  const roomOf = new Map<number, BenchRoom>();
+  for (const room of rooms) {
+    room.members.forEach((member, n) => {
+      const idx = specs.length;
+      roomOf.set(idx, room);
+      specs.push({
+        idx,
+        room: room.index,
+        token: member.token,
+        seminarId: room.seminarId,
+        kind: n < checkers ? "io" : "light",
+      });
+    });
+  }
+  return { specs, roomOf };
+}
+
+async function connectParticipants(
+  ctx: ScenarioContext,
+  specs: ClientSpec[],
+): Promise<Record<string, unknown>> {
+  const started = now();
+  const report = await ctx.pool.connect(ctx.target.url, specs, ctx.options.connectRate);
+  ctx.log(
+    `    connected ${report.ok}/${specs.length} in ${((now() - started) / 1000).toFixed(1)} s` +
+      (report.failed > 0 ? ` (failed: ${JSON.stringify(report.errors)})` : ""),
+  );
+  return {
+    connected: report.ok,
+    failed: report.failed,
+    errors: report.errors,
+    connectToSnapshot: Histogram.from(report.latency).summary(),
+  };
+}
+
+/** Ack counts and errors of every tag, and the generator's own lateness (send lag). */
+function ackChecks(seen: MergedReport): Record<string, unknown> {
+  const acks: Record<string, unknown> = {};
+  for (const [tag, stats] of seen.acks) {
+    acks[tag] = { sent: stats.sent, ok: stats.ok, errors: stats.errors, sendLag: stats.lag.summary() };
+  }
+  return {
+    acks,
+    ordering: seen.order,
+    checkers: seen.checkers,
+    unexpectedDisconnects: seen.disconnects,
+  };
+}
+
+function sendLagP99(seen: MergedReport): number {
+  return Histogram.mergeAll([...seen.acks.values()].map((stats) => stats.lag)).percentile(0.99);
+}
+
+/** Latency from the scheduled send of each annotation to its last receipt, over annotations. */
+function allDelivered(seen: MergedReport): LatencySummary {
+  return summarize([...seen.perMessage.values()].map(([latest]) => latest));
+}
+
+/**
+ * Join storm: N participants join one room by code, arriving evenly over the join window; each
+ * measures from its scheduled arrival to its snapshot (HTTP join, socket connect, room:sync).
+ */
+async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { options } = ctx;
+  const n = options.joinParticipants;
+  const room = await ctx.target.createRoom(0, { participants: 0, prompt: false, seedAnnotations: 0 });
+  const meter = ctx.meter();
+  await meter.start();
+  const start = now() + 300;
+  const windowMs = options.joinWindowSeconds * 1000;
+  const joins: JoinSpec[] = Array.from({ length: n }, (_, i) => ({
+    idx: i,
+    room: 0,
+    code: room.code,
+    displayName: `Reader ${i + 1}`,
+    at: start + (i * windowMs) / n,
+    kind: i < options.checkers ? "io" : "light",
+  }));
+  const report = await ctx.pool.join(ctx.target.url, joins);
+  const usage = await meter.stop();
+  await sleep(800);
+  const seen = await ctx.pool.collect();
+  await ctx.pool.closeAll();
+
+  const metrics = new Metrics();
+  const elapsed = (report.lastDoneAt - report.firstAt) / 1000;
+  metrics.add("joins_per_s", "joins per second", report.ok / elapsed, "/s", "higher");
+  metrics.latency("join_total", "join→snapshot", Histogram.from(report.total).summary());
+  metrics.latency("join_http", "HTTP join", Histogram.from(report.http).summary());
+  metrics.latency("join_connect", "socket connect", Histogram.from(report.connect).summary());
+  metrics.latency("join_sync", "room:sync snapshot", Histogram.from(report.sync).summary());
+  metrics.add("join_failed", "failed joins", report.failed, "", "lower");
+  const lightJoins = Math.max(1, report.ok - Math.min(options.checkers, report.ok));
+  metrics.add("snapshot_kb", "snapshot size (mean)", report.snapshotBytes / lightJoins / 1024, "KB", "none");
+  metrics.add("events_received", "room events delivered", seen.received["room:event"] ?? 0, "", "none");
+  return {
+    scenario: "join",
+    target: ctx.target.name,
+    params: { participants: n, joinWindowSeconds: options.joinWindowSeconds },
+    metrics: metrics.list,
+    usage,
+    checks: {
+      joined: report.ok,
+      failed: report.failed,
+      errors: report.errors,
+      generatorStartLag: Histogram.from(report.lag).summary(),
+      ordering: seen.order,
+      checkers: seen.checkers,
+      unexpectedDisconnects: seen.disconnects,
+    },
+    details: { received: seen.received, elapsedSeconds: elapsed },
+  };
+}
+
+/** The final tally of `promptId` in what the workers saw: its version, counts and who got it when. */
+function finalTally(seen: MergedReport, promptId: string) {
+  let version = -1;
+  for (const key of seen.tallyCounts.keys()) {
+    const [id, v] = key.split("@");
+    if (id === promptId) version = Math.max(version, Number(v));
+  }
+  const counts = seen.tallyCounts.get(`${promptId}@${version}`);
+  const receivedAt = new Map<number, number>();
+  const messages = new Map<number, number>();
+  for (const [idx, id, v, , at] of seen.tallies) {
+    if (id !== promptId) continue;
+    messages.set(idx, (messages.get(idx) ?? 0) + 1);
+    if (v === version && !receivedAt.has(idx)) receivedAt.set(idx, at);
+  }
+  return { version, counts, receivedAt, messages };
+}
+
+function sameCounts(a: Record<string, number> | undefined, b: Record<string, number> | undefined): boolean {
+  if (!a || !b) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) if ((a[key] ?? 0) !== (b[key] ?? 0)) return false;
+  return true;
+}
+
+/**
+ * Vote burst: an open prompt, every participant votes within one second and some change their
+ * vote; then the time until every participant holds the final tally.
+ */
+async function voteBurst(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { options } = ctx;
+  const n = options.voteParticipants;
+  const room = await ctx.target.createRoom(0, { participants: n, prompt: true, seedAnnotations: 0 });
+  const prompt = room.prompt!;
+  const { specs } = clientSpecs([room], options.checkers);
+  const setup = await connectParticipants(ctx, specs);
+  await ctx.target.openPrompt(room);
+  await sleep(500);
+  await ctx.pool.collect();
+
+  const t0 = now() + 300;
+  const actions: PlannedAction[] = [];
+  const finalChoice = new Map<number, string>();
+  for (const spec of specs) {
+    const first = t0 + Math.random() * 800;
+    const choice = random(prompt.optionIds);
+    const vote = (at: number, optionId: string): PlannedAction => ({
+      at,
+      idx: spec.idx,
+      event: "prompt:vote",
+      payload: { promptId: prompt.id, optionIds: [optionId], clientBallotId: randomUUID() },
+      tag: "vote",
+    });
+    actions.push(vote(first, choice));
+    finalChoice.set(spec.idx, choice);
+    if (Math.random() < options.voteChangeShare) {
+      const other = prompt.optionIds.find((id) => id !== choice)!;
+      actions.push(vote(first + 100 + Math.random() * 90, other));
+      finalChoice.set(spec.idx, other);
+    }
+  }
+  const lastBallotAt = Math.max(...actions.map((action) => action.at));
+  const meter = ctx.meter();
+  await meter.start();
+  const done = await ctx.pool.plan(actions, ACK_TIMEOUT_MS);
+  const lastAckAt = Math.max(...done.map((report) => report.lastAckAt));
+  await sleep(2_000);
+  const usage = await meter.stop();
+  const seen = await ctx.pool.collect();
+  const stored = await ctx.target.storedBallots(room);
+  await ctx.pool.closeAll();
+
+  const acks = seen.acks.get("vote");
+  const final = finalTally(seen, prompt.id);
+  const fromLastBallot = [...final.receivedAt.values()].map((at) => at - lastBallotAt);
+  const fromLastAck = [...final.receivedAt.values()].map((at) => at - lastAckAt);
+  const connected = Number(setup.connected);
+  const tallyMessages = [...final.messages.values()];
+  const expected: Record<string, number> = {};
+  for (const choice of finalChoice.values()) expected[choice] = (expected[choice] ?? 0) + 1;
+
+  const metrics = new Metrics();
+  metrics.add(
+    "ballots_per_s",
+    "ballots acked per second",
+    (acks?.ok ?? 0) / ((lastAckAt - t0) / 1000),
+    "/s",
+    "higher",
+  );
+  metrics.latency("vote_ack", "vote ack", acks?.latency.summary() ?? summarize([]));
+  metrics.latency("final_tally", "final tally after last ballot", summarize(fromLastBallot));
+  metrics.add(
+    "final_tally_clients_pct",
+    "clients holding the final tally",
+    (final.receivedAt.size / Math.max(1, connected)) * 100,
+    "%",
+    "higher",
+  );
+  metrics.add(
+    "tally_msgs_per_client",
+    "tally messages per client",
+    tallyMessages.reduce((sum, count) => sum + count, 0) / Math.max(1, tallyMessages.length),
+    "",
+    "none",
+  );
+  metrics.add("vote_errors", "vote errors", (acks?.sent ?? 0) - (acks?.ok ?? 0), "", "lower");
+  if (stored) metrics.add("stored_ballots", "stored ballots", stored.ballots, "", "none");
+  metrics.add("send_lag_p99", "generator send lag p99", sendLagP99(seen), "ms", "lower");
+  return {
+    scenario: "vote",
+    target: ctx.target.name,
+    params: { participants: n, changeShare: options.voteChangeShare, ballotsSent: actions.length },
+    metrics: metrics.list,
+    usage,
+    checks: {
+      ...ackChecks(seen),
+      setup,
+      finalVersion: final.version,
+      finalCounts: final.counts ?? null,
+      finalBallots: final.counts ? Object.values(final.counts).reduce((sum, count) => sum + count, 0) : 0,
+      storedBallots: stored?.ballots ?? null,
+      storedCounts: stored?.counts ?? null,
+      everyBallotStored: stored ? stored.ballots === n : null,
+      tallyMatchesStored: stored ? sameCounts(final.counts, stored.counts) : null,
+      tallyMatchesPlan: sameCounts(final.counts, expected),
+      clientsWithFinalTally: final.receivedAt.size,
+      clients: connected,
+    },
+    details: {
+      finalTallyFromLastAck: summarize(fromLastAck),
+      tallyMessagesPerClient: summarize(tallyMessages),
+      received: seen.received,
+    },
+  };
+}
+
+/** An annotation:create (or reply) payload carrying the bench marker of (sender, scheduled time). */
+function annotationAction(
+  room: BenchRoom,
+  idx: number,
+  at: number,
+  tag: "annotate" | "reply",
+): PlannedAction {
+  const marker = `bench:${idx}:${at.toFixed(3)}`;
+  const body = `${marker} ${commentText(140)}`;
+  if (tag === "reply" && room.parentIds.length > 0) {
+    return {
+      at,
+      idx,
+      event: "annotation:reply",
+      payload: { parentId: random(room.parentIds), body, clientId: randomUUID() },
+      tag,
+    };
+  }
+  const paragraph = random(room.paragraphs);
+  return {
+    at,
+    idx,
+    event: "annotation:create",
+    payload: {
+      paragraphId: paragraph.id,
+      selector: selectorFor(paragraph.text, Math.random()),
+      body,
+      tags: ["bench"],
+      clientId: randomUUID(),
+    },
+    tag: "annotate",
+  };
+}
+
+/**
+ * Annotation fan-out: a steady rate of annotations from random participants of one room; each
+ * is timed from its scheduled send to its receipt by every other participant.
+ */
+async function annotationFanOut(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { options } = ctx;
+  const n = options.annotateParticipants;
+  const rate = options.annotationRate;
+  const duration = options.durationSeconds;
+  const room = await ctx.target.createRoom(0, { participants: n, prompt: false, seedAnnotations: 0 });
+  const { specs } = clientSpecs([room], options.checkers);
+  const setup = await connectParticipants(ctx, specs);
+  await sleep(600);
+  await ctx.pool.collect();
+
+  const t0 = now() + 300;
+  const count = Math.round(rate * duration);
+  const actions = Array.from({ length: count }, (_, k) =>
+    annotationAction(room, random(specs).idx, t0 + (k * 1000) / rate, "annotate"),
+  );
+  const meter = ctx.meter();
+  await meter.start();
+  await ctx.pool.plan(actions, ACK_TIMEOUT_MS);
+  await sleep(1_500);
+  const usage = await meter.stop();
+  const seen = await ctx.pool.collect();
+  await ctx.pool.closeAll();
+
+  const acks = seen.acks.get("annotate");
+  const connected = Number(setup.connected);
+  const expectedDeliveries = (acks?.ok ?? 0) * Math.max(0, connected - 1);
+  const metrics = new Metrics();
+  metrics.add(
+    "annotations_per_s",
+    "annotations acked per second",
+    (acks?.ok ?? 0) / duration,
+    "/s",
+    "higher",
+  );
+  metrics.latency("annotate_ack", "annotation ack", acks?.latency.summary() ?? summarize([]));
+  metrics.latency("delivery", "delivery to each other client", seen.delivery.summary());
+  metrics.latency("all_delivered", "delivery to all clients", allDelivered(seen));
+  metrics.add("deliveries_per_s", "deliveries per second", seen.delivery.count / duration, "/s", "higher");
+  metrics.add(
+    "delivered_pct",
+    "deliveries received",
+    expectedDeliveries > 0 ? (seen.delivery.count / expectedDeliveries) * 100 : 0,
+    "%",
+    "higher",
+  );
+  metrics.add("annotate_errors", "annotation errors", (acks?.sent ?? 0) - (acks?.ok ?? 0), "", "lower");
+  metrics.add("send_lag_p99", "generator send lag p99", sendLagP99(seen), "ms", "lower");
+  return {
+    scenario: "annotate",
+    target: ctx.target.name,
+    params: { participants: n, annotationsPerSecond: rate, durationSeconds: duration },
+    metrics: metrics.list,
+    usage,
+    checks: { ...ackChecks(seen), setup, deliveries: seen.delivery.count, expectedDeliveries },
+    details: { received: seen.received, bytesReceived: seen.bytesReceived },
+  };
+}
+
+/** Per-participant and per-room rates of the many-rooms workload. */
+export const MIXED_WORKLOAD = {
+  /** Every participant reports the paragraph they read this often (ms). */
+  focusEveryMs: 5_000,
+  /** Annotations per second per room. */
+  annotationsPerRoomPerSecond: 0.5,
+  /** Replies per second per room. */
+  repliesPerRoomPerSecond: 0.25,
+  /** Every participant votes once during the run; this share changes their vote later. */
+  voteChangeShare: 0.3,
+  /** Annotations created before the run in each room, for replies. */
+  seedAnnotations: 3,
+};
+
+function perRoom(histograms: Map<number, Histogram>, rooms: number) {
+  const p99s: number[] = [];
+  const table: Record<string, LatencySummary> = {};
+  for (let room = 0; room < rooms; room++) {
+    const summary = histograms.get(room)?.summary();
+    if (!summary) continue;
+    table[String(room)] = summary;
+    p99s.push(summary.p99);
+  }
+  p99s.sort((a, b) => a - b);
+  return {
+    table,
+    p99: {
+      min: p99s[0] ?? Number.NaN,
+      median: p99s[Math.floor(p99s.length / 2)] ?? Number.NaN,
+      max: p99s.at(-1) ?? Number.NaN,
+    },
+  };
+}
+
+/**
+ * Many rooms: R rooms of M participants with a mixed workload (reading focus, annotations,
+ * replies, votes); ack and delivery latency per room and overall, server CPU and memory, and the
+ * server's memory per connected participant.
+ */
+async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { options } = ctx;
+  const duration = options.durationSeconds;
+  const rooms: BenchRoom[] = [];
+  for (let index = 0; index < options.rooms; index += 5) {
+    const batch = Array.from({ length: Math.min(5, options.rooms - index) }, (_, k) =>
+      ctx.target.createRoom(index + k, {
+        participants: options.roomSize,
+        prompt: true,
+        seedAnnotations: MIXED_WORKLOAD.seedAnnotations,
+      }),
+    );
+    rooms.push(...(await Promise.all(batch)));
+  }
+  const { specs, roomOf } = clientSpecs(rooms, Math.min(options.checkers, 1));
+
+  // Memory after full collections, settled, before and after everyone connected.
+  const settledMemory = async () => {
+    await ctx.server.gc();
+    await sleep(500);
+    await ctx.server.gc();
+    return ctx.server.stats(false);
+  };
+  const before = await settledMemory();
+  const setup = await connectParticipants(ctx, specs);
+  await sleep(1_000);
+  const after = await settledMemory();
+  const clients = Math.max(1, Number(setup.connected));
+  for (const room of rooms) await ctx.target.openPrompt(room);
+  await sleep(500);
+  await ctx.pool.collect();
+
+  const t0 = now() + 300;
+  const end = t0 + duration * 1000;
+  const actions: PlannedAction[] = [];
+  for (const spec of specs) {
+    const room = roomOf.get(spec.idx)!;
+    for (
+      let at = t0 + Math.random() * MIXED_WORKLOAD.focusEveryMs;
+      at < end;
+      at += MIXED_WORKLOAD.focusEveryMs
+    ) {
+      actions.push({
+        at,
+        idx: spec.idx,
+        event: "presence:focus",
+        payload: { paragraphId: random(room.paragraphs).id },
+        tag: "focus",
+      });
+    }
+    const prompt = room.prompt!;
+    const first = t0 + Math.random() * (duration * 1000 * 0.8);
+    const choice = random(prompt.optionIds);
+    const vote = (at: number, optionId: string): PlannedAction => ({
+      at,
+      idx: spec.idx,
+      event: "prompt:vote",
+      payload: { promptId: prompt.id, optionIds: [optionId], clientBallotId: randomUUID() },
+      tag: "vote",
+    });
+    actions.push(vote(first, choice));
+    if (Math.random() < MIXED_WORKLOAD.voteChangeShare) {
+      actions.push(
+        vote(
+          first + 200 + Math.random() * (end - first - 200),
+          prompt.optionIds.find((id) => id !== choice)!,
+        ),
+      );
+    }
+  }
+  for (const room of rooms) {
+    const members = specs.filter((spec) => spec.room === room.index);
+    const steady = (rate: number, tag: "annotate" | "reply") => {
+      const phase = Math.random() / rate;
+      for (let k = 0; phase + k / rate < duration; k++) {
+        actions.push(annotationAction(room, random(members).idx, t0 + (phase + k / rate) * 1000, tag));
+      }
+    };
+    steady(MIXED_WORKLOAD.annotationsPerRoomPerSecond, "annotate");
+    steady(MIXED_WORKLOAD.repliesPerRoomPerSecond, "reply");
+  }
+
+  const meter = ctx.meter();
+  await meter.start();
+  await ctx.pool.plan(actions, ACK_TIMEOUT_MS);
+  await sleep(1_500);
+  const usage = await meter.stop();
+  const seen = await ctx.pool.collect();
+
+  // Every room's final tally against its stored ballots (or, on the relay, every participant).
+  let roomsTallyOk = 0;
+  let storedTotal = 0;
+  for (const room of rooms) {
+    const final = finalTally(seen, room.prompt!.id);
+    const stored = await ctx.target.storedBallots(room);
+    storedTotal += stored?.ballots ?? 0;
+    const finalBallots = final.counts
+      ? Object.values(final.counts).reduce((sum, count) => sum + count, 0)
+      : 0;
+    if (stored ? sameCounts(final.counts, stored.counts) : finalBallots === room.members.length)
+      roomsTallyOk += 1;
+  }
+  await ctx.pool.closeAll();
+
+  const all = Histogram.mergeAll([...seen.acks.values()].map((stats) => stats.latency));
+  const sent = [...seen.acks.values()].reduce((sum, stats) => sum + stats.sent, 0);
+  const ok = [...seen.acks.values()].reduce((sum, stats) => sum + stats.ok, 0);
+  const roomAcks = perRoom(seen.roomAcks, options.rooms);
+  const roomDelivery = perRoom(seen.roomDelivery, options.rooms);
+  const received = Object.values(seen.received).reduce((sum, count) => sum + count, 0);
+
+  const metrics = new Metrics();
+  metrics.add("commands_per_s", "commands acked per second", ok / duration, "/s", "higher");
+  metrics.latency("ack_all", "ack (all commands)", all.summary());
+  for (const tag of ["focus", "annotate", "reply", "vote"]) {
+    const stats = seen.acks.get(tag);
+    if (stats) metrics.add(`ack_${tag}_p99`, `ack ${tag} p99`, stats.latency.percentile(0.99), "ms", "lower");
+  }
+  metrics.add("room_ack_p99_median", "per-room ack p99, median room", roomAcks.p99.median, "ms", "lower");
+  metrics.add("room_ack_p99_max", "per-room ack p99, worst room", roomAcks.p99.max, "ms", "lower");
+  metrics.latency("delivery", "annotation delivery", seen.delivery.summary());
+  metrics.add(
+    "room_delivery_p99_max",
+    "per-room delivery p99, worst room",
+    roomDelivery.p99.max,
+    "ms",
+    "lower",
+  );
+  metrics.add("messages_per_s", "messages delivered per second", received / duration, "/s", "higher");
+  metrics.add("command_errors", "command errors", sent - ok, "", "lower");
+  metrics.add(
+    "rss_per_client_kb",
+    "server RSS per connected client",
+    (after.rssBytes - before.rssBytes) / clients / 1024,
+    "KB",
+    "lower",
+  );
+  metrics.add(
+    "heap_per_client_kb",
+    "server heap per connected client",
+    (after.heapUsedBytes - before.heapUsedBytes) / clients / 1024,
+    "KB",
+    "lower",
+  );
+  metrics.add("send_lag_p99", "generator send lag p99", sendLagP99(seen), "ms", "lower");
+  return {
+    scenario: "rooms",
+    target: ctx.target.name,
+    params: {
+      rooms: options.rooms,
+      roomSize: options.roomSize,
+      durationSeconds: duration,
+      ...MIXED_WORKLOAD,
+    },
+    metrics: metrics.list,
+    usage,
+    checks: {
+      ...ackChecks(seen),
+      setup,
+      roomsWithFinalTallyMatching: roomsTallyOk,
+      rooms: rooms.length,
+      storedBallots: ctx.target.name === "app" ? storedTotal : null,
+      expectedStoredBallots: rooms.length * options.roomSize,
+    },
+    details: {
+      perRoomAck: roomAcks.table,
+      perRoomDelivery: roomDelivery.table,
+      received: seen.received,
+      memory: { before, after, clients },
+    },
+  };
+}
+
+/** The scenarios by name. */
+export const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
+  join: joinStorm,
+  vote: voteBurst,
+  annotate: annotationFanOut,
+  rooms: manyRooms,
+};

@@ -1,0 +1,227 @@
+/**
+ * A load-generator worker: a child process of bench/run.ts (pinned to its own core where the
+ * machine allows) that holds a share of the simulated participants, sends their commands on the
+ * schedule it is given (open loop: a late answer never delays the next send, and every latency is
+ * measured from the scheduled time, so slow answers are not hidden) and reports what it saw.
+ */
+import { now, sleepUntil } from "./clock.ts";
+import { Histogram } from "./histogram.ts";
+import type {
+  ClientSpec,
+  ConnectReport,
+  JoinReport,
+  JoinSpec,
+  PlannedAction,
+  PlanReport,
+  WorkerCommand,
+  WorkerMessage,
+} from "./messages.ts";
+import {
+  CheckerParticipant,
+  errorCode,
+  LightParticipant,
+  type Participant,
+  Recorder,
+} from "./participants.ts";
+
+const recorder = new Recorder();
+const participants = new Map<number, Participant>();
+const CONNECT_TIMEOUT_MS = 30_000;
+
+function reply(message: WorkerMessage): void {
+  process.send?.(message);
+}
+
+function createParticipant(
+  spec: { idx: number; room: number; kind: "light" | "io" },
+  url: string,
+): Participant {
+  return spec.kind === "io"
+    ? new CheckerParticipant(spec.idx, spec.room, recorder)
+    : new LightParticipant(spec.idx, spec.room, url, recorder);
+}
+
+function countError(errors: Record<string, number>, error: unknown): void {
+  const code = errorCode(error);
+  errors[code] = (errors[code] ?? 0) + 1;
+}
+
+/** Connects participants that already hold tokens, paced at `ratePerSecond`, each with a snapshot. */
+async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: number): Promise<ConnectReport> {
+  const latency = new Histogram();
+  const errors: Record<string, number> = {};
+  let ok = 0;
+  let snapshotBytes = 0;
+  const start = now() + 20;
+  await Promise.all(
+    clients.map(async (spec, index) => {
+      const at = start + (index * 1000) / ratePerSecond;
+      await sleepUntil(at);
+      const participant = createParticipant(spec, url);
+      try {
+        await participant.connect(url, { token: spec.token, seminarId: spec.seminarId });
+        snapshotBytes += await participant.syncSnapshot(CONNECT_TIMEOUT_MS);
+        participants.set(spec.idx, participant);
+        latency.record(now() - at);
+        ok += 1;
+      } catch (error) {
+        participant.close();
+        countError(errors, error);
+      }
+    }),
+  );
+  return {
+    type: "connected",
+    ok,
+    failed: clients.length - ok,
+    errors,
+    latency: latency.toJSON(),
+    snapshotBytes,
+  };
+}
+
+/** The join storm: HTTP join by code, socket connect, room:sync, each from its scheduled time. */
+async function joinAll(url: string, joins: JoinSpec[]): Promise<JoinReport> {
+  const total = new Histogram();
+  const http = new Histogram();
+  const connect = new Histogram();
+  const sync = new Histogram();
+  const lag = new Histogram();
+  const errors: Record<string, number> = {};
+  let ok = 0;
+  let lastDoneAt = 0;
+  let snapshotBytes = 0;
+  await Promise.all(
+    joins.map(async (spec) => {
+      await sleepUntil(spec.at);
+      const started = now();
+      lag.record(started - spec.at);
+      const participant = createParticipant(spec, url);
+      try {
+        const response = await fetch(`${url}/api/seminars/join`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ code: spec.code, displayName: spec.displayName }),
+        });
+        const body = (await response.json()) as
+          | { ok: true; data: { token: string; seminar: { id: string } } }
+          | { ok: false; error: { code: string } };
+        if (!body.ok) throw Object.assign(new Error(body.error.code), { data: { code: body.error.code } });
+        const joinedAt = now();
+        http.record(joinedAt - spec.at);
+        await participant.connect(url, { token: body.data.token, seminarId: body.data.seminar.id });
+        const connectedAt = now();
+        connect.record(connectedAt - joinedAt);
+        snapshotBytes += await participant.syncSnapshot(CONNECT_TIMEOUT_MS);
+        const doneAt = now();
+        sync.record(doneAt - connectedAt);
+        total.record(doneAt - spec.at);
+        lastDoneAt = Math.max(lastDoneAt, doneAt);
+        participants.set(spec.idx, participant);
+        ok += 1;
+      } catch (error) {
+        participant.close();
+        countError(errors, error);
+      }
+    }),
+  );
+  return {
+    type: "joined",
+    ok,
+    failed: joins.length - ok,
+    errors,
+    total: total.toJSON(),
+    http: http.toJSON(),
+    connect: connect.toJSON(),
+    sync: sync.toJSON(),
+    lag: lag.toJSON(),
+    firstAt: Math.min(...joins.map((spec) => spec.at)),
+    lastDoneAt,
+    snapshotBytes,
+  };
+}
+
+/**
+ * Sends every action at its time. One timer walks the sorted schedule; everything due is sent in
+ * the same turn, so a burst goes out as fast as the process can write it.
+ */
+function runPlan(actions: PlannedAction[], ackTimeoutMs: number): Promise<PlanReport> {
+  const schedule = [...actions].sort((a, b) => a.at - b.at);
+  let next = 0;
+  let pending = 0;
+  let lastAckAt = 0;
+  return new Promise<PlanReport>((resolve) => {
+    const finishIfDone = () => {
+      if (next >= schedule.length && pending === 0) resolve({ type: "planDone", lastAckAt, pending: 0 });
+    };
+    const fire = (action: PlannedAction, sentAt: number) => {
+      const stats = recorder.ack(action.tag);
+      stats.sent += 1;
+      stats.lag.record(sentAt - action.at);
+      const participant = participants.get(action.idx);
+      if (!participant) {
+        stats.errors.disconnected = (stats.errors.disconnected ?? 0) + 1;
+        return;
+      }
+      pending += 1;
+      void participant.send(action.event, action.payload, ackTimeoutMs).then((outcome) => {
+        const at = now();
+        pending -= 1;
+        if (outcome.ok) {
+          stats.ok += 1;
+          stats.latency.record(at - action.at);
+          recorder.roomAck(participant.room, at - action.at);
+          lastAckAt = Math.max(lastAckAt, at);
+        } else {
+          const code = outcome.code ?? "unknown";
+          stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+        }
+        finishIfDone();
+      });
+    };
+    const tick = () => {
+      const t = now();
+      while (next < schedule.length && schedule[next]!.at <= t + 0.5) fire(schedule[next++]!, t);
+      if (next < schedule.length) setTimeout(tick, Math.max(0, schedule[next]!.at - now() - 0.5));
+      else finishIfDone();
+    };
+    tick();
+  });
+}
+
+async function closeAll(): Promise<void> {
+  for (const participant of participants.values()) participant.close();
+  participants.clear();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+}
+
+process.on("message", (message: WorkerCommand) => {
+  const run = async (): Promise<WorkerMessage | undefined> => {
+    switch (message.type) {
+      case "connect":
+        return connectAll(message.url, message.clients, message.ratePerSecond);
+      case "join":
+        return joinAll(message.url, message.joins);
+      case "plan":
+        return runPlan(message.actions, message.ackTimeoutMs);
+      case "collect":
+        return recorder.drain(participants.size);
+      case "closeAll":
+        await closeAll();
+        recorder.drain(0);
+        recorder.checkers.clients = 0;
+        return { type: "closed" };
+      case "exit":
+        await closeAll();
+        process.exit(0);
+    }
+  };
+  run()
+    .then((answer) => {
+      if (answer) reply(answer);
+    })
+    .catch((error: unknown) => reply({ type: "error", message: String(error) }));
+});
+
+process.on("disconnect", () => process.exit(0));
+reply({ type: "ready" });
