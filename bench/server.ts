@@ -39,7 +39,7 @@ async function start(
   const config = loadConfig(process.env);
   if (!config.databaseUrl) throw new Error("bench server: DATABASE_URL is required");
   const logger = createLogger(config);
-  const prisma = createPrismaClient(config.databaseUrl);
+  const prisma = createPrismaClient(config.databaseUrl, { maxConnections: config.databasePoolSize });
   const application = createApplication({ config, prisma, logger });
   await new Promise<void>((resolve) => application.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (application.httpServer.address() as AddressInfo).port;

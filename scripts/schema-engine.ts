@@ -92,6 +92,21 @@ function readCharAsText<T extends object>(queryable: T): T {
 }
 
 /**
+ * @prisma/adapter-pg's `executeScript` splits a migration on every `;`, which breaks function bodies
+ * (`$$ … ; … $$`). The native schema engine sends a migration as one script; so do we here, through
+ * the simple query protocol, which runs several statements in one call.
+ */
+function executeScriptWhole(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  const driver = (
+    adapter as unknown as { underlyingDriver(): { query(sql: string): Promise<unknown> } }
+  ).underlyingDriver();
+  adapter.executeScript = async (script: string) => {
+    await driver.query(script);
+  };
+  return adapter;
+}
+
+/**
  * Runs `use` with a fresh WASM schema engine for `schema`. Its main database is `url` (default: the
  * server's maintenance database, which a diff does not change); its shadow databases are scratch
  * databases of our own, because PrismaPg's `connectToShadowDb` keeps the connection string's database
@@ -106,7 +121,9 @@ export async function withSchemaEngine<T>(
   const adapters: SqlDriverAdapter[] = [];
   const shadows: string[] = [];
   const connectTo = async (target: string): Promise<SqlDriverAdapter> => {
-    const adapter = readCharAsText(await new PrismaPg({ connectionString: target }).connect());
+    const adapter = executeScriptWhole(
+      readCharAsText(await new PrismaPg({ connectionString: target }).connect()),
+    );
     adapters.push(adapter);
     return adapter;
   };

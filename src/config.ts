@@ -38,6 +38,8 @@ const environmentSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   /** PostgreSQL to use. Unset: an embedded PostgreSQL (PGlite) keeps its data in DATA_DIR. */
   DATABASE_URL: postgresUrl.optional(),
+  /** Connections in the app's PostgreSQL pool (the embedded database always uses one). */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   /** Redis for the Socket.IO adapter when running several nodes. Unset: in-process adapter. */
   REDIS_URL: redisUrl.optional(),
   /** HMAC secret for JWTs, at least 32 characters. Required in production. */
@@ -77,6 +79,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     port: env.PORT,
     publicUrl: env.PUBLIC_URL?.replace(/\/$/, ""),
     databaseUrl: env.DATABASE_URL,
+    databasePoolSize: env.DATABASE_POOL_SIZE,
     redisUrl: env.REDIS_URL,
     jwt: {
       secret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,

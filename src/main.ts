@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     "migrations",
   );
 
-  const prisma = createPrismaClient(databaseUrl, { maxConnections: embedded ? 1 : 10 });
+  const prisma = createPrismaClient(databaseUrl, { maxConnections: embedded ? 1 : config.databasePoolSize });
   const application = createApplication({ config, prisma, logger });
 
   await new Promise<void>((resolve) => application.httpServer.listen(config.port, config.host, resolve));

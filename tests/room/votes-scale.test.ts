@@ -27,7 +27,7 @@ async function inChunks<T>(count: number, make: (index: number) => Promise<T>): 
 async function stored(promptId: string) {
   const prompt = await server.prisma.prompt.findUniqueOrThrow({
     where: { id: promptId },
-    select: { tallyVersion: true, options: { select: { id: true }, orderBy: { position: "asc" } } },
+    select: { options: { select: { id: true }, orderBy: { position: "asc" } } },
   });
   const picks = await server.prisma.ballotChoice.groupBy({
     by: ["optionId"],
@@ -37,7 +37,9 @@ async function stored(promptId: string) {
   const counts: Record<string, number> = Object.fromEntries(prompt.options.map((option) => [option.id, 0]));
   for (const row of picks) counts[row.optionId] = row._count._all;
   const ballots = await server.prisma.ballot.count({ where: { promptId } });
-  return { promptId, version: prompt.tallyVersion, counts, ballots };
+  // The tally version is the number of ballot writes: the sum of the ballots' revisions.
+  const revisions = await server.prisma.ballot.aggregate({ where: { promptId }, _sum: { revision: true } });
+  return { promptId, version: revisions._sum.revision ?? 0, counts, ballots };
 }
 
 describe("a room of hundreds voting at once", () => {

@@ -26,7 +26,6 @@ describe("prompt presenters", () => {
         { id: "o2", position: 1, label: "2 Agree", value: 2 },
         { id: "o1", position: 0, label: "1 Disagree", value: 1 },
       ],
-      tallyVersion: 7,
       seminarId: "secret",
     };
     expect(presentPrompt(row)).toEqual({

@@ -63,7 +63,6 @@ const promptSelect = {
   revealedAt: true,
   openedAt: true,
   closedAt: true,
-  tallyVersion: true,
   options: { select: { id: true, position: true, label: true, value: true }, orderBy: { position: "asc" } },
 } satisfies Prisma.PromptSelect;
 
@@ -140,7 +139,7 @@ async function readPrompt(tx: Tx | PrismaClient, seminarId: string, promptId: st
  */
 async function readTallies(
   tx: Tx,
-  prompts: { id: string; tallyVersion: number; options: { id: string }[] }[],
+  prompts: { id: string; options: { id: string }[] }[],
   withVoters: ReadonlySet<string>,
 ): Promise<TallyRecord[]> {
   if (prompts.length === 0) return [];
@@ -150,8 +149,10 @@ async function readTallies(
     FROM ballots b JOIN ballot_choices bc ON bc.ballot_id = b.id
     WHERE b.prompt_id = ANY(${ids}::uuid[])
     GROUP BY bc.option_id`;
-  const totals = await tx.$queryRaw<{ prompt_id: string; ballots: number }[]>`
-    SELECT prompt_id::text AS prompt_id, count(*)::int AS ballots
+  // The version is the number of ballot writes (the sum of revisions): it grows with every stored
+  // change and is read in the same snapshot as the counts.
+  const totals = await tx.$queryRaw<{ prompt_id: string; ballots: number; version: number }[]>`
+    SELECT prompt_id::text AS prompt_id, count(*)::int AS ballots, sum(revision)::int AS version
     FROM ballots WHERE prompt_id = ANY(${ids}::uuid[])
     GROUP BY prompt_id`;
   const named = ids.filter((id) => withVoters.has(id));
@@ -164,7 +165,7 @@ async function readTallies(
           WHERE b.prompt_id = ANY(${named}::uuid[])
           ORDER BY b.member_id`;
   const pickCount = new Map(picks.map((row) => [row.option_id, row.picks]));
-  const ballotCount = new Map(totals.map((row) => [row.prompt_id, row.ballots]));
+  const ballotCount = new Map(totals.map((row) => [row.prompt_id, row]));
   const votersOf = new Map<string, string[]>();
   for (const row of voterRows) {
     const list = votersOf.get(row.option_id) ?? [];
@@ -181,9 +182,9 @@ async function readTallies(
     }
     return {
       promptId: prompt.id,
-      version: prompt.tallyVersion,
+      version: ballotCount.get(prompt.id)?.version ?? 0,
       counts,
-      ballots: ballotCount.get(prompt.id) ?? 0,
+      ballots: ballotCount.get(prompt.id)?.ballots ?? 0,
       voters,
     };
   });
@@ -542,10 +543,7 @@ export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVote
   const problem = ballotProblem(found, input.optionIds);
   if (problem) throw fail.validation(problem, [{ path: "optionIds", message: problem }]);
 
-  const stored = await deps.prisma.$transaction((tx) => writeBallot(tx, actor, found.id, input), {
-    maxWait: 10_000,
-    timeout: 20_000,
-  });
+  const stored = await writeBallot(deps.prisma, actor, found.id, input);
   if (stored.changed) deps.tallies.changed(actor.seminarId, found.id);
   return presentBallot(stored.ballot);
 }
@@ -595,54 +593,41 @@ async function readBallotTarget(
 }
 
 /**
- * The ballot write, in one read-committed transaction:
- * 1. The ballot row by INSERT … ON CONFLICT (prompt_id, member_id) DO UPDATE: one row per member
- *    and prompt, race-free; concurrent ballots of one member queue on that row and each raises
- *    the revision of the latest one. The update is skipped for the same clientBallotId (a retry),
- *    and then nothing else is written.
- * 2. The choices are replaced: those no longer picked deleted, the new ones inserted. This is a
- *    statement of its own on purpose: its snapshot is taken after step 1 got the ballot row, so
- *    it sees the choices of a concurrent ballot of the same member that committed meanwhile.
- * 3. The prompt's tally version is raised by an UPDATE that also requires state = 'open'. It
- *    locks the prompt row until commit, as a close does: if a close committed first, the
- *    re-checked condition fails, the transaction rolls back and the ballot is refused; if the
- *    ballot got there first, the close waits for its commit and its tally includes it.
+ * The ballot write: one call of the database function stepstone_cast_ballot (migration
+ * 20261128183000), which in one statement first takes a shared lock on the prompt and checks it
+ * is open (else nothing is stored): ballots run side by side, a close waits for those in flight,
+ * and later ones see it closed. Then it
+ * 1. upserts the ballot row (INSERT … ON CONFLICT (prompt_id, member_id) DO UPDATE): one row per
+ *    member and prompt, race-free; a retry with the same clientBallotId changes nothing;
+ * 2. replaces the choices, seeing those of a concurrent ballot of the same member.
+ * Nothing is written to the prompt row, so ballots of one prompt do not queue behind each other.
  */
 async function writeBallot(
-  tx: Tx,
+  prisma: PrismaClient,
   actor: Actor,
   promptId: string,
   input: PromptVoteInput,
 ): Promise<StoredBallot> {
-  const upserted = await tx.$queryRaw<{ id: string; revision: number }[]>`
-    INSERT INTO ballots (prompt_id, member_id, client_ballot_id, revision, updated_at)
-    VALUES (${promptId}::uuid, ${actor.memberId}::uuid, ${input.clientBallotId}::uuid, 1, now())
-    ON CONFLICT (prompt_id, member_id) DO UPDATE
-      SET client_ballot_id = EXCLUDED.client_ballot_id, revision = ballots.revision + 1, updated_at = now()
-      WHERE ballots.client_ballot_id <> EXCLUDED.client_ballot_id
-    RETURNING id::text AS id, revision`;
-  const row = upserted[0];
-  if (!row) {
-    const ballot = await tx.ballot.findUniqueOrThrow({
+  let rows: { ballot_id: string; revision: number; changed: boolean }[];
+  try {
+    rows = await prisma.$queryRaw`
+      SELECT ballot_id::text AS ballot_id, revision, changed
+      FROM stepstone_cast_ballot(${promptId}::uuid, ${actor.seminarId}::uuid, ${actor.memberId}::uuid,
+        ${input.clientBallotId}::uuid, ${input.optionIds}::uuid[])`;
+  } catch (error) {
+    if (error instanceof Error && error.message.includes("stepstone:prompt_not_open")) {
+      throw fail.conflict("The prompt closed before the ballot was stored; it was not counted.");
+    }
+    throw error;
+  }
+  const row = rows[0]!;
+  if (!row.changed) {
+    const ballot = await prisma.ballot.findUniqueOrThrow({
       where: { promptId_memberId: { promptId, memberId: actor.memberId } },
       select: ballotSelect,
     });
     return { ballot, changed: false };
   }
-  // Deleting and inserting in one statement is safe: they touch different rows.
-  await tx.$executeRaw`
-    WITH dropped AS (
-      DELETE FROM ballot_choices
-      WHERE ballot_id = ${row.id}::uuid AND option_id <> ALL(${input.optionIds}::uuid[])
-    )
-    INSERT INTO ballot_choices (ballot_id, option_id)
-    SELECT ${row.id}::uuid, picked FROM unnest(${input.optionIds}::uuid[]) AS picked
-    ON CONFLICT (ballot_id, option_id) DO NOTHING`;
-  const bumped = await tx.$executeRaw`
-    UPDATE prompts SET tally_version = tally_version + 1, updated_at = now()
-    WHERE id = ${promptId}::uuid AND seminar_id = ${actor.seminarId}::uuid AND state = 'open'`;
-  if (bumped === 0)
-    throw fail.conflict("The prompt closed before the ballot was stored; it was not counted.");
   return {
     ballot: {
       promptId,

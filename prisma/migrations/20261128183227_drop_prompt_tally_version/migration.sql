@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "prompts" DROP COLUMN "tally_version";
