@@ -40,6 +40,7 @@ export interface Participant {
 const MARKER = "bench:";
 const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)/;
 const SEQ_PATTERN = /^42\["room:event",\{"seq":(\d+)/;
+const BATCH_SEQ_PATTERN = /\{"seq":(\d+),"type":/g;
 const SNAPSHOT_SEQ_PATTERN = /"snapshot":\{"seq":(\d+)/;
 
 /** Tracks one participant's room:event sequence numbers: gaps and stale (already covered) events. */
@@ -230,6 +231,14 @@ export class LightParticipant implements Participant {
       if (seq) this.seq.receive(Number(seq[1]));
       const marker = frame.indexOf(MARKER);
       if (marker >= 0) recorder.marker(this, frame.slice(marker, marker + 48), at);
+    } else if (name === "room:events") {
+      for (const match of frame.matchAll(BATCH_SEQ_PATTERN)) {
+        recorder.message("room:event in batch");
+        this.seq.receive(Number(match[1]));
+      }
+      for (let marker = frame.indexOf(MARKER); marker >= 0; marker = frame.indexOf(MARKER, marker + 1)) {
+        recorder.marker(this, frame.slice(marker, marker + 48), at);
+      }
     } else if (name === "tally:update") {
       const [, tally] = JSON.parse(frame.slice(2)) as [string, TallyView];
       recorder.tally(this.idx, tally, at);
@@ -294,9 +303,8 @@ export class CheckerParticipant implements Participant {
     });
     this.socket = socket;
     const recorder = this.recorder;
-    socket.on("room:event", (event: RoomEventView) => {
+    const onEvent = (event: RoomEventView) => {
       const at = now();
-      recorder.message("room:event");
       if (event.type === "annotation:created") {
         const body = event.data.annotation.body;
         if (body.includes(MARKER)) recorder.marker(this, body, at);
@@ -305,6 +313,14 @@ export class CheckerParticipant implements Participant {
       if (this.stream.receive(event)) void this.fillGap();
       recorder.checkers.applied += this.stream.applied.length - before;
       this.stream.applied.length = 0;
+    };
+    socket.on("room:event", (event: RoomEventView) => {
+      recorder.message("room:event");
+      onEvent(event);
+    });
+    socket.on("room:events", (events: RoomEventView[]) => {
+      recorder.message("room:events");
+      for (const event of events) onEvent(event);
     });
     socket.on("tally:update", (tally: TallyView) => {
       recorder.message("tally:update");

@@ -170,7 +170,20 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
   metrics.add("join_failed", "failed joins", report.failed, "", "lower");
   const lightJoins = Math.max(1, report.ok - Math.min(options.checkers, report.ok));
   metrics.add("snapshot_kb", "snapshot size (mean)", report.snapshotBytes / lightJoins / 1024, "KB", "none");
-  metrics.add("events_received", "room events delivered", seen.received["room:event"] ?? 0, "", "none");
+  metrics.add(
+    "events_received",
+    "room events delivered",
+    (seen.received["room:event"] ?? 0) + (seen.received["room:event in batch"] ?? 0),
+    "",
+    "none",
+  );
+  metrics.add(
+    "event_messages",
+    "room event messages (room:event + room:events)",
+    (seen.received["room:event"] ?? 0) + (seen.received["room:events"] ?? 0),
+    "",
+    "none",
+  );
   return {
     scenario: "join",
     target: ctx.target.name,

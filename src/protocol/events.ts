@@ -39,6 +39,8 @@ export interface PresenceDelta {
 export interface ServerToClientEvents {
   /** The room's ordered stream: apply in `seq` order; on a gap, call room:sync with your last seq. */
   "room:event": (event: RoomEventView) => void;
+  /** Several consecutive events of the stream in one message (membership bursts are batched). */
+  "room:events": (events: RoomEventView[]) => void;
   /** Presence changes since the last delta (ephemeral, not sequenced). */
   "presence:delta": (delta: PresenceDelta) => void;
   /** A prompt's current tally; ignore one whose version is not above what you show. */

@@ -26,6 +26,11 @@ export const LIMITS = {
   maxCatchUpEvents: 2_000,
   /** Presence focus changes are coalesced and broadcast at most this often per room (ms). */
   presenceFlushMs: 500,
+  /**
+   * member:joined events are held up to this long (ms) and sent as one room:events message, so a
+   * storm of N joins does not cost N² messages; any other event flushes them first, in order.
+   */
+  membershipBatchMs: 100,
   /** Tally updates are coalesced per prompt on this interval (ms). */
   tallyFlushMs: 150,
 } as const;

@@ -1,4 +1,5 @@
-import type { Prisma, Tx } from "../db/client.ts";
+import type { Tx } from "../db/client.ts";
+import { fail } from "../errors.ts";
 import type { RoomEventDataMap, RoomEventType, RoomEventView } from "../protocol/views.ts";
 
 /** A stored room event, presented. */
@@ -16,16 +17,17 @@ export async function appendEvent<K extends RoomEventType>(
   actorId: string | null,
   data: RoomEventDataMap[K],
 ): Promise<StoredEvent> {
-  const { lastSeq } = await tx.seminar.update({
-    where: { id: seminarId },
-    data: { lastSeq: { increment: 1 } },
-    select: { lastSeq: true },
-  });
-  const row = await tx.roomEvent.create({
-    data: { seminarId, seq: lastSeq, type, actorId, data: data as unknown as Prisma.InputJsonValue },
-    select: { seq: true, createdAt: true },
-  });
-  return { seq: row.seq, type, at: row.createdAt.toISOString(), actor: actorId, data } as StoredEvent;
+  // One statement (one round trip) allocates the number and stores the event.
+  const rows = await tx.$queryRaw<{ seq: number; created_at: Date }[]>`
+    WITH allocated AS (
+      UPDATE seminars SET last_seq = last_seq + 1 WHERE id = ${seminarId}::uuid RETURNING last_seq
+    )
+    INSERT INTO room_events (seminar_id, seq, type, actor_id, data)
+    SELECT ${seminarId}::uuid, last_seq, ${type}, ${actorId}::uuid, ${JSON.stringify(data)}::jsonb FROM allocated
+    RETURNING seq, created_at`;
+  const row = rows[0];
+  if (!row) throw fail.notFound("Seminar");
+  return { seq: row.seq, type, at: row.created_at.toISOString(), actor: actorId, data } as StoredEvent;
 }
 
 /** Presents stored rows of the event log. */

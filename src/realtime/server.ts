@@ -112,11 +112,43 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     io.adapter(createAdapter(redis, redisSubscriber));
   }
 
+  // Room events leave in seq order. Membership events (joins) wait up to membershipBatchMs so
+  // that a join storm sends one message per batch instead of one per join to everyone; any other
+  // event flushes what is waiting first, so nothing is reordered and nothing else is delayed.
+  const pending = new Map<string, { events: StoredEvent[]; timer: NodeJS.Timeout }>();
+  const emitEvents = (seminarId: string, events: StoredEvent[]) => {
+    for (const audience of ["moderators", "participants"] as const) {
+      const room = audience === "moderators" ? roomOf.moderators(seminarId) : roomOf.participants(seminarId);
+      const presented = events.map((event) => presentEventFor(event, audience));
+      if (presented.length === 1) io.to(room).emit("room:event", presented[0]!);
+      else io.to(room).emit("room:events", presented);
+    }
+  };
+  const flushPending = (seminarId: string) => {
+    const batch = pending.get(seminarId);
+    if (!batch) return;
+    pending.delete(seminarId);
+    clearTimeout(batch.timer);
+    emitEvents(seminarId, batch.events);
+  };
   const publishEvents = (seminarId: string, events: StoredEvent[]) => {
-    for (const event of events) {
-      context.metrics.roomEvents.inc({ type: event.type });
-      io.to(roomOf.moderators(seminarId)).emit("room:event", presentEventFor(event, "moderators"));
-      io.to(roomOf.participants(seminarId)).emit("room:event", presentEventFor(event, "participants"));
+    for (const event of events) context.metrics.roomEvents.inc({ type: event.type });
+    if (events.every((event) => event.type === "member:joined")) {
+      const batch = pending.get(seminarId);
+      if (batch) batch.events.push(...events);
+      else {
+        const timer = setTimeout(() => flushPending(seminarId), LIMITS.membershipBatchMs);
+        pending.set(seminarId, { events: [...events], timer });
+      }
+      return;
+    }
+    const waiting = pending.get(seminarId);
+    if (waiting) {
+      pending.delete(seminarId);
+      clearTimeout(waiting.timer);
+      emitEvents(seminarId, [...waiting.events, ...events]);
+    } else {
+      emitEvents(seminarId, events);
     }
   };
   const rooms = new RoomWriter(context.prisma, publishEvents);
@@ -276,6 +308,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       io.in(roomOf.member(memberId)).disconnectSockets(true);
     },
     async close() {
+      for (const seminarId of [...pending.keys()]) flushPending(seminarId);
       presence.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await Promise.all([redis?.quit(), redisSubscriber?.quit()]);

@@ -120,6 +120,12 @@ export class RoomClient {
       this.received.push(event);
       if (this.stream.receive(event)) void this.sync();
     });
+    socket.on("room:events", (events) => {
+      this.received.push(...events);
+      let gap = false;
+      for (const event of events) gap = this.stream.receive(event) || gap;
+      if (gap) void this.sync();
+    });
     socket.on("presence:delta", (delta) => {
       if (this.stream.state) applyPresence(this.stream.state, delta);
     });

@@ -137,6 +137,36 @@ describe("the live room", () => {
     for (const client of [a, b, watcher]) client.close();
   });
 
+  it("batches a burst of joins into few messages, in order, flushed before any other event", async () => {
+    const { seminar } = await buildSeminar(server);
+    const watcher = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Counter")).token,
+    });
+    // Let the watcher's own join (batched too) arrive before counting.
+    await new Promise((resolve) => setTimeout(resolve, 3 * LIMITS.membershipBatchMs));
+    const messages: number[] = [];
+    watcher.socket.on("room:event", () => messages.push(1));
+    watcher.socket.on("room:events", (events) => messages.push(events.length));
+    const start = watcher.stream.seq;
+    const writer = (
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => buildGuest(server, seminar.joinCode!, `Burst ${i}`)),
+      )
+    )[0]!;
+    // An annotation right after the burst must not overtake the joins still waiting in the batch.
+    const author = await RoomClient.join(server.url, { token: writer.token });
+    const paragraphId = author.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
+    expectOk(await author.send("annotation:create", { paragraphId, body: "after the burst" }));
+    await watcher.waitForSeq(start + 21);
+    const seqs = watcher.received.filter((event) => event.seq > start).map((event) => event.seq);
+    expectContiguous(seqs, start + 1);
+    expect(watcher.received.at(-1)!.type).toBe("annotation:created");
+    expect(messages.reduce((sum, n) => sum + n, 0)).toBe(21);
+    expect(messages.length).toBeLessThan(15);
+    watcher.close();
+    author.close();
+  });
+
   it("catches up a client cut off mid-session: same state as one that never left, no gaps or repeats", async () => {
     const { seminar } = await buildSeminar(server);
     const stay = await RoomClient.join(server.url, {

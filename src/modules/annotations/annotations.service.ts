@@ -12,6 +12,7 @@ import type {
 import { LIMITS } from "../../protocol/limits.ts";
 import type { AnnotationView, SeminarState } from "../../protocol/views.ts";
 import type { EventAppender, RoomWriter } from "../../realtime/room-writer.ts";
+import { frozenEssay } from "../essays/essay.cache.ts";
 import { codePointLength, quoteContext, sliceCodePoints } from "../essays/essay.text.ts";
 import type { Actor, RoomState } from "../seminars/seminars.policy.ts";
 import {
@@ -233,11 +234,11 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
       return retried;
     }
     assertMayAnnotate(actor, room);
-    const paragraph = await tx.paragraph.findFirst({
-      where: { id: input.paragraphId, essay: { seminarId: actor.seminarId } },
-      select: { id: true, kind: true, text: true },
-    });
-    if (!paragraph) throw fail.notFound("Paragraph");
+    // The session is live, so the essay is frozen: its blocks come from memory. A block of
+    // another seminar's essay is simply not in this one.
+    const block = (await frozenEssay(tx, actor.seminarId))?.blocks.get(input.paragraphId);
+    if (!block) throw fail.notFound("Paragraph");
+    const paragraph = { id: input.paragraphId, ...block };
     if (!isAnnotatableBlock(paragraph.kind)) {
       throw fail.validation(`A ${paragraph.kind} block cannot be annotated.`, [
         { path: "paragraphId", message: `is a ${paragraph.kind} block` },

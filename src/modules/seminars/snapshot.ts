@@ -6,6 +6,7 @@ import type { Presence } from "../../realtime/presence.ts";
 import { readEventsSince } from "../../realtime/room-log.ts";
 import { audienceOf, presentEventFor } from "../../realtime/visibility.ts";
 import { listAnnotationViews } from "../annotations/annotations.service.ts";
+import { frozenEssay } from "../essays/essay.cache.ts";
 import { loadPromptState } from "../prompts/prompts.service.ts";
 import { isModerator, permissionsFor } from "./seminars.policy.ts";
 import { presentEssay, presentMember, presentSeminar } from "./seminars.presenter.ts";
@@ -33,10 +34,15 @@ export async function buildSnapshot(
     async (tx) => {
       const seminar = await tx.seminar.findUnique({ where: { id: viewer.seminarId }, select: seminarSelect });
       if (!seminar) throw fail.notFound("Seminar");
-      const essay = await tx.essay.findUnique({
-        where: { seminarId: seminar.id },
-        include: { paragraphs: { orderBy: { position: "asc" } } },
-      });
+      // A frozen essay comes from memory (it never changes); a draft's is read each time.
+      const essay =
+        (await frozenEssay(tx, seminar.id))?.view ??
+        (await tx.essay
+          .findUnique({
+            where: { seminarId: seminar.id },
+            include: { paragraphs: { orderBy: { position: "asc" } } },
+          })
+          .then((found) => (found ? presentEssay(found) : undefined)));
       if (!essay) throw fail.notFound("Essay");
       const members = await tx.membership.findMany({
         where: { seminarId: seminar.id },
@@ -48,7 +54,7 @@ export async function buildSnapshot(
       return {
         seq: seminar.lastSeq,
         seminar: presentSeminar(seminar, { moderator: isModerator(viewer.role), publicUrl }),
-        essay: presentEssay(essay),
+        essay,
         members: members.map(presentMember),
         presence: presence.list(seminar.id),
         annotations,
