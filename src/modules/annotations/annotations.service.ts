@@ -28,7 +28,7 @@ import {
 import { presentAnnotation } from "./annotations.presenter.ts";
 
 /** The fields every annotation read needs (what the presenter takes). */
-export const annotationSelect = {
+const annotationColumns = {
   id: true,
   paragraphId: true,
   authorId: true,
@@ -46,6 +46,11 @@ export const annotationSelect = {
   hiddenAt: true,
   pinnedAt: true,
   createdAt: true,
+} satisfies Prisma.AnnotationSelect;
+
+/** Everything presentAnnotation needs, reactions included. */
+export const annotationSelect = {
+  ...annotationColumns,
   reactions: {
     select: { memberId: true, kind: true },
     orderBy: [{ createdAt: "asc" }, { memberId: "asc" }],
@@ -245,7 +250,8 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
       ]);
     }
     const anchor = input.selector ? anchorSelector(paragraph.text, input.selector) : null;
-    const created = await tx.annotation.create({
+    // A new annotation has no reactions: read back its columns only (one statement, no join).
+    const inserted = await tx.annotation.create({
       data: {
         seminarId: actor.seminarId,
         paragraphId: paragraph.id,
@@ -259,8 +265,9 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
         body: input.body,
         tags: input.tags,
       },
-      select: annotationSelect,
+      select: annotationColumns,
     });
+    const created: AnnotationRow = { ...inserted, reactions: [] };
     await appendAnnotationEvent(events, "annotation:created", actor, created);
     return created;
   });
