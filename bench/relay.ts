@@ -127,6 +127,7 @@ export function createRelay(httpServer: HttpServer): Relay {
       const member: MemberView = {
         id: randomUUID(),
         displayName: input.displayName,
+        joinedAt: new Date().toISOString(),
         role: "participant",
         status: "active",
       };
@@ -190,6 +191,7 @@ export function createRelay(httpServer: HttpServer): Relay {
       room.members.set(memberId, {
         id: memberId,
         displayName: `P${room.members.size}`,
+        joinedAt: new Date().toISOString(),
         role: "participant",
         status: "active",
       });

@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { LIMITS } from "./limits.ts";
 import type { Result } from "./result.ts";
-import { Id } from "./schemas.ts";
+import { hasNoNul, Id } from "./schemas.ts";
 import type { AnnotationView, BlockKind } from "./views.ts";
 
 /** The fixed set of reactions; each member toggles each kind at most once per annotation. */
@@ -76,7 +76,11 @@ export const AnnotationTags = z
   .transform((tags) => [...new Set(tags)]);
 
 /** A client-chosen id that makes a retried create idempotent (per author). */
-export const ClientId = z.string().min(1).max(CLIENT_ID_MAX);
+export const ClientId = z
+  .string()
+  .min(1)
+  .max(CLIENT_ID_MAX)
+  .refine(hasNoNul, "must not contain NUL characters");
 
 /** Quoted text as the client saw it; compared with the paragraph after NFC normalisation. */
 const QuoteText = z

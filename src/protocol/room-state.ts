@@ -15,6 +15,18 @@ export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void 
       const index = state.members.findIndex((member) => member.id === event.data.member.id);
       if (index >= 0) state.members[index] = event.data.member;
       else state.members.push(event.data.member);
+      // The roster's order is (joinedAt, id), as in snapshots: guests admitted together share a time.
+      state.members.sort((a, b) =>
+        a.joinedAt === b.joinedAt
+          ? a.id < b.id
+            ? -1
+            : a.id > b.id
+              ? 1
+              : 0
+          : a.joinedAt < b.joinedAt
+            ? -1
+            : 1,
+      );
       return;
     }
     case "seminar:started":

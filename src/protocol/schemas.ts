@@ -10,6 +10,10 @@ const FORBIDDEN_IN_NAMES = /[\p{Cc}\u200B\u200C\u200E\u200F\u202A-\u202E\u2060-\
 
 const codePoints = (value: string) => [...value].length;
 
+/** PostgreSQL text cannot hold U+0000: refused here, so it is `validation_failed`, not `internal`. */
+export const hasNoNul = (value: string) => !value.includes("\u0000");
+const NO_NUL = "must not contain NUL characters";
+
 /** A UUID id (every id in the API is one). */
 export const Id = z.uuid();
 
@@ -65,6 +69,7 @@ export const LoginInput = z.object({
   email: z
     .string()
     .max(LIMITS.email.max)
+    .refine(hasNoNul, NO_NUL)
     .transform((value) => value.trim().toLowerCase()),
   password: z.string().min(1).max(LIMITS.password.max),
 });
@@ -79,10 +84,10 @@ export const EssayFormatInput = z.enum(["text", "markdown", "auto"]);
 /** An essay as submitted (POST /api/essays/preview, and inside a seminar). */
 export const EssayInput = z.object({
   /** Plain text or Markdown, at most 200,000 characters. */
-  text: z.string().min(1).max(LIMITS.essaySourceChars),
+  text: z.string().min(1).max(LIMITS.essaySourceChars).refine(hasNoNul, NO_NUL),
   format: EssayFormatInput.default("auto"),
   /** Overrides the title the importer detects. */
-  title: z.string().trim().min(1).max(LIMITS.seminarTitle.max).optional(),
+  title: z.string().trim().min(1).max(LIMITS.seminarTitle.max).refine(hasNoNul, NO_NUL).optional(),
 });
 export type EssayInput = z.infer<typeof EssayInput>;
 
@@ -91,7 +96,12 @@ export const ResultsVisibility = z.enum(["live", "after_close", "moderators"]);
 
 const PromptSettings = {
   /** The question, 1-500 characters. */
-  question: z.string().trim().min(LIMITS.promptQuestion.min).max(LIMITS.promptQuestion.max),
+  question: z
+    .string()
+    .trim()
+    .min(LIMITS.promptQuestion.min)
+    .max(LIMITS.promptQuestion.max)
+    .refine(hasNoNul, NO_NUL),
   /** Optional paragraph (block id of this seminar's essay) the prompt points at; not allowed at seminar creation, where ids do not exist yet. */
   paragraphId: Id.optional(),
   /** Anonymous (default) or named ballots. */
@@ -99,7 +109,14 @@ const PromptSettings = {
   resultsVisibility: ResultsVisibility.default("live"),
 };
 const OptionLabels = z
-  .array(z.string().trim().min(LIMITS.promptOptionLabel.min).max(LIMITS.promptOptionLabel.max))
+  .array(
+    z
+      .string()
+      .trim()
+      .min(LIMITS.promptOptionLabel.min)
+      .max(LIMITS.promptOptionLabel.max)
+      .refine(hasNoNul, NO_NUL),
+  )
   .min(LIMITS.promptOptions.min)
   .max(LIMITS.promptOptions.max);
 
@@ -120,15 +137,15 @@ export const PromptInput = z.discriminatedUnion("kind", [
     min: z.number().int().min(-10).max(10).default(1),
     max: z.number().int().min(-10).max(10).default(5),
     /** Labels for the two ends, for example "Disagree" and "Agree". */
-    minLabel: z.string().trim().max(LIMITS.promptOptionLabel.max).optional(),
-    maxLabel: z.string().trim().max(LIMITS.promptOptionLabel.max).optional(),
+    minLabel: z.string().trim().max(LIMITS.promptOptionLabel.max).refine(hasNoNul, NO_NUL).optional(),
+    maxLabel: z.string().trim().max(LIMITS.promptOptionLabel.max).refine(hasNoNul, NO_NUL).optional(),
   }),
 ]);
 export type PromptInput = z.infer<typeof PromptInput>;
 
 /** POST /api/seminars */
 export const CreateSeminarInput = z.object({
-  title: z.string().trim().min(LIMITS.seminarTitle.min).max(LIMITS.seminarTitle.max),
+  title: z.string().trim().min(LIMITS.seminarTitle.min).max(LIMITS.seminarTitle.max).refine(hasNoNul, NO_NUL),
   essay: EssayInput,
   prompts: z.array(PromptInput).max(LIMITS.promptsPerSeminar).default([]),
 });

@@ -51,6 +51,8 @@ export interface MemberView {
   displayName: string;
   role: MemberRole;
   status: MemberStatus;
+  /** When they joined (ISO, milliseconds, UTC). The roster is ordered by joinedAt, then id. */
+  joinedAt: string;
 }
 
 /** Who is connected now and what they read. Ephemeral, not in the event log. */

@@ -30,6 +30,40 @@ export async function appendEvent<K extends RoomEventType>(
   return { seq: row.seq, type, at: row.created_at.toISOString(), actor: actorId, data } as StoredEvent;
 }
 
+/**
+ * Appends several events in order with one statement: k consecutive sequence numbers are taken
+ * at once (the seminar row stays locked until the transaction ends, as for one event).
+ */
+export async function appendEvents(
+  tx: Tx,
+  seminarId: string,
+  items: { type: RoomEventType; actorId: string | null; data: RoomEventDataMap[RoomEventType] }[],
+): Promise<StoredEvent[]> {
+  if (items.length === 0) return [];
+  const rows = await tx.$queryRaw<{ seq: number; created_at: Date }[]>`
+    WITH allocated AS (
+      UPDATE seminars SET last_seq = last_seq + ${items.length}::int WHERE id = ${seminarId}::uuid RETURNING last_seq
+    )
+    INSERT INTO room_events (seminar_id, seq, type, actor_id, data)
+    SELECT ${seminarId}::uuid, allocated.last_seq - ${items.length}::int + item.ord::int, item.type, item.actor, item.data
+    FROM allocated,
+      unnest(${items.map((item) => item.type)}::text[], ${items.map((item) => item.actorId)}::uuid[],
+        ${items.map((item) => JSON.stringify(item.data))}::jsonb[]) WITH ORDINALITY AS item(type, actor, data, ord)
+    RETURNING seq, created_at`;
+  if (rows.length !== items.length) throw fail.notFound("Seminar");
+  const sorted = [...rows].sort((a, b) => a.seq - b.seq);
+  return sorted.map(
+    (row, i) =>
+      ({
+        seq: row.seq,
+        type: items[i]!.type,
+        at: row.created_at.toISOString(),
+        actor: items[i]!.actorId,
+        data: items[i]!.data,
+      }) as StoredEvent,
+  );
+}
+
 /** Presents stored rows of the event log. */
 export function presentEvent(row: {
   seq: number;

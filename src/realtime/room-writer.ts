@@ -1,6 +1,6 @@
 import type { PrismaClient, Tx } from "../db/client.ts";
 import type { RoomEventDataMap, RoomEventType } from "../protocol/views.ts";
-import { appendEvent, type StoredEvent } from "./room-log.ts";
+import { appendEvent, appendEvents, type StoredEvent } from "./room-log.ts";
 
 /** Appends events to the room's log within the write's transaction. */
 export interface EventAppender {
@@ -9,6 +9,10 @@ export interface EventAppender {
     actorId: string | null,
     data: RoomEventDataMap[K],
   ): Promise<StoredEvent>;
+  /** Appends several events, in order, in one statement. */
+  appendMany<K extends RoomEventType>(
+    items: { type: K; actorId: string | null; data: RoomEventDataMap[K] }[],
+  ): Promise<StoredEvent[]>;
 }
 
 /** Receives a room's events after their transaction committed, in seq order. */
@@ -47,6 +51,11 @@ export class RoomWriter {
               const event = await appendEvent(tx, seminarId, type, actorId, data);
               events.push(event);
               return event;
+            },
+            appendMany: async (items) => {
+              const stored = await appendEvents(tx, seminarId, items);
+              events.push(...stored);
+              return stored;
             },
           }),
         { maxWait: 10_000, timeout: 20_000 },

@@ -80,6 +80,32 @@ describe("the live room", () => {
     expect(misread.body).toMatchObject({ ok: false, error: { code: "validation_failed" } });
   });
 
+  it("admits a crowd joining at once under distinct names, and refuses them all once the room is closed", async () => {
+    const { seminar, moderator } = await buildSeminar(server);
+    const joined = await Promise.all(
+      Array.from({ length: 30 }, () => buildGuest(server, seminar.joinCode!, "Ada")),
+    );
+    const names = joined.map((guest) => guest.member.displayName);
+    expect(new Set(names).size).toBe(30);
+    expect(names).toContain("Ada");
+    expect(names).toContain("Ada 30");
+    expect(
+      await server.prisma.membership.count({
+        where: { seminarId: seminar.id, displayName: { startsWith: "Ada" } },
+      }),
+    ).toBe(30);
+
+    expectOk(await server.http("POST", `/api/seminars/${seminar.id}/end`, {}, moderator.token));
+    const before = await server.prisma.membership.count({ where: { seminarId: seminar.id } });
+    const late = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        server.http("POST", "/api/seminars/join", { code: seminar.joinCode, displayName: `Late ${i}` }),
+      ),
+    );
+    expect(late.every((answer) => !answer.body.ok && answer.body.error.code === "room_closed")).toBe(true);
+    expect(await server.prisma.membership.count({ where: { seminarId: seminar.id } })).toBe(before);
+  });
+
   it("gives concurrent writers distinct consecutive sequence numbers", async () => {
     const { seminar } = await buildSeminar(server);
     const before = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } });

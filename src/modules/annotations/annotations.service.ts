@@ -295,6 +295,11 @@ export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: 
       throw fail.conflict(`You cannot reply to a ${isDeleted(target) ? "deleted" : "hidden"} annotation.`);
     }
     const root = target.parentId === null ? target : await loadAnnotation(tx, actor, target.parentId);
+    // The reply is stored under the root, so the root must accept replies too: answering a reply
+    // must not reopen a thread a moderator hid.
+    if (!canRespondTo(actor, root)) {
+      throw fail.conflict(`You cannot reply in a ${isDeleted(root) ? "deleted" : "hidden"} thread.`);
+    }
     const created = await tx.annotation.create({
       data: {
         seminarId: actor.seminarId,
@@ -364,6 +369,14 @@ export async function deleteAnnotation(rooms: RoomWriter, actor: Actor, input: D
     if (!isAuthor(actor, current)) throw fail.forbidden("Only its author can delete an annotation.");
     if (isDeleted(current)) return current;
     await tx.annotationRevision.deleteMany({ where: { annotationId: current.id } });
+    // The room log holds the text too (annotation:created/updated); catch-up replays it to anyone,
+    // so the withdrawn body and tags are blanked there as well.
+    await tx.$executeRaw`
+      UPDATE room_events
+      SET data = jsonb_set(jsonb_set(data, '{annotation,body}', '""'), '{annotation,tags}', '[]')
+      WHERE seminar_id = ${actor.seminarId}::uuid
+        AND type IN ('annotation:created', 'annotation:updated')
+        AND data->'annotation'->>'id' = ${current.id}`;
     const deleted = await tx.annotation.update({
       where: { id: current.id },
       data: { body: "", tags: [], version: { increment: 1 }, deletedAt: new Date() },
@@ -421,7 +434,11 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(value: string): Cursor {
   const [at, id, ...rest] = Buffer.from(value, "base64url").toString("utf8").split("|");
   const createdAt = new Date(at ?? "");
-  if (rest.length > 0 || id === undefined || !UUID.test(id) || Number.isNaN(createdAt.getTime())) {
+  // Only what encodeCursor writes: a canonical ISO time in years 1-9999 (a date PostgreSQL cannot
+  // hold would fail in the query and answer `internal`).
+  const year = createdAt.getUTCFullYear();
+  const canonical = year >= 1 && year <= 9999 && createdAt.toISOString() === at;
+  if (rest.length > 0 || id === undefined || !UUID.test(id) || !canonical) {
     throw fail.validation("The cursor is not valid.", [{ path: "cursor", message: "is not valid" }]);
   }
   return { createdAt, id };

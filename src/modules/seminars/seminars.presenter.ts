@@ -1,3 +1,4 @@
+import type { Tx } from "../../db/client.ts";
 import type { EssayView, MemberView, ParagraphView, SeminarView } from "../../protocol/views.ts";
 
 /** Builds the join link for a code. */
@@ -81,6 +82,35 @@ export function presentMember(member: {
   displayName: string;
   role: MemberView["role"];
   status: MemberView["status"];
+  createdAt: Date;
 }): MemberView {
-  return { id: member.id, displayName: member.displayName, role: member.role, status: member.status };
+  return {
+    id: member.id,
+    displayName: member.displayName,
+    role: member.role,
+    status: member.status,
+    joinedAt: member.createdAt.toISOString(),
+  };
+}
+
+/**
+ * Every member of a seminar as MemberView, oldest first, built by PostgreSQL as one JSON value.
+ * A snapshot carries the whole roster, so a lecture hall joining at once reads it N times; mapping
+ * N rows through the ORM each time was the largest cost of a join storm. The fields are exactly
+ * presentMember's.
+ */
+export async function listMemberViews(tx: Tx, seminarId: string): Promise<MemberView[]> {
+  const rows = await tx.$queryRaw<{ members: MemberView[] }[]>`
+    SELECT coalesce(
+      json_agg(
+        json_build_object(
+          'id', id, 'displayName', display_name, 'role', role, 'status', status,
+          'joinedAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        )
+        ORDER BY created_at, id
+      ),
+      '[]'::json
+    ) AS members
+    FROM memberships WHERE seminar_id = ${seminarId}::uuid`;
+  return rows[0]?.members ?? [];
 }

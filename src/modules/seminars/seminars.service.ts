@@ -179,25 +179,40 @@ export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): 
   return seminar;
 }
 
-/** Picks a display name not yet used in the seminar: "Ada", then "Ada 2", "Ada 3", … */
-async function freeDisplayName(tx: Tx, seminarId: string, wanted: string): Promise<string> {
-  const taken = await tx.membership.findMany({
-    where: { seminarId, displayName: { startsWith: wanted } },
-    select: { displayName: true },
-  });
-  const names = new Set(taken.map((member) => member.displayName.toLowerCase()));
-  if (!names.has(wanted.toLowerCase())) return wanted;
+/** The first of "Ada", "Ada 2", "Ada 3", … not in `used` (lower-cased names), within 40 characters. */
+function freeName(wanted: string, used: ReadonlySet<string>): string {
+  if (!used.has(wanted.toLowerCase())) return wanted;
   for (let n = 2; ; n++) {
     const suffix = ` ${n}`;
     const candidate = [...wanted].slice(0, 40 - suffix.length).join("") + suffix;
-    if (!names.has(candidate.toLowerCase())) return candidate;
+    if (!used.has(candidate.toLowerCase())) return candidate;
   }
 }
+
+/** A guest waiting to be admitted. */
+interface PendingJoin {
+  displayName: string;
+  role: MemberRole;
+  resolve(value: JoinResult): void;
+  reject(error: unknown): void;
+}
+
+type JoinResult = { seminar: SeminarRecord; member: Prisma.MembershipGetPayload<object> };
+
+/** Guests waiting per room, per application (RoomWriter). */
+const joinQueues = new WeakMap<RoomWriter, Map<string, PendingJoin[]>>();
+
+/** At most this many guests are admitted in one transaction. */
+const JOIN_BATCH = 50;
 
 /**
  * Joins a seminar by code as a guest (participant, or observer on request). Creates the
  * membership and a member:joined event. `not_found` for an unknown code, `room_closed` when the
  * seminar has ended or is locked.
+ *
+ * Guests who arrive while the room is admitting others wait and are then admitted together in one
+ * transaction (group commit): a lecture hall joining at once costs one commit per batch instead of
+ * one per guest. Each guest's acknowledgement still follows the commit that stored them.
  */
 export async function joinByCode(context: AppContext, rooms: RoomWriter, input: JoinSeminarInput) {
   const found = await context.prisma.seminar.findUnique({
@@ -206,26 +221,100 @@ export async function joinByCode(context: AppContext, rooms: RoomWriter, input: 
   });
   if (!found) throw fail.notFound("Seminar with that code");
   const role: MemberRole = input.asObserver ? "observer" : "participant";
+  let queues = joinQueues.get(rooms);
+  if (!queues) {
+    queues = new Map();
+    joinQueues.set(rooms, queues);
+  }
+  const waiting = queues.get(found.id);
+  return new Promise<JoinResult>((resolve, reject) => {
+    const join = { displayName: input.displayName, role, resolve, reject };
+    if (waiting) {
+      waiting.push(join);
+      return;
+    }
+    queues.set(found.id, [join]);
+    void admitQueued(rooms, queues, found.id);
+  });
+}
+
+/** Admits the room's waiting guests, a batch at a time, until nobody waits. */
+async function admitQueued(rooms: RoomWriter, queues: Map<string, PendingJoin[]>, seminarId: string) {
+  const queue = queues.get(seminarId)!;
+  while (queue.length > 0) {
+    const batch = queue.splice(0, JOIN_BATCH);
+    try {
+      const admitted = await admit(rooms, seminarId, batch);
+      for (const [i, join] of batch.entries()) join.resolve(admitted[i]!);
+    } catch (error) {
+      if (error instanceof AppError || batch.length === 1) {
+        for (const join of batch) join.reject(error);
+        continue;
+      }
+      // Something refused one of them (for example a name taken on another node at the same
+      // moment): admit each on its own so one guest's problem is not everyone's.
+      for (const join of batch) {
+        await admitOne(rooms, seminarId, join).then(join.resolve, join.reject);
+      }
+    }
+  }
+  queues.delete(seminarId);
+}
+
+/** Admits one guest, picking another free name if a concurrent join took theirs. */
+async function admitOne(rooms: RoomWriter, seminarId: string, join: PendingJoin): Promise<JoinResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await rooms.write(found.id, async (tx, events) => {
-        const seminar = await getSeminar(tx, found.id);
-        if (!canJoin(seminar)) {
-          throw fail.roomClosed(
-            seminar.state === "ended" ? "This seminar has ended." : "This room is locked.",
-          );
-        }
-        const displayName = await freeDisplayName(tx, seminar.id, input.displayName);
-        const member = await tx.membership.create({ data: { seminarId: seminar.id, role, displayName } });
-        await events.append("member:joined", member.id, { member: presentMember(member) });
-        return { seminar, member };
-      });
+      return (await admit(rooms, seminarId, [join]))[0]!;
     } catch (error) {
-      // Two guests picked the same free name at once: the unique index refused one; pick again.
       const duplicate = error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
       if (!duplicate || attempt >= 5) throw error;
     }
   }
+}
+
+/**
+ * One transaction for a batch of guests: check the room is open, pick a free name for each (one
+ * query for the names in use), insert them in one statement and their member:joined events in
+ * another, so a batch costs a handful of statements however many guests it holds.
+ */
+function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Promise<JoinResult[]> {
+  return rooms.write(seminarId, async (tx, events) => {
+    const seminar = await getSeminar(tx, seminarId);
+    if (!canJoin(seminar)) {
+      throw fail.roomClosed(seminar.state === "ended" ? "This seminar has ended." : "This room is locked.");
+    }
+    const wanted = [...new Set(joins.map((join) => join.displayName))];
+    const taken = await tx.membership.findMany({
+      // A 30-character prefix also finds the shortened forms "a long name… 12" of long names.
+      where: {
+        seminarId,
+        OR: wanted.map((name) => ({
+          displayName: { startsWith: [...name].slice(0, 30).join(""), mode: "insensitive" as const },
+        })),
+      },
+      select: { displayName: true },
+    });
+    const used = new Set(taken.map((member) => member.displayName.toLowerCase()));
+    const names = joins.map((join) => {
+      const name = freeName(join.displayName, used);
+      used.add(name.toLowerCase());
+      return name;
+    });
+    const created = await tx.membership.createManyAndReturn({
+      data: joins.map((join, i) => ({ seminarId, role: join.role, displayName: names[i]! })),
+    });
+    const byName = new Map(created.map((member) => [member.displayName, member]));
+    const members = names.map((name) => byName.get(name)!);
+    await events.appendMany(
+      members.map((member) => ({
+        type: "member:joined" as const,
+        actorId: member.id,
+        data: { member: presentMember(member) },
+      })),
+    );
+    return members.map((member) => ({ seminar, member }));
+  });
 }
 
 /**

@@ -9,7 +9,7 @@ import { listAnnotationViews } from "../annotations/annotations.service.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { loadPromptState } from "../prompts/prompts.service.ts";
 import { isModerator, permissionsFor } from "./seminars.policy.ts";
-import { presentEssay, presentMember, presentSeminar } from "./seminars.presenter.ts";
+import { listMemberViews, presentEssay, presentSeminar } from "./seminars.presenter.ts";
 import { seminarSelect } from "./seminars.service.ts";
 
 /** Who the snapshot is for. */
@@ -44,10 +44,7 @@ export async function buildSnapshot(
           })
           .then((found) => (found ? presentEssay(found) : undefined)));
       if (!essay) throw fail.notFound("Essay");
-      const members = await tx.membership.findMany({
-        where: { seminarId: seminar.id },
-        orderBy: { createdAt: "asc" },
-      });
+      const members = await listMemberViews(tx, seminar.id);
       const actor = { seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role };
       const annotations = await listAnnotationViews(tx, seminar.id, actor);
       const prompts = await loadPromptState(tx, seminar.id, actor);
@@ -55,7 +52,7 @@ export async function buildSnapshot(
         seq: seminar.lastSeq,
         seminar: presentSeminar(seminar, { moderator: isModerator(viewer.role), publicUrl }),
         essay,
-        members: members.map(presentMember),
+        members,
         presence: presence.list(seminar.id),
         annotations,
         prompts: prompts.prompts,
