@@ -22,6 +22,8 @@ export const LIMITS = {
   socketEventsBurst: 40,
   /** Open sockets one member (guest or moderator) may hold in one seminar. */
   socketsPerMember: 5,
+  /** Full snapshots (room:sync without `since`) one member may ask for per minute. */
+  snapshotsPerMinute: 30,
   /** Catch-up larger than this many events is answered with a fresh snapshot instead. */
   maxCatchUpEvents: 2_000,
   /** Presence focus changes are coalesced and broadcast at most this often per room (ms). */

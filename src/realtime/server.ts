@@ -196,8 +196,14 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
         tokenExpiresAt: claims.expiresAt,
         rightsVersion: member.rightsVersion,
       };
-      // Reserve the slot now (synchronously) so a burst of connections cannot exceed the cap.
+      // The client may have gone while we read the database: then there is nothing to admit.
+      if (socket.conn.readyState !== "open")
+        throw fail.unauthenticated("The connection closed during authentication.");
+      // Reserve the slot now (synchronously) so a burst of connections cannot exceed the cap, and
+      // release it when the transport closes: a socket refused or dropped before "connection"
+      // never gets a "disconnect" event.
       presence.connect(member.seminarId, member.id, socket.id);
+      socket.conn.once("close", () => presence.disconnect(member.seminarId, member.id, socket.id));
       next();
     } catch (error) {
       next(connectError(error));

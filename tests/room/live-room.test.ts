@@ -451,3 +451,61 @@ describe("token expiry", async () => {
     expect(await diligentGone).toBe("io server disconnect");
   });
 });
+
+describe("resource limits", () => {
+  it("releases a connection slot when the client leaves during authentication", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Flaky");
+    const { io: connectClient } = await import("socket.io-client");
+    // Hold the membership table so authentication waits, and drop each client meanwhile.
+    const locker = await import("pg").then(
+      ({ default: pg }) => new pg.Client({ connectionString: server.db.url }),
+    );
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query("LOCK TABLE memberships IN ACCESS EXCLUSIVE MODE");
+    for (let i = 0; i < LIMITS.socketsPerMember; i++) {
+      const socket = connectClient(server.url, {
+        auth: { token: guest.token },
+        transports: ["websocket"],
+        reconnection: false,
+        forceNew: true,
+      });
+      // Wait until the server has the CONNECT packet (the client's engine is open), then leave.
+      await new Promise((resolve) =>
+        socket.io.engine?.readyState === "open" ? resolve(null) : socket.io.once("open", () => resolve(null)),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await locker.query("COMMIT");
+    await locker.end();
+
+    await eventually(
+      () => server.app.realtime.presence.socketCount(seminar.id, guest.member.id) === 0,
+      5_000,
+      "slots released",
+    );
+    const socket = await connect(server.url, { token: guest.token });
+    expect(socket.connected).toBe(true);
+    socket.close();
+  });
+
+  it("limits full snapshots per member, not catch-ups", async () => {
+    const { seminar } = await buildSeminar(server);
+    const client = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Hungry")).token,
+    });
+    const results = [];
+    for (let i = 0; i < LIMITS.snapshotsPerMinute + 2; i++) results.push(await client.send("room:sync", {}));
+    // One snapshot was taken at join; the rest of the minute's allowance is used, then refused.
+    expect(results.filter((result) => result.ok)).toHaveLength(LIMITS.snapshotsPerMinute - 1);
+    expect(results.at(-1)).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+    expect(await client.send("room:sync", { since: client.stream.seq })).toMatchObject({
+      ok: true,
+      data: { mode: "events" },
+    });
+    client.close();
+  });
+});

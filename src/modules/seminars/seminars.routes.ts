@@ -6,8 +6,7 @@ import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
-import { promptDeps } from "../prompts/prompts.handlers.ts";
-import { closeOpenPrompts } from "../prompts/prompts.service.ts";
+import { endSessionClosingPrompts } from "./seminars.handlers.ts";
 import { isModerator } from "./seminars.policy.ts";
 import { presentMember, presentSeminar } from "./seminars.presenter.ts";
 import {
@@ -104,8 +103,8 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       const member = await memberOf(req, seminarId);
       if (!isModerator(member.role)) throw fail.forbidden("Only moderators can do this.");
       const actor = { seminarId, memberId: member.id, role: member.role };
-      if (run === endSession) await closeOpenPrompts(promptDeps(context, realtime), actor);
-      await run(realtime.rooms, actor, publicUrl);
+      if (run === endSession) await endSessionClosingPrompts(context, realtime, actor);
+      else await run(realtime.rooms, actor, publicUrl);
       return presentSeminar(await getSeminar(context.prisma, seminarId), { moderator: true, publicUrl });
     });
   router.put(

@@ -179,6 +179,16 @@ export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): 
   return seminar;
 }
 
+/**
+ * Loads a seminar inside a write and locks its row (FOR NO KEY UPDATE) until the transaction ends,
+ * so that a state check and the write that depends on it cannot be overtaken by a start, end or
+ * lock committed on another node in between.
+ */
+export async function lockSeminar(tx: Tx, seminarId: string): Promise<SeminarRecord> {
+  await tx.$queryRaw`SELECT 1 FROM seminars WHERE id = ${seminarId}::uuid FOR NO KEY UPDATE`;
+  return getSeminar(tx, seminarId);
+}
+
 /** The first of "Ada", "Ada 2", "Ada 3", … not in `used` (lower-cased names), within 40 characters. */
 function freeName(wanted: string, used: ReadonlySet<string>): string {
   if (!used.has(wanted.toLowerCase())) return wanted;
@@ -280,7 +290,7 @@ async function admitOne(rooms: RoomWriter, seminarId: string, join: PendingJoin)
  */
 function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Promise<JoinResult[]> {
   return rooms.write(seminarId, async (tx, events) => {
-    const seminar = await getSeminar(tx, seminarId);
+    const seminar = await lockSeminar(tx, seminarId);
     if (!canJoin(seminar)) {
       throw fail.roomClosed(seminar.state === "ended" ? "This seminar has ended." : "This room is locked.");
     }
@@ -326,7 +336,7 @@ export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: Creat
   if (!isModerator(actor.role)) throw fail.forbidden("Only moderators edit the essay.");
   const essay = importOrFail(input);
   return rooms.write(actor.seminarId, async (tx, events) => {
-    const seminar = await getSeminar(tx, actor.seminarId);
+    const seminar = await lockSeminar(tx, actor.seminarId);
     const stored = await tx.essay.findUnique({
       where: { seminarId: seminar.id },
       select: { id: true, frozenAt: true },
@@ -365,7 +375,7 @@ export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: Creat
 /** Starts the session: freezes the essay, makes the room writable. `conflict` unless draft. */
 export async function startSession(rooms: RoomWriter, actor: Actor, publicUrl: string) {
   return rooms.write(actor.seminarId, async (tx, events) => {
-    const seminar = await getSeminar(tx, actor.seminarId);
+    const seminar = await lockSeminar(tx, actor.seminarId);
     if (!isModerator(actor.role)) throw fail.forbidden("Only moderators start the session.");
     if (!canStart(actor, seminar)) throw fail.conflict(`The session is ${seminar.state}, not draft.`);
     const now = new Date();
@@ -384,9 +394,14 @@ export async function startSession(rooms: RoomWriter, actor: Actor, publicUrl: s
 /** Ends the session: the room becomes read-only. `conflict` unless live. */
 export async function endSession(rooms: RoomWriter, actor: Actor, publicUrl: string) {
   return rooms.write(actor.seminarId, async (tx, events) => {
-    const seminar = await getSeminar(tx, actor.seminarId);
+    const seminar = await lockSeminar(tx, actor.seminarId);
     if (!isModerator(actor.role)) throw fail.forbidden("Only moderators end the session.");
     if (!canEnd(actor, seminar)) throw fail.conflict(`The session is ${seminar.state}, not live.`);
+    // Open prompts are closed first (closeOpenPrompts); one reopened meanwhile refuses the end, so
+    // an ended seminar never has an open prompt.
+    const open = await tx.prompt.count({ where: { seminarId: seminar.id, state: "open" } });
+    if (open > 0)
+      throw fail.conflict("A prompt is open; close it before ending the session.", { openPrompts: open });
     const updated = await tx.seminar.update({
       where: { id: seminar.id },
       data: { state: "ended", endedAt: new Date() },
