@@ -20,6 +20,9 @@ export const LIMITS = {
   /** Events a socket may send per second on average, and in a burst. */
   socketEventsPerSecond: 20,
   socketEventsBurst: 40,
+  /** Events one member may send per second over all their sockets, and in a burst. */
+  memberEventsPerSecond: 30,
+  memberEventsBurst: 60,
   /** Open sockets one member (guest or moderator) may hold in one seminar. */
   socketsPerMember: 5,
   /** Full snapshots (room:sync without `since`) one member may ask for per minute. */

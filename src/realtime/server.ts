@@ -157,6 +157,16 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     LIMITS.presenceFlushMs,
   );
   const commands = new Map<string, Command>();
+  // Rate limits per socket, and per member so that five sockets do not multiply what one member
+  // may send. One limiter each for the whole server (keys expire with their window).
+  const socketLimiter = new RateLimit(
+    LIMITS.socketEventsBurst,
+    LIMITS.socketEventsBurst / LIMITS.socketEventsPerSecond,
+  );
+  const memberLimiter = new RateLimit(
+    LIMITS.memberEventsBurst,
+    LIMITS.memberEventsBurst / LIMITS.memberEventsPerSecond,
+  );
 
   // A socket whose token expires is disconnected unless it refreshed (auth:refresh) in time.
   const expiryTimers = new Map<string, NodeJS.Timeout[]>();
@@ -230,17 +240,14 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
 
     scheduleExpiry(socket);
 
-    const limiter = new RateLimit(
-      LIMITS.socketEventsBurst,
-      LIMITS.socketEventsBurst / LIMITS.socketEventsPerSecond,
-    );
     socket.use(([event, ...args], next) => {
       const ack = args.at(-1);
       const answer = (result: Result<never>) => {
         if (typeof ack === "function") ack(result);
       };
-      limiter
+      socketLimiter
         .consume(socket.id)
+        .then(() => memberLimiter.consume(data.memberId))
         .then(() => {
           if (!commands.has(event)) {
             answer({ ok: false, error: { code: "not_found", message: `Unknown event ${event}.` } });

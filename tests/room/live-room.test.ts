@@ -509,3 +509,25 @@ describe("resource limits", () => {
     client.close();
   });
 });
+
+describe("per-member limits", () => {
+  it("rate-limits a member across all their sockets, not only per socket", async () => {
+    const { seminar } = await buildSeminar(server);
+    const guest = await buildGuest(server, seminar.joinCode!, "Multi");
+    const sockets = await Promise.all(
+      Array.from({ length: 3 }, () => connect(server.url, { token: guest.token })),
+    );
+    // 3 sockets x 35 events stays under each socket's burst (40) but over the member's (60).
+    const results = await Promise.all(
+      sockets.flatMap((socket) =>
+        Array.from({ length: 35 }, () => send(socket, "presence:focus", { paragraphId: null })),
+      ),
+    );
+    const ok = results.filter((result) => result.ok).length;
+    expect(ok).toBeLessThanOrEqual(LIMITS.memberEventsBurst);
+    expect(results.filter((result) => !result.ok && result.error.code === "rate_limited").length).toBe(
+      105 - ok,
+    );
+    for (const socket of sockets) socket.close();
+  });
+});

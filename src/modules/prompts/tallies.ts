@@ -12,6 +12,9 @@ import {
   type TallySink,
 } from "./prompts.service.ts";
 
+/** Prompts whose last sent tally is remembered (to skip resending an unchanged one). */
+const MAX_REMEMBERED = 10_000;
+
 /** Where tallies go: the whole room, its moderators, or everyone but the moderators. */
 export interface TallyAudiences {
   /** Every socket in the seminar's room. */
@@ -129,7 +132,10 @@ export class TallyCoalescer implements TallySink {
       const last = this.lastSent.get(promptId);
       if (!force && last && last.version >= tally.version && last.participants === participants) return;
       await this.options.store(tally);
+      // Most recently sent last; the oldest entries go once the map is large (a long-lived node).
+      this.lastSent.delete(promptId);
       this.lastSent.set(promptId, { version: tally.version, participants });
+      if (this.lastSent.size > MAX_REMEMBERED) this.lastSent.delete(this.lastSent.keys().next().value!);
       const { audiences } = this.options;
       // Moderators always see counts; voters only on named prompts. Participants never get voters.
       const forModerators = presentTally(tally, { withVoters: !facts.anonymous });
