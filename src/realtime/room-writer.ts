@@ -33,16 +33,8 @@ export class RoomWriter {
   ) {}
 
   /** Runs `change` in a transaction for room `seminarId`; publishes its events once committed. */
-  async write<T>(seminarId: string, change: (tx: Tx, events: EventAppender) => Promise<T>): Promise<T> {
-    const previous = this.tails.get(seminarId) ?? Promise.resolve();
-    let release!: () => void;
-    const done = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const tail = previous.then(() => done);
-    this.tails.set(seminarId, tail);
-    await previous;
-    try {
+  write<T>(seminarId: string, change: (tx: Tx, events: EventAppender) => Promise<T>): Promise<T> {
+    return this.inOrder(seminarId, async () => {
       const events: StoredEvent[] = [];
       const result = await this.prisma.$transaction(
         (tx) =>
@@ -62,6 +54,37 @@ export class RoomWriter {
       );
       if (events.length > 0) this.publish(seminarId, events);
       return result;
+    });
+  }
+
+  /**
+   * Runs a change that is a single SQL statement, atomic on its own (no interactive transaction,
+   * so no round trips while the seminar row is locked), with the same per-room order and
+   * publish-after-commit as write(). `change` returns the events its statement stored.
+   */
+  writeStatement<T>(
+    seminarId: string,
+    change: (db: PrismaClient) => Promise<{ result: T; events: StoredEvent[] }>,
+  ): Promise<T> {
+    return this.inOrder(seminarId, async () => {
+      const { result, events } = await change(this.prisma);
+      if (events.length > 0) this.publish(seminarId, events);
+      return result;
+    });
+  }
+
+  /** Runs `run` after the room's earlier writes on this node have finished. */
+  private async inOrder<T>(seminarId: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(seminarId) ?? Promise.resolve();
+    let release!: () => void;
+    const done = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = previous.then(() => done);
+    this.tails.set(seminarId, tail);
+    await previous;
+    try {
+      return await run();
     } finally {
       release();
       if (this.tails.get(seminarId) === tail) this.tails.delete(seminarId);

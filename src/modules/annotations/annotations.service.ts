@@ -1,4 +1,5 @@
-import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
+import { randomUUID } from "node:crypto";
+import { Prisma, type PrismaClient, type Tx } from "../../db/client.ts";
 import { fail } from "../../errors.ts";
 import type {
   CreateAnnotationInput,
@@ -200,7 +201,7 @@ async function loadAnnotation(tx: Tx, actor: Actor, annotationId: string): Promi
 
 /** The actor's annotation stored earlier with this clientId, if any (a retried create). */
 async function findRetried(
-  tx: Tx,
+  tx: Tx | PrismaClient,
   actor: Actor,
   clientId: string | undefined,
 ): Promise<AnnotationRow | null> {
@@ -231,46 +232,118 @@ function appendAnnotationEvent(
  * selector), conflict (clientId used for another target).
  */
 export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: CreateAnnotationInput) {
-  return rooms.write(actor.seminarId, async (tx, events): Promise<AnnotationRow> => {
-    const room = await lockRoom(tx, actor.seminarId);
-    const retried = await findRetried(tx, actor, input.clientId);
+  return rooms.writeStatement(actor.seminarId, async (db) => {
+    const retried = await findRetried(db, actor, input.clientId);
     if (retried) {
       if (retried.parentId !== null || retried.paragraphId !== input.paragraphId) throw clientIdReused();
-      return retried;
+      return { result: retried, events: [] };
     }
-    assertMayAnnotate(actor, room);
-    // The session is live, so the essay is frozen: its blocks come from memory. A block of
-    // another seminar's essay is simply not in this one.
-    const block = (await frozenEssay(tx, actor.seminarId))?.blocks.get(input.paragraphId);
+    // Only a live session has a frozen essay; its blocks come from memory. A block of another
+    // seminar's essay is simply not in this one.
+    const essay = await frozenEssay(db, actor.seminarId);
+    assertMayAnnotate(actor, { state: essay ? "live" : "draft", locked: false });
+    const block = essay?.blocks.get(input.paragraphId);
     if (!block) throw fail.notFound("Paragraph");
-    const paragraph = { id: input.paragraphId, ...block };
-    if (!isAnnotatableBlock(paragraph.kind)) {
-      throw fail.validation(`A ${paragraph.kind} block cannot be annotated.`, [
-        { path: "paragraphId", message: `is a ${paragraph.kind} block` },
+    if (!isAnnotatableBlock(block.kind)) {
+      throw fail.validation(`A ${block.kind} block cannot be annotated.`, [
+        { path: "paragraphId", message: `is a ${block.kind} block` },
       ]);
     }
-    const anchor = input.selector ? anchorSelector(paragraph.text, input.selector) : null;
-    // A new annotation has no reactions: read back its columns only (one statement, no join).
-    const inserted = await tx.annotation.create({
-      data: {
-        seminarId: actor.seminarId,
-        paragraphId: paragraph.id,
-        authorId: actor.memberId,
-        clientId: input.clientId ?? null,
-        startOffset: anchor?.start ?? null,
-        endOffset: anchor?.end ?? null,
-        quoteExact: anchor?.exact ?? null,
-        quotePrefix: anchor?.prefix ?? null,
-        quoteSuffix: anchor?.suffix ?? null,
-        body: input.body,
-        tags: input.tags,
-      },
-      select: annotationColumns,
-    });
-    const created: AnnotationRow = { ...inserted, reactions: [] };
-    await appendAnnotationEvent(events, "annotation:created", actor, created);
-    return created;
+    const anchor = input.selector ? anchorSelector(block.text, input.selector) : null;
+    // Everything the event says is known before the write (id and time chosen here), so the
+    // annotation, its sequence number and its event are stored by one statement.
+    const created: AnnotationRow = {
+      id: randomUUID(),
+      paragraphId: input.paragraphId,
+      authorId: actor.memberId,
+      parentId: null,
+      startOffset: anchor?.start ?? null,
+      endOffset: anchor?.end ?? null,
+      quoteExact: anchor?.exact ?? null,
+      quotePrefix: anchor?.prefix ?? null,
+      quoteSuffix: anchor?.suffix ?? null,
+      body: input.body,
+      tags: input.tags ?? [],
+      version: 1,
+      editedAt: null,
+      deletedAt: null,
+      hiddenAt: null,
+      pinnedAt: null,
+      createdAt: new Date(),
+      reactions: [],
+    };
+    const data = { annotation: presentAnnotation(created, ROOM_AUDIENCE) };
+    let rows: { seq: number; created_at: Date }[];
+    try {
+      rows = await insertAnnotationWithEvent(db, actor, created, input.clientId ?? null, data);
+    } catch (error) {
+      // The same clientId sent twice at once: the unique index let one in; answer with it.
+      const again = isUniqueViolation(error) ? await findRetried(db, actor, input.clientId) : null;
+      if (!again) throw error;
+      return { result: again, events: [] };
+    }
+    const row = rows[0];
+    if (!row) {
+      // The statement only writes while the session is live: it ended (or never started) meanwhile.
+      const seminar = await db.seminar.findUnique({
+        where: { id: actor.seminarId },
+        select: { state: true },
+      });
+      if (!seminar) throw fail.notFound("Seminar");
+      if (seminar.state !== "live") assertMayAnnotate(actor, { state: seminar.state, locked: false });
+      throw fail.roomClosed();
+    }
+    const event = {
+      seq: row.seq,
+      type: "annotation:created" as const,
+      at: row.created_at.toISOString(),
+      actor: actor.memberId,
+      data,
+    };
+    return { result: created, events: [event] };
   });
+}
+
+/**
+ * One statement: takes the room's next sequence number only while the session is live (locking the
+ * seminar row as any room write does), inserts the annotation and its annotation:created event.
+ * No row back means the session was not live and nothing was written.
+ */
+function insertAnnotationWithEvent(
+  db: PrismaClient,
+  actor: Actor,
+  a: AnnotationRow,
+  clientId: string | null,
+  data: { annotation: AnnotationView },
+) {
+  return db.$queryRaw<{ seq: number; created_at: Date }[]>`
+    WITH room AS (
+      UPDATE seminars SET last_seq = last_seq + 1
+      WHERE id = ${actor.seminarId}::uuid AND state = 'live'
+      RETURNING last_seq
+    ),
+    note AS (
+      INSERT INTO annotations (id, seminar_id, paragraph_id, author_id, client_id, start_offset, end_offset,
+        quote_exact, quote_prefix, quote_suffix, body, tags, created_at, updated_at)
+      SELECT ${a.id}::uuid, ${actor.seminarId}::uuid, ${a.paragraphId}::uuid, ${actor.memberId}::uuid, ${clientId},
+        ${a.startOffset}::int, ${a.endOffset}::int, ${a.quoteExact}, ${a.quotePrefix}, ${a.quoteSuffix}, ${a.body},
+        ${a.tags}::text[], ${a.createdAt}, ${a.createdAt}
+      FROM room
+      RETURNING id
+    )
+    INSERT INTO room_events (seminar_id, seq, type, actor_id, data)
+    SELECT ${actor.seminarId}::uuid, room.last_seq, 'annotation:created', ${actor.memberId}::uuid, ${JSON.stringify(data)}::jsonb
+    FROM room, note
+    RETURNING seq, created_at`;
+}
+
+/** A unique-index violation, as Prisma reports it for typed and raw queries. */
+function isUniqueViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  return (
+    error.code === "P2002" ||
+    (error.code === "P2010" && /23505|unique/i.test(JSON.stringify(error.meta ?? {}) + error.message))
+  );
 }
 
 /**
