@@ -14,6 +14,16 @@ import type { MergedReport, WorkerPool } from "./pool.ts";
 import type { ResourceUsage, ServerProcess, UsageMeter } from "./processes.ts";
 import { type BenchRoom, selectorFor, type Target } from "./targets.ts";
 
+/** A participant's ballot at `at` for one option (a fresh clientBallotId, as a real client sends). */
+function plannedVote(idx: number, promptId: string, at: number, optionId: string): PlannedAction {
+  return {
+    at,
+    idx,
+    event: "prompt:vote",
+    payload: { promptId, optionIds: [optionId], clientBallotId: randomUUID() },
+    tag: "vote",
+  };
+}
 /** One figure of a scenario. */
 export interface Metric {
   key: string;
@@ -249,13 +259,7 @@ async function voteBurst(ctx: ScenarioContext): Promise<ScenarioResult> {
   for (const spec of specs) {
     const first = t0 + Math.random() * 800;
     const choice = random(prompt.optionIds);
-    const vote = (at: number, optionId: string): PlannedAction => ({
-      at,
-      idx: spec.idx,
-      event: "prompt:vote",
-      payload: { promptId: prompt.id, optionIds: [optionId], clientBallotId: randomUUID() },
-      tag: "vote",
-    });
+    const vote = (at: number, optionId: string) => plannedVote(spec.idx, prompt.id, at, optionId);
     actions.push(vote(first, choice));
     finalChoice.set(spec.idx, choice);
     if (Math.random() < options.voteChangeShare) {
@@ -528,13 +532,7 @@ async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
     const prompt = room.prompt!;
     const first = t0 + Math.random() * (duration * 1000 * 0.8);
     const choice = random(prompt.optionIds);
-    const vote = (at: number, optionId: string): PlannedAction => ({
-      at,
-      idx: spec.idx,
-      event: "prompt:vote",
-      payload: { promptId: prompt.id, optionIds: [optionId], clientBallotId: randomUUID() },
-      tag: "vote",
-    });
+    const vote = (at: number, optionId: string) => plannedVote(spec.idx, prompt.id, at, optionId);
     actions.push(vote(first, choice));
     if (Math.random() < MIXED_WORKLOAD.voteChangeShare) {
       actions.push(
