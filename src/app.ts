@@ -78,7 +78,7 @@ export function createApplication(options: {
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
   app.use("/api/seminars", seminarRoutes(context, realtime));
-  app.use("/api", notFoundHandler);
+  app.use(notFoundHandler);
   app.use(errorHandler(logger));
 
   return {

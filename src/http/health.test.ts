@@ -15,10 +15,12 @@ describe("health, readiness and metrics", () => {
     expect(await ready.json()).toMatchObject({ ok: true, data: { status: "ready" } });
   });
 
-  it("answers unknown API routes with the not_found envelope", async () => {
-    const missing = await server.http("GET", "/api/nothing-here");
-    expect(missing.status).toBe(404);
-    expect(missing.body).toMatchObject({ ok: false, error: { code: "not_found" } });
+  it("answers unknown routes with the not_found envelope", async () => {
+    for (const path of ["/api/nothing-here", "/join/ABCDEF", "/"]) {
+      const missing = await server.http("GET", path);
+      expect(missing.status).toBe(404);
+      expect(missing.body).toMatchObject({ ok: false, error: { code: "not_found" } });
+    }
   });
 
   it("serves Prometheus metrics behind the metrics token, counting commands and room events", async () => {
