@@ -32,10 +32,15 @@ export interface TestServer {
 
 /**
  * Starts the real application (real PostgreSQL, real Socket.IO) for the calling test file.
- * `env` overrides configuration (for example short token lifetimes).
+ * `env` overrides configuration (for example short token lifetimes); `database` makes it a second
+ * node on another server's database.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const db = await useTestDatabase();
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { database?: TestDatabase } = {},
+): Promise<TestServer> {
+  // A second node of the same deployment shares the first one's database.
+  const db = options.database ?? (await useTestDatabase());
   const config = buildConfig({ JWT_SECRET: "test-secret-test-secret-test-secret-1234", ...env });
   const logger = createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? "silent" : "info" });
   let prisma = createPrismaClient(db.url);

@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { AnnotationView, PromptView } from "../../src/protocol/views.ts";
+import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
+import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const env = { JWT_SECRET: "two-nodes-secret-two-nodes-secret-1234", REDIS_URL };
+const nodeA = await startTestServer(env);
+const nodeB = await startTestServer(env, { database: nodeA.db });
+
+describe("two nodes behind one deployment (Redis adapter)", () => {
+  it("delivers room events and tallies written on one node to clients connected to the other", async () => {
+    const { seminar, moderator } = await buildSeminar(nodeA, {
+      prompts: [
+        { kind: "single_choice", question: "Should DeepSeek be a national team?", options: ["Yes", "No"] },
+      ],
+    });
+    const host = await RoomClient.join(nodeA.url, { token: moderator.token, seminarId: seminar.id });
+    const onB = await RoomClient.join(nodeB.url, {
+      token: (await buildGuest(nodeB, seminar.joinCode!, "On B")).token,
+    });
+    const onA = await RoomClient.join(nodeA.url, {
+      token: (await buildGuest(nodeA, seminar.joinCode!, "On A")).token,
+    });
+
+    const paragraphId = onA.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
+    const note = expectOk(
+      await onA.send<AnnotationView>("annotation:create", { paragraphId, body: "written on A" }),
+    );
+    await eventually(
+      () => onB.stream.state!.annotations.some((a) => a.id === note.id),
+      5_000,
+      "the annotation on B",
+    );
+
+    const prompt = host.stream.state!.prompts[0] as PromptView;
+    expectOk(await host.send("prompt:open", { promptId: prompt.id }));
+    expectOk(
+      await onB.send("prompt:vote", {
+        promptId: prompt.id,
+        optionIds: [prompt.options[0]!.id],
+        clientBallotId: randomUUID(),
+      }),
+    );
+    await eventually(
+      () => onA.stream.state!.tallies.some((t) => t.promptId === prompt.id && t.ballots === 1),
+      5_000,
+      "B's ballot in A's tally",
+    );
+    // Both clients hold the same room, at the same sequence number.
+    await eventually(() => onA.stream.seq === onB.stream.seq, 5_000, "equal seq");
+    expect(onB.stream.state!.annotations).toEqual(onA.stream.state!.annotations);
+    expect(onB.stream.state!.members).toEqual(onA.stream.state!.members);
+    for (const client of [host, onA, onB]) client.close();
+  });
+});
