@@ -523,6 +523,26 @@ interface StoredBallot {
  * `validation_failed` for options not of the prompt or the wrong number of them.
  */
 export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVoteInput): Promise<BallotView> {
+  // The common case in one round trip: an open prompt's options and rules never change (only
+  // drafts are edited), so they are remembered once seen, and the database function checks that
+  // the prompt is still open. Anything unusual (not remembered, refused) takes the full path
+  // below, which reads everything and answers with the precise error.
+  const known = openPromptRules.get(input.promptId);
+  if (
+    known &&
+    known.seminarId === actor.seminarId &&
+    actor.role === "participant" &&
+    !ballotProblem(known, input.optionIds)
+  ) {
+    try {
+      const stored = await writeBallot(deps.prisma, actor, input.promptId, input);
+      if (stored.changed) deps.tallies.changed(actor.seminarId, input.promptId);
+      return presentBallot(stored.ballot);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === "conflict")) throw error;
+      openPromptRules.delete(input.promptId);
+    }
+  }
   const found = await readBallotTarget(deps.prisma, actor.seminarId, input.promptId);
   if (!found) throw fail.notFound("Prompt");
   if (!canVote(actor, found.seminar)) {
@@ -540,6 +560,7 @@ export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVote
     throw fail.conflict(`The prompt is ${found.state}; ballots are accepted while it is open.`);
   }
   // Options of an open prompt never change (only drafts are edited), so this check stays true.
+  rememberOpenPrompt(found, actor.seminarId);
   const problem = ballotProblem(found, input.optionIds);
   if (problem) throw fail.validation(problem, [{ path: "optionIds", message: problem }]);
 
@@ -549,6 +570,25 @@ export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVote
 }
 
 /** What a ballot is checked against before it is written (read without locks, in one query). */
+/** What a ballot is checked against, for prompts seen open (bounded; oldest forgotten first). */
+const openPromptRules = new Map<
+  string,
+  { seminarId: string; kind: PromptKind; maxChoices: number; optionIds: string[] }
+>();
+const MAX_OPEN_PROMPT_RULES = 10_000;
+
+function rememberOpenPrompt(target: BallotTarget, seminarId: string): void {
+  openPromptRules.delete(target.id);
+  openPromptRules.set(target.id, {
+    seminarId,
+    kind: target.kind,
+    maxChoices: target.maxChoices,
+    optionIds: target.optionIds,
+  });
+  if (openPromptRules.size > MAX_OPEN_PROMPT_RULES)
+    openPromptRules.delete(openPromptRules.keys().next().value!);
+}
+
 interface BallotTarget {
   id: string;
   kind: PromptKind;
