@@ -17,17 +17,8 @@ export async function appendEvent<K extends RoomEventType>(
   actorId: string | null,
   data: RoomEventDataMap[K],
 ): Promise<StoredEvent> {
-  // One statement (one round trip) allocates the number and stores the event.
-  const rows = await tx.$queryRaw<{ seq: number; created_at: Date }[]>`
-    WITH allocated AS (
-      UPDATE seminars SET last_seq = last_seq + 1 WHERE id = ${seminarId}::uuid RETURNING last_seq
-    )
-    INSERT INTO room_events (seminar_id, seq, type, actor_id, data)
-    SELECT ${seminarId}::uuid, last_seq, ${type}, ${actorId}::uuid, ${JSON.stringify(data)}::jsonb FROM allocated
-    RETURNING seq, created_at`;
-  const row = rows[0];
-  if (!row) throw fail.notFound("Seminar");
-  return { seq: row.seq, type, at: row.created_at.toISOString(), actor: actorId, data } as StoredEvent;
+  const [event] = await appendEvents(tx, seminarId, [{ type, actorId, data }]);
+  return event!;
 }
 
 /**

@@ -7,11 +7,10 @@ import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../prot
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
 import { endSessionClosingPrompts } from "./seminars.handlers.ts";
-import { isModerator } from "./seminars.policy.ts";
+import { type Actor, isModerator } from "./seminars.policy.ts";
 import { presentMember, presentSeminar } from "./seminars.presenter.ts";
 import {
   createSeminar,
-  endSession,
   getSeminar,
   joinByCode,
   listSeminars,
@@ -97,14 +96,12 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     }),
   );
 
-  const transition = (run: typeof startSession) =>
+  const transition = (run: (actor: Actor) => Promise<unknown>) =>
     route(async (req) => {
       const seminarId = parseInput(Id, req.params.id);
       const member = await memberOf(req, seminarId);
       if (!isModerator(member.role)) throw fail.forbidden("Only moderators can do this.");
-      const actor = { seminarId, memberId: member.id, role: member.role };
-      if (run === endSession) await endSessionClosingPrompts(context, realtime, actor);
-      else await run(realtime.rooms, actor, publicUrl);
+      await run({ seminarId, memberId: member.id, role: member.role });
       return presentSeminar(await getSeminar(context.prisma, seminarId), { moderator: true, publicUrl });
     });
   router.put(
@@ -117,8 +114,14 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     }),
   );
 
-  router.post("/:id/start", transition(startSession));
-  router.post("/:id/end", transition(endSession));
+  router.post(
+    "/:id/start",
+    transition((actor) => startSession(realtime.rooms, actor, publicUrl)),
+  );
+  router.post(
+    "/:id/end",
+    transition((actor) => endSessionClosingPrompts(context, realtime, actor)),
+  );
 
   return router;
 }

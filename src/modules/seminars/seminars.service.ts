@@ -42,6 +42,26 @@ export function importOrFail(essay: CreateSeminarInput["essay"]) {
   }
 }
 
+/** The stored form of an imported essay: its metadata, the source as submitted and its blocks in order. */
+function essayRecord(essay: ReturnType<typeof importEssay>, sourceText: string) {
+  return {
+    title: essay.title,
+    byline: essay.byline,
+    dateline: essay.dateline,
+    language: essay.language,
+    format: essay.format,
+    sourceText,
+    paragraphs: {
+      create: essay.blocks.map((block, position) => ({
+        position,
+        kind: block.kind,
+        level: block.level ?? null,
+        text: block.text,
+      })),
+    },
+  };
+}
+
 /** Creates the options rows of a prompt definition (scale points become options with values). */
 export function promptOptionRows(
   prompt: PromptInput,
@@ -101,23 +121,7 @@ export async function createSeminar(
           select: seminarSelect,
         });
         await tx.essay.create({
-          data: {
-            seminarId: seminar.id,
-            title: essay.title,
-            byline: essay.byline,
-            dateline: essay.dateline,
-            language: essay.language,
-            format: essay.format,
-            sourceText: input.essay.text,
-            paragraphs: {
-              create: essay.blocks.map((block, position) => ({
-                position,
-                kind: block.kind,
-                level: block.level ?? null,
-                text: block.text,
-              })),
-            },
-          },
+          data: { seminarId: seminar.id, ...essayRecord(essay, input.essay.text) },
         });
         await tx.membership.create({
           data: {
@@ -348,22 +352,7 @@ export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: Creat
     await tx.paragraph.deleteMany({ where: { essayId: stored.id } });
     const updated = await tx.essay.update({
       where: { id: stored.id },
-      data: {
-        title: essay.title,
-        byline: essay.byline,
-        dateline: essay.dateline,
-        language: essay.language,
-        format: essay.format,
-        sourceText: input.text,
-        paragraphs: {
-          create: essay.blocks.map((block, position) => ({
-            position,
-            kind: block.kind,
-            level: block.level ?? null,
-            text: block.text,
-          })),
-        },
-      },
+      data: essayRecord(essay, input.text),
       include: { paragraphs: { orderBy: { position: "asc" } } },
     });
     const view = presentEssay(updated);
