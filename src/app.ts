@@ -28,6 +28,8 @@ export interface Application {
   app: express.Express;
   httpServer: HttpServer;
   realtime: Realtime;
+  /** Sets the public base URL once the listening address is known (unless PUBLIC_URL set it). */
+  setPublicUrl(url: string): void;
   /** Marks the app as draining (readyz answers 503) and closes sockets and the HTTP server. */
   close(): Promise<void>;
 }
@@ -39,12 +41,14 @@ export function createApplication(options: {
   logger: Logger;
 }): Application {
   const { config, prisma, logger } = options;
+  let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const context: AppContext = {
-    config: { ...config, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` },
+    config,
     prisma,
     logger,
     tokens: new TokenService(config.jwt),
     metrics: createMetrics(),
+    publicUrl: () => publicUrl,
   };
   let shuttingDown = false;
 
@@ -67,9 +71,11 @@ export function createApplication(options: {
 
   const httpServer = createServer(app);
   const realtime = createRealtime(httpServer, context);
-  realtime.register(seminarCommands(context, realtime));
-  realtime.register(annotationCommands(context, realtime));
-  realtime.register(promptCommands(context, realtime));
+  realtime.handle({
+    ...seminarCommands(context, realtime),
+    ...annotationCommands(context, realtime),
+    ...promptCommands(context, realtime),
+  });
 
   app.use(healthRoutes(prisma, () => shuttingDown));
   app.use(metricsRoute(context));
@@ -86,6 +92,9 @@ export function createApplication(options: {
     app,
     httpServer,
     realtime,
+    setPublicUrl(url) {
+      if (!config.publicUrl) publicUrl = url.replace(/\/$/, "");
+    },
     async close() {
       shuttingDown = true;
       // Send and store the last tallies before the sockets close.

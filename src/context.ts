@@ -11,4 +11,10 @@ export interface AppContext {
   logger: Logger;
   tokens: TokenService;
   metrics: Metrics;
+  /**
+   * The public base URL of join links: PUBLIC_URL, else the address the server listens on. Resolved
+   * once at listen (Application.setPublicUrl) and read through this function, so nothing holds a
+   * copy that could disagree (REST answers, snapshots and events all call it).
+   */
+  publicUrl(): string;
 }

@@ -40,19 +40,22 @@ async function main(): Promise<void> {
 
   await new Promise<void>((resolve) => application.httpServer.listen(config.port, config.host, resolve));
   const { port } = application.httpServer.address() as AddressInfo;
-  const url = config.publicUrl ?? `http://localhost:${port}`;
-  application.context.config.publicUrl = url;
+  application.setPublicUrl(`http://localhost:${port}`);
+  const url = application.context.publicUrl();
   logger.info({ url, database: embedded ? "embedded" : "external" }, "listening");
 
   if (config.seedDemo) {
-    const demo = await seedDemo(application.context);
+    const demo = await seedDemo(application);
     console.log(
       [
         "",
         `  Stepstone is running at ${url}`,
-        `  Demo seminar: join code ${demo.joinCode}  (${demo.joinUrl})`,
+        `  Demo seminar ${demo.seminarId} is live with a prompt open.`,
+        `  Join it: open ${demo.joinUrl}  (join code ${demo.joinCode})`,
         `  Demo moderator: ${demo.email} / ${demo.password}`,
-        `  Try: curl -s ${url}/healthz`,
+        "  Next: join as a guest from the command line and read the room:",
+        `    curl -s ${url}/api/seminars/join -H 'content-type: application/json' -d '{"code":"${demo.joinCode}","displayName":"Ada"}'`,
+        `    curl -s ${url}/api/seminars/${demo.seminarId} -H 'authorization: Bearer <token from the answer>'`,
         "",
       ].join("\n"),
     );

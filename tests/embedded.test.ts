@@ -10,7 +10,7 @@ import { createPrismaClient } from "../src/db/client.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrator.ts";
 import { createLogger } from "../src/logger.ts";
-import type { AnnotationView, PromptView } from "../src/protocol/views.ts";
+import type { PromptView } from "../src/protocol/views.ts";
 import { expectOk, TEST_ESSAY } from "./helpers/factories.ts";
 import { eventually, RoomClient } from "./helpers/server.ts";
 
@@ -76,9 +76,7 @@ describe("the embedded database (PGlite, one connection)", () => {
     );
     const paragraphId = host.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
     const notes = await Promise.all(
-      guests.map((guest, i) =>
-        guest.send<AnnotationView>("annotation:create", { paragraphId, body: `note ${i}` }),
-      ),
+      guests.map((guest, i) => guest.send("annotation:create", { paragraphId, body: `note ${i}` })),
     );
     expect(notes.every((note) => note.ok)).toBe(true);
 

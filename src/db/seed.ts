@@ -1,10 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { AppContext } from "../context.ts";
+import type { Application } from "../app.ts";
 import { registerAccount } from "../modules/accounts/accounts.service.ts";
+import { promptDeps } from "../modules/prompts/prompts.handlers.ts";
+import { changePromptState } from "../modules/prompts/prompts.service.ts";
 import { joinUrl } from "../modules/seminars/seminars.presenter.ts";
-import { createSeminar } from "../modules/seminars/seminars.service.ts";
+import { createSeminar, startSession } from "../modules/seminars/seminars.service.ts";
 
 /** What the demo seed leaves behind: how to reach it. */
 export interface DemoInfo {
@@ -21,9 +23,11 @@ const CREDENTIALS_FILE = "demo-credentials.json";
 /**
  * Seeds the demo seminar once: a moderator account with a random password (kept in
  * `<dataDir>/demo-credentials.json`, readable only by the owner), our own demo essay and two
- * prompts. On later starts it reads the same file and seeds nothing.
+ * prompts; the session is live and the first prompt open, so a guest who joins with the printed
+ * code can annotate and vote at once. On later starts it reads the same file and seeds nothing.
  */
-export async function seedDemo(context: AppContext): Promise<DemoInfo> {
+export async function seedDemo(application: Application): Promise<DemoInfo> {
+  const { context, realtime } = application;
   const file = join(context.config.dataDir, CREDENTIALS_FILE);
   const existing = await context.prisma.account.findUnique({ where: { email: DEMO_EMAIL } });
   if (existing) {
@@ -36,7 +40,7 @@ export async function seedDemo(context: AppContext): Promise<DemoInfo> {
       email: DEMO_EMAIL,
       password: saved.password ?? "(see demo-credentials.json)",
       joinCode: seminar?.joinCode ?? "",
-      joinUrl: seminar ? joinUrl(context.config.publicUrl!, seminar.joinCode) : "",
+      joinUrl: seminar ? joinUrl(context.publicUrl(), seminar.joinCode) : "",
       seminarId: seminar?.id ?? "",
     };
   }
@@ -70,11 +74,21 @@ export async function seedDemo(context: AppContext): Promise<DemoInfo> {
       },
     ],
   });
+  const host = await context.prisma.membership.findFirstOrThrow({
+    where: { seminarId: seminar.id, accountId: account.id },
+  });
+  const actor = { seminarId: seminar.id, memberId: host.id, role: host.role };
+  await startSession(realtime.rooms, actor);
+  const first = await context.prisma.prompt.findFirstOrThrow({
+    where: { seminarId: seminar.id },
+    orderBy: { position: "asc" },
+  });
+  await changePromptState(promptDeps(context, realtime), actor, first.id, "open");
   const info: DemoInfo = {
     email: DEMO_EMAIL,
     password,
     joinCode: seminar.joinCode,
-    joinUrl: joinUrl(context.config.publicUrl!, seminar.joinCode),
+    joinUrl: joinUrl(context.publicUrl(), seminar.joinCode),
     seminarId: seminar.id,
   };
   await writeFile(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });

@@ -5,7 +5,6 @@
  */
 import { z } from "zod";
 import { LIMITS } from "./limits.ts";
-import type { Result } from "./result.ts";
 import { hasNoNul, Id } from "./schemas.ts";
 import type { AnnotationView, BlockKind } from "./views.ts";
 
@@ -189,53 +188,18 @@ export interface AnnotationPage {
   nextCursor: string | null;
 }
 
-/** An annotation command's ack (defined here: importing Ack from events.ts would be circular). */
-type AnnotationAck<T> = (result: Result<T>) => void;
+/** An earlier version of an annotation, as it read before an edit. */
+export interface RevisionView {
+  /** The version this text was (the current annotation has a higher one). */
+  version: number;
+  body: string;
+  tags: string[];
+  /** ISO time the version was replaced by the next one. */
+  replacedAt: string;
+}
 
-/** annotation:* commands a client sends. Every one needs a live session and a writer's role. */
-export type AnnotationCommands = {
-  /**
-   * Create an annotation; acks the stored view and broadcasts annotation:created (not again for a
-   * retried clientId). Errors: validation_failed (payload, offsets, quote mismatch, block kind),
-   * not_found (paragraph outside the seminar), forbidden (observer), room_closed (not live),
-   * conflict (clientId already used for another target).
-   */
-  "annotation:create": (
-    payload: z.input<typeof CreateAnnotationInput>,
-    ack: AnnotationAck<AnnotationView>,
-  ) => void;
-  /**
-   * Reply in a thread; acks the reply and broadcasts annotation:created. Errors: validation_failed,
-   * not_found (parent outside the seminar), conflict (parent deleted or hidden), forbidden,
-   * room_closed.
-   */
-  "annotation:reply": (
-    payload: z.input<typeof ReplyAnnotationInput>,
-    ack: AnnotationAck<AnnotationView>,
-  ) => void;
-  /**
-   * Edit one's own annotation; acks the new version and broadcasts annotation:updated. Errors:
-   * validation_failed, not_found, forbidden (someone else's, observer), conflict (deleted, hidden,
-   * stale version), room_closed.
-   */
-  "annotation:edit": (
-    payload: z.input<typeof EditAnnotationInput>,
-    ack: AnnotationAck<AnnotationView>,
-  ) => void;
-  /**
-   * Delete one's own annotation (tombstone); acks the tombstone and broadcasts annotation:deleted.
-   * Deleting a tombstone again acks it without an event. Errors: not_found, forbidden, room_closed.
-   */
-  "annotation:delete": (
-    payload: z.input<typeof DeleteAnnotationInput>,
-    ack: AnnotationAck<AnnotationView>,
-  ) => void;
-  /**
-   * Toggle a reaction; acks whether it is now active and broadcasts annotation:reacted. Errors:
-   * validation_failed (unknown kind), not_found, conflict (deleted or hidden), forbidden, room_closed.
-   */
-  "annotation:react": (
-    payload: z.input<typeof ReactAnnotationInput>,
-    ack: AnnotationAck<{ active: boolean }>,
-  ) => void;
-};
+/** GET …/annotations/:annotationId/history: the current version and the earlier ones, newest first. */
+export interface AnnotationHistoryView {
+  annotation: AnnotationView;
+  revisions: RevisionView[];
+}

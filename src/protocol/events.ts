@@ -1,32 +1,20 @@
 /**
  * The Socket.IO contract shared by server and client. Commands are `<entity>:<verb>`, take a
- * payload (validated by the schema of the same name in schemas.ts) and an ack that receives a
- * Result. Server-to-client events are facts. No Node, Express or Prisma imports here.
+ * payload (parsed by its schema in commands.ts) and an ack that receives a Result. Server-to-client
+ * events are facts. Every broadcast handler takes exactly one argument. No Node, Express or Prisma
+ * imports here.
  */
-import type { AnnotationCommands } from "./annotations.ts";
-import type { PromptCommands } from "./prompts.ts";
+import type { CommandName, CommandPayload, CommandResult } from "./commands.ts";
 import type { Result } from "./result.ts";
-import type { PresenceView, RoomEventView, SyncView, TallyView } from "./views.ts";
+import type { MemberRole, PresenceView, RoomEventView, TallyView } from "./views.ts";
 
 /** Every command's ack. */
 export type Ack<T> = (result: Result<T>) => void;
 
-/** Commands a client sends. Each answers through its ack; a refused one changes nothing. */
-export interface ClientToServerEvents extends AnnotationCommands, PromptCommands {
-  /** Catch up after `since` or get a snapshot. Any member. */
-  "room:sync": (payload: { since?: number }, ack: Ack<SyncView>) => void;
-  /** Report the paragraph being read. Any member; throttled and coalesced. */
-  "presence:focus": (
-    payload: { paragraphId: string | null },
-    ack: Ack<{ paragraphId: string | null }>,
-  ) => void;
-  /** Exchange the connection's token for a fresh one before it expires. Any member. */
-  "auth:refresh": (payload: Record<string, never>, ack: Ack<{ token: string; expiresAt: string }>) => void;
-  /** Start the session: freezes the essay, opens the room for writing. Host or co-moderator. */
-  "seminar:start": (payload: Record<string, never>, ack: Ack<{ seq: number }>) => void;
-  /** End the session: the room becomes read-only. Host or co-moderator. */
-  "seminar:end": (payload: Record<string, never>, ack: Ack<{ seq: number }>) => void;
-}
+/** Commands a client sends, derived from the registry in commands.ts (see CommandResults for each). */
+export type ClientToServerEvents = {
+  [E in CommandName]: (payload: CommandPayload<E>, ack: Ack<CommandResult<E>>) => void;
+};
 
 /** Presence changes, coalesced per room. */
 export interface PresenceDelta {
@@ -35,11 +23,37 @@ export interface PresenceDelta {
   focus: PresenceView[];
 }
 
-/** Facts the server sends. */
+/** Why the server is about to close a connection (sent in `connection:closing`). */
+export const CLOSE_REASONS = [
+  /** The token expired without an auth:refresh: get a new token, then reconnect. */
+  "token_expired",
+  /** A moderator removed the member; they may join again by code. */
+  "kicked",
+  /** A moderator banned the member; they cannot come back. */
+  "banned",
+  /** The member's role or rights changed: reconnect (with a fresh token for guests) to continue. */
+  "rights_changed",
+  /** The session ended; the room is read-only (REST and a new connection still read it). */
+  "session_ended",
+  /** This server is shutting down: reconnect (another node will answer), then room:sync. */
+  "shutting_down",
+] as const;
+
+/** One reason of CLOSE_REASONS. */
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** The last message before the server disconnects a socket. */
+export interface ClosingView {
+  reason: CloseReason;
+  /** A sentence for people. */
+  message: string;
+}
+
+/** Facts the server sends. Each handler receives exactly one argument. */
 export interface ServerToClientEvents {
   /** The room's ordered stream: apply in `seq` order; on a gap, call room:sync with your last seq. */
   "room:event": (event: RoomEventView) => void;
-  /** Several consecutive events of the stream in one message (membership bursts are batched). */
+  /** Several consecutive events of the stream in one message (join bursts are batched). */
   "room:events": (events: RoomEventView[]) => void;
   /** Presence changes since the last delta (ephemeral, not sequenced). */
   "presence:delta": (delta: PresenceDelta) => void;
@@ -47,6 +61,8 @@ export interface ServerToClientEvents {
   "tally:update": (tally: TallyView) => void;
   /** The connection's token expires soon: call auth:refresh. */
   "auth:expiring": (info: { expiresAt: string }) => void;
+  /** The server is about to close this connection, and why. */
+  "connection:closing": (info: ClosingView) => void;
 }
 
 /** What the server keeps on each socket after the handshake. */
@@ -54,15 +70,8 @@ export interface SocketData {
   seminarId: string;
   memberId: string;
   accountId: string | null;
-  role: import("./views.ts").MemberRole;
+  role: MemberRole;
   displayName: string;
   tokenExpiresAt: number;
   rightsVersion: number;
 }
-
-/** Why the server closed a socket (sent as the `connect_error`/disconnect reason message). */
-export const CLOSE_REASONS = {
-  tokenExpired: "token_expired",
-  rightsChanged: "rights_changed",
-  tooManyConnections: "too_many_connections",
-} as const;

@@ -36,6 +36,11 @@ export const LIMITS = {
    * storm of N joins does not cost N² messages; any other event flushes them first, in order.
    */
   membershipBatchMs: 100,
+  /**
+   * After a session ends, participants' and observers' connections stay open this long (ms) to
+   * receive the final state, then are closed with `connection:closing { reason: "session_ended" }`.
+   */
+  endedRoomGraceMs: 5 * 60 * 1000,
   /** Tally updates are coalesced per prompt on this interval (ms). */
   tallyFlushMs: 150,
 } as const;

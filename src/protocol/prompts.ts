@@ -4,7 +4,6 @@
  */
 import { z } from "zod";
 import { LIMITS } from "./limits.ts";
-import type { Result } from "./result.ts";
 import { Id, PromptInput } from "./schemas.ts";
 import type { BallotView, PromptView, TallyView } from "./views.ts";
 
@@ -63,65 +62,3 @@ export interface PromptStateView {
   /** The viewer's own ballots. */
   myBallots: BallotView[];
 }
-
-/** prompt:* commands a client sends. Every one answers through its ack; a refused one changes nothing. */
-export type PromptCommands = {
-  /**
-   * Creates a draft prompt (room event `prompt:created`). Moderators only (`forbidden`); the
-   * seminar must not have ended (`room_closed`); `validation_failed` for a bad definition or a
-   * paragraph outside the seminar's essay.
-   */
-  "prompt:create": (
-    payload: z.input<typeof PromptCreateInput>,
-    ack: (result: Result<PromptView>) => void,
-  ) => void;
-  /**
-   * Replaces a draft prompt's definition (`prompt:updated`). Moderators only; `not_found` outside
-   * the seminar; `conflict` once the prompt has been opened; `room_closed` after the seminar ended.
-   */
-  "prompt:update": (
-    payload: z.input<typeof PromptUpdateInput>,
-    ack: (result: Result<PromptView>) => void,
-  ) => void;
-  /**
-   * Opens a draft prompt for ballots (`prompt:opened`). Moderators only; the seminar must be live
-   * (`room_closed`); `conflict` unless the prompt is a draft.
-   */
-  "prompt:open": (payload: z.input<typeof PromptRefInput>, ack: (result: Result<PromptView>) => void) => void;
-  /**
-   * Closes an open prompt (`prompt:closed`) and sends its final tally at once. Moderators only;
-   * seminar live; `conflict` unless open.
-   */
-  "prompt:close": (
-    payload: z.input<typeof PromptRefInput>,
-    ack: (result: Result<PromptView>) => void,
-  ) => void;
-  /**
-   * Opens a closed prompt again (`prompt:opened`); ballots are kept and may be changed. Moderators
-   * only; seminar live; `conflict` unless closed.
-   */
-  "prompt:reopen": (
-    payload: z.input<typeof PromptRefInput>,
-    ack: (result: Result<PromptView>) => void,
-  ) => void;
-  /**
-   * Shows the counts to participants whatever the results visibility (`prompt:revealed`), and
-   * sends the tally at once. Moderators only; seminar live; `conflict` for a draft or a prompt
-   * already revealed.
-   */
-  "prompt:reveal": (
-    payload: z.input<typeof PromptRefInput>,
-    ack: (result: Result<PromptView>) => void,
-  ) => void;
-  /**
-   * Stores the caller's ballot (replacing an earlier one) and answers with it; a retry with the
-   * same clientBallotId answers with the stored ballot and counts nothing new. Participants only
-   * (`forbidden`); `not_found` outside the seminar; `room_closed` unless the seminar is live;
-   * `conflict` unless the prompt is open; `validation_failed` for options not of the prompt or
-   * the wrong number of them. Ballots are not room events: tallies follow as `tally:update`.
-   */
-  "prompt:vote": (
-    payload: z.input<typeof PromptVoteInput>,
-    ack: (result: Result<BallotView>) => void,
-  ) => void;
-};

@@ -161,7 +161,10 @@ export interface RoomSnapshot {
   viewer: ViewerView;
 }
 
-/** The data each room event type carries. Later stages add types here. */
+/**
+ * The data each room event carries, as presented to one viewer from the stored fact and the
+ * current state of what it refers to (so catch-up shows later changes such as a deletion).
+ */
 export interface RoomEventDataMap {
   "member:joined": { member: MemberView };
   "member:updated": { member: MemberView };
@@ -173,7 +176,17 @@ export interface RoomEventDataMap {
   "annotation:updated": { annotation: AnnotationView };
   "annotation:deleted": { annotation: AnnotationView };
   "annotation:reacted": { annotationId: string; kind: string; memberId: string; active: boolean };
-  "annotation:moderated": { annotation: AnnotationView };
+  /** A moderator's action; `reason` only for moderators and the annotation's author. */
+  "annotation:moderated": {
+    annotation: AnnotationView;
+    action: "hide" | "restore" | "pin" | "unpin" | "remove";
+    reason: string | null;
+  };
+  /**
+   * In place of any annotation event when the viewer may not see that annotation (now): drop it
+   * (and its replies) from what you show. Never stored; it keeps every viewer's seq gap-free.
+   */
+  "annotation:withdrawn": { annotationId: string };
   "prompt:created": { prompt: PromptView };
   "prompt:updated": { prompt: PromptView };
   "prompt:opened": { prompt: PromptView };

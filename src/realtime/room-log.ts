@@ -1,35 +1,22 @@
 import type { Tx } from "../db/client.ts";
 import { fail } from "../errors.ts";
-import type { RoomEventDataMap, RoomEventType, RoomEventView } from "../protocol/views.ts";
-
-/** A stored room event, presented. */
-export type StoredEvent = RoomEventView;
-
-/**
- * Appends an event to a room's log inside the caller's transaction. The sequence number comes from
- * an atomic increment of seminars.last_seq: the row stays locked until the transaction ends, so two
- * writers get consecutive numbers, and a rolled-back transaction gives its number back (no gaps).
- */
-export async function appendEvent<K extends RoomEventType>(
-  tx: Tx,
-  seminarId: string,
-  type: K,
-  actorId: string | null,
-  data: RoomEventDataMap[K],
-): Promise<StoredEvent> {
-  const [event] = await appendEvents(tx, seminarId, [{ type, actorId, data }]);
-  return event!;
-}
+import {
+  isRoomFactType,
+  type NewFact,
+  ROOM_FACTS,
+  type RoomFactMap,
+  type RoomFactType,
+  type StoredEvent,
+  type StoredEventOf,
+} from "./room-facts.ts";
 
 /**
- * Appends several events in order with one statement: k consecutive sequence numbers are taken
- * at once (the seminar row stays locked until the transaction ends, as for one event).
+ * Appends facts in order to a room's log inside the caller's transaction, with one statement: k
+ * consecutive sequence numbers come from an atomic increment of seminars.last_seq, whose row stays
+ * locked until the transaction ends, so two writers get consecutive numbers and a rolled-back
+ * transaction gives its numbers back (no gaps).
  */
-export async function appendEvents(
-  tx: Tx,
-  seminarId: string,
-  items: { type: RoomEventType; actorId: string | null; data: RoomEventDataMap[RoomEventType] }[],
-): Promise<StoredEvent[]> {
+export async function appendEvents(tx: Tx, seminarId: string, items: NewFact[]): Promise<StoredEvent[]> {
   if (items.length === 0) return [];
   const rows = await tx.$queryRaw<{ seq: number; created_at: Date }[]>`
     WITH allocated AS (
@@ -39,37 +26,34 @@ export async function appendEvents(
     SELECT ${seminarId}::uuid, allocated.last_seq - ${items.length}::int + item.ord::int, item.type, item.actor, item.data
     FROM allocated,
       unnest(${items.map((item) => item.type)}::text[], ${items.map((item) => item.actorId)}::uuid[],
-        ${items.map((item) => JSON.stringify(item.data))}::jsonb[]) WITH ORDINALITY AS item(type, actor, data, ord)
+        ${items.map((item) => JSON.stringify(item.fact))}::jsonb[]) WITH ORDINALITY AS item(type, actor, data, ord)
     RETURNING seq, created_at`;
   if (rows.length !== items.length) throw fail.notFound("Seminar");
   const sorted = [...rows].sort((a, b) => a.seq - b.seq);
-  return sorted.map(
-    (row, i) =>
-      ({
-        seq: row.seq,
-        type: items[i]!.type,
-        at: row.created_at.toISOString(),
-        actor: items[i]!.actorId,
-        data: items[i]!.data,
-      }) as StoredEvent,
-  );
+  return sorted.map((row, i) => ({ ...items[i]!, seq: row.seq, at: row.created_at }) as StoredEvent);
 }
 
-/** Presents stored rows of the event log. */
-export function presentEvent(row: {
+/** A stored row of the log as a typed event; its data is parsed by the schema of its type. */
+export function readStoredEvent(row: {
   seq: number;
   type: string;
   actorId: string | null;
   data: unknown;
   createdAt: Date;
 }): StoredEvent {
-  return {
-    seq: row.seq,
-    type: row.type as RoomEventType,
-    at: row.createdAt.toISOString(),
-    actor: row.actorId,
-    data: row.data,
-  } as StoredEvent;
+  if (!isRoomFactType(row.type)) throw new Error(`Unknown room event type ${row.type} at seq ${row.seq}`);
+  return storedEventOf(row.type, row);
+}
+
+function storedEventOf<K extends RoomFactType>(
+  type: K,
+  row: { seq: number; actorId: string | null; data: unknown; createdAt: Date },
+): StoredEvent {
+  // The schema of type K parsed the data, so it is RoomFactMap[K] (zod's inferred type is not
+  // correlated with K by the compiler).
+  const fact = ROOM_FACTS[type].parse(row.data) as RoomFactMap[K];
+  const event: StoredEventOf<K> = { seq: row.seq, type, at: row.createdAt, actorId: row.actorId, fact };
+  return event as StoredEvent;
 }
 
 /** The events of a room after `since`, in order (at most `limit`). */
@@ -85,5 +69,5 @@ export async function readEventsSince(
     take: limit,
     select: { seq: true, type: true, actorId: true, data: true, createdAt: true },
   });
-  return rows.map(presentEvent);
+  return rows.map(readStoredEvent);
 }

@@ -1,28 +1,126 @@
 import type { PrismaClient, Tx } from "../db/client.ts";
-import type { RoomEventDataMap, RoomEventType } from "../protocol/views.ts";
-import { appendEvent, appendEvents, type StoredEvent } from "./room-log.ts";
+import { fail } from "../errors.ts";
+import type { Actor } from "../modules/seminars/seminars.policy.ts";
+import type { MemberRole, MemberStatus, SeminarState } from "../protocol/views.ts";
+import type { NewFact, RoomFactMap, RoomFactType, StoredEvent, StoredEventOf } from "./room-facts.ts";
+import { appendEvents } from "./room-log.ts";
+import { type KnownSubjects, SubjectCache } from "./subjects.ts";
 
-/** Appends events to the room's log within the write's transaction. */
-export interface EventAppender {
-  append<K extends RoomEventType>(
-    type: K,
-    actorId: string | null,
-    data: RoomEventDataMap[K],
-  ): Promise<StoredEvent>;
-  /** Appends several events, in order, in one statement. */
-  appendMany<K extends RoomEventType>(
-    items: { type: K; actorId: string | null; data: RoomEventDataMap[K] }[],
-  ): Promise<StoredEvent[]>;
+/** The room as a write sees it, read under the seminar's row lock. */
+export interface LockedRoom {
+  seminarId: string;
+  state: SeminarState;
+  locked: boolean;
+  slowModeSeconds: number;
+  /** The acting member as stored now (null for writes without one, such as a guest joining). */
+  member: LockedMember | null;
 }
 
-/** Receives a room's events after their transaction committed, in seq order. */
-export type PublishEvents = (seminarId: string, events: StoredEvent[]) => void;
+/** A locked room with the acting member, whose role is the one stored now (use it for policies). */
+export interface ActedRoom extends LockedRoom {
+  member: LockedMember;
+  actor: Actor;
+}
+
+/** The acting member's current rights, read in the write's transaction. */
+export interface LockedMember {
+  id: string;
+  role: MemberRole;
+  status: MemberStatus;
+  mutedUntil: Date | null;
+  rightsVersion: number;
+}
+
+/** Who a write acts for: decided again from the database at the moment it runs. */
+export interface WriteScope {
+  seminarId: string;
+  /** The acting member; their membership is read under the lock and must be active. */
+  memberId?: string;
+  /** The rights version the caller's connection was admitted with; a newer one refuses the write. */
+  rightsVersion?: number;
+}
+
+/** What a change gets: its transaction, the room as locked, and the log to append facts to. */
+export interface RoomTx<R extends LockedRoom = LockedRoom> {
+  tx: Tx;
+  room: R;
+  /** Appends a fact now, in this transaction (its seq is known when this resolves). */
+  append<K extends RoomFactType>(
+    type: K,
+    actorId: string | null,
+    fact: RoomFactMap[K],
+  ): Promise<StoredEventOf<K>>;
+  /** Appends several facts in order, with one statement. */
+  appendMany(items: NewFact[]): Promise<StoredEvent[]>;
+  /** Rows the facts refer to, as this write left them: live delivery presents them without a read. */
+  known: KnownSubjects;
+}
 
 /**
- * Runs every write that produces room events: one transaction for the change and its events, then
- * publication after commit. Writes to the same room are serialised on this node, so events are
- * published in sequence order; the database row lock on the seminar does the same across nodes
- * (where clients fill any reordering gap with room:sync).
+ * Receives a room's events after their transaction committed, in seq order, with the rows they
+ * refer to. Awaited before the room's next write publishes (so events leave in order); it must not
+ * reject (the write is committed: a failed delivery is filled by the clients' room:sync).
+ */
+export type PublishEvents = (seminarId: string, events: StoredEvent[], known: KnownSubjects) => Promise<void>;
+
+interface LockRow {
+  state: SeminarState;
+  locked: boolean;
+  slow_mode_seconds: number;
+  member_id: string | null;
+  role: MemberRole | null;
+  status: MemberStatus | null;
+  muted_until: Date | null;
+  rights_version: number | null;
+}
+
+/**
+ * Locks a seminar's row for the rest of the transaction (FOR NO KEY UPDATE, the lock the event
+ * append takes anyway) and reads the room's state and the acting member's current rights in the
+ * same statement. Every room write takes it first: a concurrent end, lock or kick on any node
+ * either commits before the write decides or waits until it is done.
+ * Errors: not_found (no such seminar, or the member is not in it), forbidden (member kicked or
+ * banned), unauthenticated (the member's rights changed since the connection was admitted).
+ */
+export async function lockRoom(tx: Tx, scope: WriteScope): Promise<LockedRoom> {
+  const rows = await tx.$queryRaw<LockRow[]>`
+    SELECT s.state::text AS state, s.locked, s.slow_mode_seconds, m.id::text AS member_id,
+      m.role::text AS role, m.status::text AS status, m.muted_until, m.rights_version
+    FROM seminars s
+    LEFT JOIN memberships m ON m.id = ${scope.memberId ?? null}::uuid AND m.seminar_id = s.id
+    WHERE s.id = ${scope.seminarId}::uuid
+    FOR NO KEY UPDATE OF s`;
+  const row = rows[0];
+  if (!row) throw fail.notFound("Seminar");
+  let member: LockedMember | null = null;
+  if (scope.memberId !== undefined) {
+    if (row.member_id === null || row.role === null || row.status === null || row.rights_version === null)
+      throw fail.notFound("Seminar");
+    if (row.status !== "active") throw fail.forbidden(`You were ${row.status} from this seminar.`);
+    if (scope.rightsVersion !== undefined && scope.rightsVersion !== row.rights_version)
+      throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+    member = {
+      id: row.member_id,
+      role: row.role,
+      status: row.status,
+      mutedUntil: row.muted_until,
+      rightsVersion: row.rights_version,
+    };
+  }
+  return {
+    seminarId: scope.seminarId,
+    state: row.state,
+    locked: row.locked,
+    slowModeSeconds: row.slow_mode_seconds,
+    member,
+  };
+}
+
+/**
+ * The one write path for every room change: one transaction that locks the room (lockRoom),
+ * runs the change and appends its facts, then publication after commit. Writes to the same room
+ * are serialised on this node, so events are published in sequence order; the row lock does the
+ * same across nodes (where clients fill any reordering gap with room:sync).
  */
 export class RoomWriter {
   private readonly tails = new Map<string, Promise<void>>();
@@ -32,43 +130,54 @@ export class RoomWriter {
     private readonly publish: PublishEvents,
   ) {}
 
-  /** Runs `change` in a transaction for room `seminarId`; publishes its events once committed. */
-  write<T>(seminarId: string, change: (tx: Tx, events: EventAppender) => Promise<T>): Promise<T> {
-    return this.inOrder(seminarId, async () => {
-      const events: StoredEvent[] = [];
-      const result = await this.prisma.$transaction(
-        (tx) =>
-          change(tx, {
-            append: async (type, actorId, data) => {
-              const event = await appendEvent(tx, seminarId, type, actorId, data);
-              events.push(event);
-              return event;
-            },
-            appendMany: async (items) => {
-              const stored = await appendEvents(tx, seminarId, items);
-              events.push(...stored);
-              return stored;
-            },
-          }),
-        { maxWait: 10_000, timeout: 20_000 },
-      );
-      if (events.length > 0) this.publish(seminarId, events);
-      return result;
+  /**
+   * Runs `change` for `actor` (their membership read under the lock must be active and, for a
+   * connection, of the same rights version); publishes its events once committed.
+   */
+  write<T>(actor: Actor, change: (write: RoomTx<ActedRoom>) => Promise<T>): Promise<T> {
+    const scope = {
+      seminarId: actor.seminarId,
+      memberId: actor.memberId,
+      rightsVersion: actor.rightsVersion,
+    };
+    return this.run(scope, (write) => {
+      const member = write.room.member;
+      if (!member) throw fail.notFound("Seminar");
+      const actor = { seminarId: scope.seminarId, memberId: member.id, role: member.role };
+      return change({ ...write, room: { ...write.room, member, actor } });
     });
   }
 
-  /**
-   * Runs a change that is a single SQL statement, atomic on its own (no interactive transaction,
-   * so no round trips while the seminar row is locked), with the same per-room order and
-   * publish-after-commit as write(). `change` returns the events its statement stored.
-   */
-  writeStatement<T>(
-    seminarId: string,
-    change: (db: PrismaClient) => Promise<{ result: T; events: StoredEvent[] }>,
-  ): Promise<T> {
-    return this.inOrder(seminarId, async () => {
-      const { result, events } = await change(this.prisma);
-      if (events.length > 0) this.publish(seminarId, events);
+  /** Runs a change made for the room itself, without an acting member (a guest being admitted). */
+  writeForRoom<T>(seminarId: string, change: (write: RoomTx) => Promise<T>): Promise<T> {
+    return this.run({ seminarId }, change);
+  }
+
+  private run<T>(scope: WriteScope, change: (write: RoomTx) => Promise<T>): Promise<T> {
+    return this.inOrder(scope.seminarId, async () => {
+      const events: StoredEvent[] = [];
+      const known = new SubjectCache();
+      const result = await this.prisma.$transaction(
+        async (tx) => {
+          const room = await lockRoom(tx, scope);
+          const append = async (items: NewFact[]) => {
+            const stored = await appendEvents(tx, scope.seminarId, items);
+            events.push(...stored);
+            return stored;
+          };
+          return change({
+            tx,
+            room,
+            known,
+            // One fact is a one-item list; the stored event is the one appended, of the same type.
+            append: async (type, actorId, fact) =>
+              (await append([{ type, actorId, fact } as NewFact]))[0] as StoredEventOf<typeof type>,
+            appendMany: append,
+          });
+        },
+        { maxWait: 10_000, timeout: 20_000 },
+      );
+      if (events.length > 0) await this.publish(scope.seminarId, events, known);
       return result;
     });
   }

@@ -5,6 +5,7 @@ import { type Application, createApplication } from "../../src/app.ts";
 import { buildConfig } from "../../src/config.ts";
 import { createPrismaClient, type PrismaClient } from "../../src/db/client.ts";
 import { createLogger } from "../../src/logger.ts";
+import type { CommandName, CommandPayload, CommandResult } from "../../src/protocol/commands.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/events.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import { applyPresence, RoomStream } from "../../src/protocol/room-state.ts";
@@ -48,7 +49,7 @@ export async function startTestServer(
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (app.httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
-  app.context.config.publicUrl = url;
+  app.setPublicUrl(url);
 
   const server: TestServer = {
     url,
@@ -61,7 +62,7 @@ export async function startTestServer(
       prisma = createPrismaClient(db.url);
       app = createApplication({ config, prisma, logger });
       await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
-      app.context.config.publicUrl = url;
+      app.setPublicUrl(url);
       server.app = app;
       server.prisma = prisma;
     },
@@ -106,8 +107,24 @@ export async function connect(
   return socket;
 }
 
-/** Sends a command and resolves with its ack. */
-export function send<T = unknown>(socket: ClientSocket, event: string, payload: unknown): Promise<Result<T>> {
+/** Sends a command, typed by the protocol (name, payload and ack), and resolves with its ack. */
+export function send<E extends CommandName>(
+  socket: ClientSocket,
+  event: E,
+  payload: CommandPayload<E>,
+): Promise<Result<CommandResult<E>>> {
+  return sendRaw<CommandResult<E>>(socket, event, payload);
+}
+
+/**
+ * Sends anything under any name, bypassing the typed contract: only for tests of what the server
+ * does with malformed payloads and unknown commands (what a hostile client can send).
+ */
+export function sendRaw<T = unknown>(
+  socket: ClientSocket,
+  event: string,
+  payload: unknown,
+): Promise<Result<T>> {
   return (socket as unknown as Socket).timeout(10_000).emitWithAck(event, payload) as Promise<Result<T>>;
 }
 
@@ -161,19 +178,20 @@ export class RoomClient {
 
   /** Calls room:sync with the last applied seq (or for a snapshot). */
   async sync(): Promise<SyncView> {
-    const result = await send<SyncView>(
-      this.socket,
-      "room:sync",
-      this.stream.state ? { since: this.stream.seq } : {},
-    );
+    const result = await send(this.socket, "room:sync", this.stream.state ? { since: this.stream.seq } : {});
     if (!result.ok) throw new Error(`room:sync failed: ${result.error.code} ${result.error.message}`);
     this.stream.sync(result.data);
     return result.data;
   }
 
-  /** Sends a command; resolves with its ack. */
-  send<T = unknown>(event: string, payload: unknown): Promise<Result<T>> {
-    return send<T>(this.socket, event, payload);
+  /** Sends a command, typed by the protocol; resolves with its ack. */
+  send<E extends CommandName>(event: E, payload: CommandPayload<E>): Promise<Result<CommandResult<E>>> {
+    return send(this.socket, event, payload);
+  }
+
+  /** Sends anything (malformed-payload tests only); resolves with the ack. */
+  sendRaw<T = unknown>(event: string, payload: unknown): Promise<Result<T>> {
+    return sendRaw<T>(this.socket, event, payload);
   }
 
   /** Waits until the applied seq reaches `seq`. */

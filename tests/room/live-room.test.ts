@@ -141,8 +141,8 @@ describe("the live room", () => {
     const paragraphId = a.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
     const acks = await Promise.all(
       Array.from({ length: 15 }, (_, i) => [
-        a.send<{ id: string }>("annotation:create", { paragraphId, body: `a${i}` }),
-        b.send<{ id: string }>("annotation:create", { paragraphId, body: `b${i}` }),
+        a.send("annotation:create", { paragraphId, body: `a${i}` }),
+        b.send("annotation:create", { paragraphId, body: `b${i}` }),
       ]).flat(),
     );
     expect(acks.every((ack) => ack.ok)).toBe(true);
@@ -157,9 +157,9 @@ describe("the live room", () => {
       stored.map((event) => event.seq),
       start + 1,
     );
-    expect(
-      new Set(stored.map((event) => (event.data as { annotation: { id: string } }).annotation.id)).size,
-    ).toBe(30);
+    expect(new Set(stored.map((event) => (event.data as { annotationId: string }).annotationId)).size).toBe(
+      30,
+    );
     for (const client of [a, b, watcher]) client.close();
   });
 
@@ -334,7 +334,7 @@ describe("connection and command rejections", () => {
       token: (await buildGuest(server, seminar.joinCode!, "Fuzz")).token,
     });
     const seq = client.stream.seq;
-    expect(await client.send("room:sync", { since: "yesterday" })).toMatchObject({
+    expect(await client.sendRaw("room:sync", { since: "yesterday" })).toMatchObject({
       ok: false,
       error: { code: "validation_failed" },
     });
@@ -342,7 +342,10 @@ describe("connection and command rejections", () => {
       ok: false,
       error: { code: "validation_failed" },
     });
-    expect(await client.send("room:destroy", {})).toMatchObject({ ok: false, error: { code: "not_found" } });
+    expect(await client.sendRaw("room:destroy", {})).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
     // A command sent with only an ack (no payload) is answered, not a crash.
     const raw = client.socket as unknown as {
       timeout(ms: number): { emitWithAck(event: string): Promise<unknown> };
@@ -405,7 +408,14 @@ describe("rights changes", () => {
       where: { id: guest.member.id },
       data: { status: "banned", rightsVersion: 1 },
     });
-    server.app.realtime.disconnectMember(guest.member.id, "banned");
+    const told = Promise.all(
+      [first, second].map((s) => new Promise((resolve) => s.once("connection:closing", resolve))),
+    );
+    server.app.realtime.notifier.closeMember(guest.member.id, "banned");
+    expect(await told).toEqual([
+      expect.objectContaining({ reason: "banned" }),
+      expect.objectContaining({ reason: "banned" }),
+    ]);
     expect(await gone).toEqual(["io server disconnect", "io server disconnect"]);
     expect(await connectError({ token: guest.token })).toBe("forbidden");
   });
@@ -440,7 +450,7 @@ describe("token expiry", async () => {
     // JWT expiry has one-second resolution: the first token expires 3-4 s after issue, the refreshed
     // one (issued at 1.5 s) no earlier than 4.5 s.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const refreshed = await send<{ token: string; expiresAt: string }>(diligent, "auth:refresh", {});
+    const refreshed = await send(diligent, "auth:refresh", {});
     if (!refreshed.ok) throw new Error(refreshed.error.message);
     expect(refreshed.data.token).not.toBe(guest.token);
     expect(await lazyGone).toBe("io server disconnect");

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { Result } from "../../src/protocol/result.ts";
-import type { AnnotationView, SyncView } from "../../src/protocol/views.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
 import { RoomClient, send, startTestServer } from "../helpers/server.ts";
 
@@ -24,7 +23,7 @@ describe("a deleted annotation's text", () => {
     const paragraph = firstParagraph(ada);
     const secret = "Something I wrote by mistake and withdrew.";
     const created = expectOk(
-      await ada.send<AnnotationView>("annotation:create", {
+      await ada.send("annotation:create", {
         paragraphId: paragraph.id,
         body: "First draft",
         tags: ["oops"],
@@ -38,7 +37,7 @@ describe("a deleted annotation's text", () => {
     // Bob joins after the deletion and asks for the room's whole history.
     const bobGuest = await buildGuest(server, seminar.joinCode!, "Bob");
     const bob = await RoomClient.join(server.url, { token: bobGuest.token });
-    const sync = await send<SyncView>(bob.socket, "room:sync", { since: 0 });
+    const sync = await send(bob.socket, "room:sync", { since: 0 });
     const view = expectOk(sync);
     expect(view.mode).toBe("events");
     const text = JSON.stringify(view);
@@ -69,12 +68,8 @@ describe("replying in a thread whose root a moderator hid", () => {
     const bob = await RoomClient.join(server.url, { token: bobGuest.token });
     const host = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
     const paragraph = firstParagraph(ada);
-    const root = expectOk(
-      await ada.send<AnnotationView>("annotation:create", { paragraphId: paragraph.id, body: "Root" }),
-    );
-    const reply = expectOk(
-      await bob.send<AnnotationView>("annotation:reply", { parentId: root.id, body: "A reply" }),
-    );
+    const root = expectOk(await ada.send("annotation:create", { paragraphId: paragraph.id, body: "Root" }));
+    const reply = expectOk(await bob.send("annotation:reply", { parentId: root.id, body: "A reply" }));
     const hostMember = await server.prisma.membership.findFirstOrThrow({
       where: { seminarId: seminar.id, role: "host" },
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { AnnotationView, PromptView } from "../../src/protocol/views.ts";
+import type { PromptView } from "../../src/protocol/views.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
 import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
 
@@ -25,9 +25,7 @@ describe("two nodes behind one deployment (Redis adapter)", () => {
     });
 
     const paragraphId = onA.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
-    const note = expectOk(
-      await onA.send<AnnotationView>("annotation:create", { paragraphId, body: "written on A" }),
-    );
+    const note = expectOk(await onA.send("annotation:create", { paragraphId, body: "written on A" }));
     await eventually(
       () => onB.stream.state!.annotations.some((a) => a.id === note.id),
       5_000,

@@ -1,13 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { Actor } from "../seminars/seminars.policy.ts";
+import { type Actor, AUDIENCE_VIEWERS, viewerOf } from "../seminars/seminars.policy.ts";
 import {
   annotateRefusal,
-  audienceOf,
+  canReadHistory,
   canRespondTo,
-  canSeeContent,
+  canSeeAnnotation,
   isAnnotatableBlock,
   isAuthor,
-  ROOM_AUDIENCE,
 } from "./annotations.policy.ts";
 
 const actor = (role: Actor["role"], memberId = "m-1"): Actor => ({ memberId, seminarId: "s-1", role });
@@ -40,14 +39,30 @@ describe("annotation policy", () => {
     expect(isAuthor(actor("host", "someone"), annotation())).toBe(false);
   });
 
-  it("shows hidden content to moderators and the author only; the room audience never sees it", () => {
+  it("shows a hidden annotation to moderators and the author only; the participants' room never sees it", () => {
     const hidden = annotation({ hiddenAt: new Date() });
-    expect(canSeeContent(audienceOf(actor("participant", "author")), hidden)).toBe(true);
-    expect(canSeeContent(audienceOf(actor("co_moderator")), hidden)).toBe(true);
-    expect(canSeeContent(audienceOf(actor("participant")), hidden)).toBe(false);
-    expect(canSeeContent(audienceOf(actor("observer")), hidden)).toBe(false);
-    expect(canSeeContent(ROOM_AUDIENCE, hidden)).toBe(false);
-    expect(canSeeContent(ROOM_AUDIENCE, annotation())).toBe(true);
+    expect(canSeeAnnotation(viewerOf(actor("participant", "author")), hidden)).toBe(true);
+    expect(canSeeAnnotation(viewerOf(actor("co_moderator")), hidden)).toBe(true);
+    expect(canSeeAnnotation(viewerOf(actor("participant")), hidden)).toBe(false);
+    expect(canSeeAnnotation(viewerOf(actor("observer")), hidden)).toBe(false);
+    expect(canSeeAnnotation(AUDIENCE_VIEWERS.participants, hidden)).toBe(false);
+    expect(canSeeAnnotation(AUDIENCE_VIEWERS.moderators, hidden)).toBe(true);
+    expect(canSeeAnnotation(AUDIENCE_VIEWERS.participants, annotation())).toBe(true);
+  });
+
+  it("hides a reply with its thread's root, except from moderators and the reply's author", () => {
+    const reply = { ...annotation(), parent: { hiddenAt: new Date() } };
+    expect(canSeeAnnotation(viewerOf(actor("participant")), reply)).toBe(false);
+    expect(canSeeAnnotation(viewerOf(actor("participant", "author")), reply)).toBe(true);
+    expect(canSeeAnnotation(viewerOf(actor("host")), reply)).toBe(true);
+    expect(canRespondTo(actor("participant", "author"), reply)).toBe(false);
+  });
+
+  it("lets moderators and the author read earlier versions, nobody else", () => {
+    expect(canReadHistory(viewerOf(actor("participant", "author")), annotation())).toBe(true);
+    expect(canReadHistory(viewerOf(actor("co_moderator")), annotation())).toBe(true);
+    expect(canReadHistory(viewerOf(actor("participant")), annotation())).toBe(false);
+    expect(canReadHistory(viewerOf(actor("observer")), annotation())).toBe(false);
   });
 
   it("refuses replies and reactions to tombstones, and to hidden annotations unless a moderator", () => {

@@ -3,36 +3,23 @@
  * the socket handlers, the REST routes, the snapshot and (later) transcripts alike.
  */
 import { ANNOTATABLE_BLOCK_KINDS } from "../../protocol/annotations.ts";
-import type { BlockKind, MemberRole } from "../../protocol/views.ts";
+import type { BlockKind } from "../../protocol/views.ts";
 import {
   type Actor,
   canAnnotate,
   isModerator,
   isWriter,
   type RoomState,
+  type Viewer,
 } from "../seminars/seminars.policy.ts";
-
-/** Who is looking at an annotation: a member, or the whole room (broadcast events). */
-export interface AnnotationAudience {
-  /** The viewing member; null for what the whole room is sent. */
-  memberId: string | null;
-  /** Moderators see hidden annotations in full. */
-  moderator: boolean;
-}
-
-/** The audience of room events: anyone in the room, so no author or moderator privileges. */
-export const ROOM_AUDIENCE: AnnotationAudience = { memberId: null, moderator: false };
-
-/** The audience a member is. */
-export function audienceOf(actor: { memberId: string; role: MemberRole }): AnnotationAudience {
-  return { memberId: actor.memberId, moderator: isModerator(actor.role) };
-}
 
 /** The parts of an annotation a decision depends on. */
 export interface AnnotationState {
   authorId: string;
   deletedAt: Date | null;
   hiddenAt: Date | null;
+  /** The thread's root as far as visibility goes (null or absent for a top-level annotation). */
+  parent?: { hiddenAt: Date | null } | null;
 }
 
 /** Whether a block of the essay can carry annotations (section markers cannot). */
@@ -58,13 +45,22 @@ export const isDeleted = (annotation: AnnotationState): boolean => annotation.de
 /** Hidden by a moderator. */
 export const isHidden = (annotation: AnnotationState): boolean => annotation.hiddenAt !== null;
 
+/** Hidden by a moderator, itself or through its thread's root. */
+export const isHiddenInThread = (annotation: AnnotationState): boolean =>
+  isHidden(annotation) || (annotation.parent?.hiddenAt ?? null) !== null;
+
 /**
- * May see an annotation's body and tags: everyone unless a moderator hid it; then only moderators
- * and its author. The one visibility rule for live events, snapshots, REST and transcripts.
+ * May see an annotation at all. The one visibility rule for live events, catch-up, snapshots,
+ * REST and transcripts: everyone, unless a moderator hid it (or its thread); then only moderators
+ * and its author. Deleted ones stay visible as tombstones (their text is erased in storage).
  */
-export const canSeeContent = (audience: AnnotationAudience, annotation: AnnotationState): boolean =>
-  !isHidden(annotation) || audience.moderator || audience.memberId === annotation.authorId;
+export const canSeeAnnotation = (viewer: Viewer, annotation: AnnotationState): boolean =>
+  !isHiddenInThread(annotation) || viewer.moderator || viewer.memberId === annotation.authorId;
 
 /** May reply to or react to an annotation: not deleted, and not hidden unless a moderator. */
 export const canRespondTo = (actor: Actor, annotation: AnnotationState): boolean =>
-  !isDeleted(annotation) && (!isHidden(annotation) || isModerator(actor.role));
+  !isDeleted(annotation) && (!isHiddenInThread(annotation) || isModerator(actor.role));
+
+/** May read an annotation's earlier versions: moderators and its author. */
+export const canReadHistory = (viewer: Viewer, annotation: AnnotationState): boolean =>
+  viewer.moderator || viewer.memberId === annotation.authorId;

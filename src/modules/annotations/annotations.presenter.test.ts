@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ROOM_AUDIENCE } from "./annotations.policy.ts";
-import { type AnnotationRecord, presentAnnotation } from "./annotations.presenter.ts";
+import { AUDIENCE_VIEWERS } from "../seminars/seminars.policy.ts";
+import { type AnnotationRecord, presentAnnotation, presentAnnotationFor } from "./annotations.presenter.ts";
+
+const viewer = (memberId: string | null, moderator = false) => ({ memberId, moderator, anonymized: false });
 
 const base: AnnotationRecord = {
   id: "a-1",
@@ -20,6 +22,7 @@ const base: AnnotationRecord = {
   hiddenAt: null,
   pinnedAt: null,
   createdAt: new Date("2026-01-01T00:00:00.000Z"),
+  parent: null,
   reactions: [
     { memberId: "m-2", kind: "agree" },
     { memberId: "m-3", kind: "question" },
@@ -29,7 +32,7 @@ const base: AnnotationRecord = {
 
 describe("presentAnnotation", () => {
   it("lists every field explicitly, with selectors and reactions grouped by kind in order", () => {
-    expect(presentAnnotation(base, ROOM_AUDIENCE)).toEqual({
+    expect(presentAnnotation(base)).toEqual({
       id: "a-1",
       paragraphId: "p-1",
       authorId: "author",
@@ -56,31 +59,32 @@ describe("presentAnnotation", () => {
       quotePrefix: null,
       quoteSuffix: null,
     };
-    expect(presentAnnotation(whole, ROOM_AUDIENCE).selector).toBeNull();
+    expect(presentAnnotation(whole).selector).toBeNull();
   });
 
-  it("blanks hidden content for participants and the room, not for moderators or the author", () => {
+  it("leaves a hidden annotation out for participants and the room, not for moderators or the author", () => {
     const hidden = { ...base, hiddenAt: new Date(), pinnedAt: new Date() };
-    expect(presentAnnotation(hidden, { memberId: "m-9", moderator: false })).toMatchObject({
-      body: "",
-      tags: [],
+    expect(presentAnnotationFor(viewer("m-9"), hidden)).toBeNull();
+    expect(presentAnnotationFor(AUDIENCE_VIEWERS.participants, hidden)).toBeNull();
+    expect(presentAnnotationFor(viewer("author"), hidden)).toMatchObject({
+      body: "A face",
       hidden: true,
       pinned: true,
       selector: { exact: "😀" },
     });
-    expect(presentAnnotation(hidden, ROOM_AUDIENCE)).toMatchObject({ body: "", tags: [], hidden: true });
-    expect(presentAnnotation(hidden, { memberId: "author", moderator: false })).toMatchObject({
-      body: "A face",
-      hidden: true,
-    });
-    expect(presentAnnotation(hidden, { memberId: "m-9", moderator: true })).toMatchObject({
+    expect(presentAnnotationFor(viewer("m-9", true), hidden)).toMatchObject({
       body: "A face",
       tags: ["emoji"],
+      hidden: true,
     });
   });
 
   it("presents a tombstone as deleted with what storage holds (body and tags already cleared)", () => {
     const tombstone = { ...base, body: "", tags: [], deletedAt: new Date() };
-    expect(presentAnnotation(tombstone, ROOM_AUDIENCE)).toMatchObject({ deleted: true, body: "", tags: [] });
+    expect(presentAnnotationFor(AUDIENCE_VIEWERS.participants, tombstone)).toMatchObject({
+      deleted: true,
+      body: "",
+      tags: [],
+    });
   });
 });

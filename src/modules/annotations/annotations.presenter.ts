@@ -1,5 +1,7 @@
+import type { RevisionView } from "../../protocol/annotations.ts";
 import type { AnnotationView, SelectorView } from "../../protocol/views.ts";
-import { type AnnotationAudience, canSeeContent, isDeleted, isHidden } from "./annotations.policy.ts";
+import type { Viewer } from "../seminars/seminars.policy.ts";
+import { canSeeAnnotation, isDeleted, isHidden } from "./annotations.policy.ts";
 
 /** The stored fields an annotation view is built from (see `annotationSelect` in the service). */
 export interface AnnotationRecord {
@@ -22,6 +24,8 @@ export interface AnnotationRecord {
   createdAt: Date;
   /** In the order they were made (oldest first). */
   reactions: { memberId: string; kind: string }[];
+  /** The thread's root, for the visibility rule (null for a top-level annotation). */
+  parent: { hiddenAt: Date | null } | null;
 }
 
 /** The W3C position and quote selectors of a highlight; null for a whole-paragraph comment or a reply. */
@@ -49,24 +53,25 @@ export function presentReactions(reactions: AnnotationRecord["reactions"]): Reco
 }
 
 /**
- * An annotation as `audience` may see it. A hidden one shows its body and tags only to moderators
- * and its author (others get body "" and tags [] with hidden: true); a deleted one is a tombstone
- * whose body and tags are already cleared in storage. The selector quotes the essay, which every
- * member sees, so it stays.
+ * An annotation as `viewer` may see it, or null when they may not see it at all (hidden by a
+ * moderator and the viewer is neither a moderator nor its author): the one presenter behind live
+ * events, catch-up, snapshots, REST and transcripts. A deleted one is a tombstone whose body and
+ * tags are already erased in storage. The selector quotes the essay, which every member sees.
  */
-export function presentAnnotation(
-  annotation: AnnotationRecord,
-  audience: AnnotationAudience,
-): AnnotationView {
-  const visible = canSeeContent(audience, annotation);
+export function presentAnnotationFor(viewer: Viewer, annotation: AnnotationRecord): AnnotationView | null {
+  return canSeeAnnotation(viewer, annotation) ? presentAnnotation(annotation) : null;
+}
+
+/** Every field of an annotation; only for a viewer who may see it (see presentAnnotationFor). */
+export function presentAnnotation(annotation: AnnotationRecord): AnnotationView {
   return {
     id: annotation.id,
     paragraphId: annotation.paragraphId,
     authorId: annotation.authorId,
     parentId: annotation.parentId,
     selector: presentSelector(annotation),
-    body: visible ? annotation.body : "",
-    tags: visible ? [...annotation.tags] : [],
+    body: annotation.body,
+    tags: [...annotation.tags],
     version: annotation.version,
     reactions: presentReactions(annotation.reactions),
     deleted: isDeleted(annotation),
@@ -74,5 +79,20 @@ export function presentAnnotation(
     pinned: annotation.pinnedAt !== null,
     createdAt: annotation.createdAt.toISOString(),
     editedAt: annotation.editedAt?.toISOString() ?? null,
+  };
+}
+
+/** An earlier version of an annotation (kept when its author edited it). */
+export function presentRevision(revision: {
+  version: number;
+  body: string;
+  tags: string[];
+  createdAt: Date;
+}): RevisionView {
+  return {
+    version: revision.version,
+    body: revision.body,
+    tags: [...revision.tags],
+    replacedAt: revision.createdAt.toISOString(),
   };
 }

@@ -1,5 +1,4 @@
-import { randomUUID } from "node:crypto";
-import { Prisma, type PrismaClient, type Tx } from "../../db/client.ts";
+import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
 import { fail } from "../../errors.ts";
 import type {
   CreateAnnotationInput,
@@ -11,22 +10,21 @@ import type {
   SelectorInput,
 } from "../../protocol/annotations.ts";
 import { LIMITS } from "../../protocol/limits.ts";
-import type { AnnotationView, SeminarState } from "../../protocol/views.ts";
-import type { EventAppender, RoomWriter } from "../../realtime/room-writer.ts";
+import type { AnnotationView } from "../../protocol/views.ts";
+import type { ActedRoom, RoomWriter } from "../../realtime/room-writer.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { codePointLength, quoteContext, sliceCodePoints } from "../essays/essay.text.ts";
-import type { Actor, RoomState } from "../seminars/seminars.policy.ts";
+import { type Actor, isModerator, type Viewer, viewerOf } from "../seminars/seminars.policy.ts";
 import {
   annotateRefusal,
-  audienceOf,
+  canReadHistory,
   canRespondTo,
   isAnnotatableBlock,
   isAuthor,
   isDeleted,
   isHidden,
-  ROOM_AUDIENCE,
 } from "./annotations.policy.ts";
-import { presentAnnotation } from "./annotations.presenter.ts";
+import { presentAnnotationFor } from "./annotations.presenter.ts";
 
 /** The fields every annotation read needs (what the presenter takes). */
 const annotationColumns = {
@@ -49,9 +47,10 @@ const annotationColumns = {
   createdAt: true,
 } satisfies Prisma.AnnotationSelect;
 
-/** Everything presentAnnotation needs, reactions included. */
+/** Everything presentAnnotation needs: reactions, and the thread root's visibility. */
 export const annotationSelect = {
   ...annotationColumns,
+  parent: { select: { hiddenAt: true } },
   reactions: {
     select: { memberId: true, kind: true },
     orderBy: [{ createdAt: "asc" }, { memberId: "asc" }],
@@ -67,19 +66,28 @@ const chronological = [
   { id: "asc" },
 ] satisfies Prisma.AnnotationOrderByWithRelationInput[];
 
-/** The annotations of a seminar as `viewer` may see them, oldest first. */
+/** The annotations of a seminar that `viewer` may see, presented, oldest first. */
 export async function listAnnotationViews(
-  tx: Tx,
+  db: PrismaClient | Tx,
   seminarId: string,
-  viewer: Actor,
+  viewer: Viewer,
 ): Promise<AnnotationView[]> {
-  const rows = await tx.annotation.findMany({
+  const rows = await db.annotation.findMany({
     where: { seminarId },
     orderBy: chronological,
     select: annotationSelect,
   });
-  const audience = audienceOf(viewer);
-  return rows.map((row) => presentAnnotation(row, audience));
+  return rows.flatMap((row) => presentAnnotationFor(viewer, row) ?? []);
+}
+
+/** Annotations of a seminar by id, as stored now (those of other seminars are not found). */
+export async function readAnnotationRecords(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  ids: string[],
+): Promise<AnnotationRow[]> {
+  if (ids.length === 0) return [];
+  return db.annotation.findMany({ where: { seminarId, id: { in: ids } }, select: annotationSelect });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -164,23 +172,9 @@ export function anchorSelector(
 // ---------------------------------------------------------------------------------------------
 // Writes
 
-/**
- * Locks the seminar row for the rest of the transaction and reads its state. The lock is the one
- * appendEvent takes anyway; taking it first means a concurrent seminar:end (on any node) either
- * commits before we decide or waits until we are done, and retries with the same clientId are
- * serialised, so they find the stored annotation instead of racing the unique index.
- */
-async function lockRoom(tx: Tx, seminarId: string): Promise<RoomState> {
-  const rows = await tx.$queryRaw<{ state: SeminarState; locked: boolean }[]>`
-    SELECT state::text AS state, locked FROM seminars WHERE id = ${seminarId}::uuid FOR NO KEY UPDATE`;
-  const room = rows[0];
-  if (!room) throw fail.notFound("Seminar");
-  return room;
-}
-
-/** Throws unless the actor may write annotations in this room now. */
-function assertMayAnnotate(actor: Actor, room: RoomState): void {
-  const refusal = annotateRefusal(actor, room);
+/** Throws unless the actor (as stored now) may write annotations in this room now. */
+function assertMayAnnotate(room: ActedRoom): void {
+  const refusal = annotateRefusal(room.actor, room);
   if (refusal === "forbidden") throw fail.forbidden("Observers cannot annotate.");
   if (refusal === "room_closed") {
     throw fail.roomClosed(
@@ -214,35 +208,25 @@ async function findRetried(
 
 const clientIdReused = () => fail.conflict("That clientId was already used for another annotation.");
 
-/** Appends an annotation event; its data is what the whole room may see. */
-function appendAnnotationEvent(
-  events: EventAppender,
-  type: "annotation:created" | "annotation:updated" | "annotation:deleted",
-  actor: Actor,
-  annotation: AnnotationRow,
-) {
-  return events.append(type, actor.memberId, { annotation: presentAnnotation(annotation, ROOM_AUDIENCE) });
-}
-
 /**
  * Creates a top-level annotation on a paragraph of the actor's seminar: a highlight with a
- * selector, or a whole-paragraph comment without one; stores it with annotation:created.
+ * selector, or a whole-paragraph comment without one; stored with annotation:created.
  * A retry with the same clientId returns the stored annotation and appends nothing.
  * Errors: room_closed, forbidden (observer), not_found (paragraph), validation_failed (block kind,
  * selector), conflict (clientId used for another target).
  */
 export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: CreateAnnotationInput) {
-  return rooms.writeStatement(actor.seminarId, async (db) => {
-    const retried = await findRetried(db, actor, input.clientId);
+  return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
+    // The room lock serialises retries with the same clientId, so a retry finds the stored row.
+    const retried = await findRetried(tx, actor, input.clientId);
     if (retried) {
       if (retried.parentId !== null || retried.paragraphId !== input.paragraphId) throw clientIdReused();
-      return { result: retried, events: [] };
+      return retried;
     }
+    assertMayAnnotate(room);
     // Only a live session has a frozen essay; its blocks come from memory. A block of another
     // seminar's essay is simply not in this one.
-    const essay = await frozenEssay(db, actor.seminarId);
-    assertMayAnnotate(actor, { state: essay ? "live" : "draft", locked: false });
-    const block = essay?.blocks.get(input.paragraphId);
+    const block = (await frozenEssay(tx, actor.seminarId))?.blocks.get(input.paragraphId);
     if (!block) throw fail.notFound("Paragraph");
     if (!isAnnotatableBlock(block.kind)) {
       throw fail.validation(`A ${block.kind} block cannot be annotated.`, [
@@ -250,100 +234,26 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
       ]);
     }
     const anchor = input.selector ? anchorSelector(block.text, input.selector) : null;
-    // Everything the event says is known before the write (id and time chosen here), so the
-    // annotation, its sequence number and its event are stored by one statement.
-    const created: AnnotationRow = {
-      id: randomUUID(),
-      paragraphId: input.paragraphId,
-      authorId: actor.memberId,
-      parentId: null,
-      startOffset: anchor?.start ?? null,
-      endOffset: anchor?.end ?? null,
-      quoteExact: anchor?.exact ?? null,
-      quotePrefix: anchor?.prefix ?? null,
-      quoteSuffix: anchor?.suffix ?? null,
-      body: input.body,
-      tags: input.tags ?? [],
-      version: 1,
-      editedAt: null,
-      deletedAt: null,
-      hiddenAt: null,
-      pinnedAt: null,
-      createdAt: new Date(),
-      reactions: [],
-    };
-    const data = { annotation: presentAnnotation(created, ROOM_AUDIENCE) };
-    let rows: { seq: number; created_at: Date }[];
-    try {
-      rows = await insertAnnotationWithEvent(db, actor, created, input.clientId ?? null, data);
-    } catch (error) {
-      // The same clientId sent twice at once: the unique index let one in; answer with it.
-      const again = isUniqueViolation(error) ? await findRetried(db, actor, input.clientId) : null;
-      if (!again) throw error;
-      return { result: again, events: [] };
-    }
-    const row = rows[0];
-    if (!row) {
-      // The statement only writes while the session is live: it ended (or never started) meanwhile.
-      const seminar = await db.seminar.findUnique({
-        where: { id: actor.seminarId },
-        select: { state: true },
-      });
-      if (!seminar) throw fail.notFound("Seminar");
-      if (seminar.state !== "live") assertMayAnnotate(actor, { state: seminar.state, locked: false });
-      throw fail.roomClosed();
-    }
-    const event = {
-      seq: row.seq,
-      type: "annotation:created" as const,
-      at: row.created_at.toISOString(),
-      actor: actor.memberId,
-      data,
-    };
-    return { result: created, events: [event] };
+    const created = await tx.annotation.create({
+      data: {
+        seminarId: actor.seminarId,
+        paragraphId: input.paragraphId,
+        authorId: actor.memberId,
+        clientId: input.clientId ?? null,
+        startOffset: anchor?.start ?? null,
+        endOffset: anchor?.end ?? null,
+        quoteExact: anchor?.exact ?? null,
+        quotePrefix: anchor?.prefix ?? null,
+        quoteSuffix: anchor?.suffix ?? null,
+        body: input.body,
+        tags: input.tags,
+      },
+      select: annotationSelect,
+    });
+    known.annotation(created);
+    await append("annotation:created", actor.memberId, { annotationId: created.id });
+    return created;
   });
-}
-
-/**
- * One statement: takes the room's next sequence number only while the session is live (locking the
- * seminar row as any room write does), inserts the annotation and its annotation:created event.
- * No row back means the session was not live and nothing was written.
- */
-function insertAnnotationWithEvent(
-  db: PrismaClient,
-  actor: Actor,
-  a: AnnotationRow,
-  clientId: string | null,
-  data: { annotation: AnnotationView },
-) {
-  return db.$queryRaw<{ seq: number; created_at: Date }[]>`
-    WITH room AS (
-      UPDATE seminars SET last_seq = last_seq + 1
-      WHERE id = ${actor.seminarId}::uuid AND state = 'live'
-      RETURNING last_seq
-    ),
-    note AS (
-      INSERT INTO annotations (id, seminar_id, paragraph_id, author_id, client_id, start_offset, end_offset,
-        quote_exact, quote_prefix, quote_suffix, body, tags, created_at, updated_at)
-      SELECT ${a.id}::uuid, ${actor.seminarId}::uuid, ${a.paragraphId}::uuid, ${actor.memberId}::uuid, ${clientId},
-        ${a.startOffset}::int, ${a.endOffset}::int, ${a.quoteExact}, ${a.quotePrefix}, ${a.quoteSuffix}, ${a.body},
-        ${a.tags}::text[], ${a.createdAt}, ${a.createdAt}
-      FROM room
-      RETURNING id
-    )
-    INSERT INTO room_events (seminar_id, seq, type, actor_id, data)
-    SELECT ${actor.seminarId}::uuid, room.last_seq, 'annotation:created', ${actor.memberId}::uuid, ${JSON.stringify(data)}::jsonb
-    FROM room, note
-    RETURNING seq, created_at`;
-}
-
-/** A unique-index violation, as Prisma reports it for typed and raw queries. */
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
-  return (
-    error.code === "P2002" ||
-    (error.code === "P2010" && /23505|unique/i.test(JSON.stringify(error.meta ?? {}) + error.message))
-  );
 }
 
 /**
@@ -353,8 +263,7 @@ function isUniqueViolation(error: unknown): boolean {
  * (parent deleted, or hidden for non-moderators; clientId used for another target).
  */
 export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: ReplyAnnotationInput) {
-  return rooms.write(actor.seminarId, async (tx, events): Promise<AnnotationRow> => {
-    const room = await lockRoom(tx, actor.seminarId);
+  return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
     const retried = await findRetried(tx, actor, input.clientId);
     if (retried) {
       const target = await loadAnnotation(tx, actor, input.parentId);
@@ -362,15 +271,15 @@ export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: 
         throw clientIdReused();
       return retried;
     }
-    assertMayAnnotate(actor, room);
+    assertMayAnnotate(room);
     const target = await loadAnnotation(tx, actor, input.parentId);
-    if (!canRespondTo(actor, target)) {
+    if (!canRespondTo(room.actor, target)) {
       throw fail.conflict(`You cannot reply to a ${isDeleted(target) ? "deleted" : "hidden"} annotation.`);
     }
     const root = target.parentId === null ? target : await loadAnnotation(tx, actor, target.parentId);
     // The reply is stored under the root, so the root must accept replies too: answering a reply
     // must not reopen a thread a moderator hid.
-    if (!canRespondTo(actor, root)) {
+    if (!canRespondTo(room.actor, root)) {
       throw fail.conflict(`You cannot reply in a ${isDeleted(root) ? "deleted" : "hidden"} thread.`);
     }
     const created = await tx.annotation.create({
@@ -385,7 +294,8 @@ export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: 
       },
       select: annotationSelect,
     });
-    await appendAnnotationEvent(events, "annotation:created", actor, created);
+    known.annotation(created);
+    await append("annotation:created", actor.memberId, { annotationId: created.id });
     return created;
   });
 }
@@ -399,10 +309,10 @@ const sameTags = (a: string[], b: string[]) => a.length === b.length && a.every(
  * not_found, conflict (deleted, hidden, or `version` no longer current).
  */
 export async function editAnnotation(rooms: RoomWriter, actor: Actor, input: EditAnnotationInput) {
-  return rooms.write(actor.seminarId, async (tx, events): Promise<AnnotationRow> => {
-    assertMayAnnotate(actor, await lockRoom(tx, actor.seminarId));
+  return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
+    assertMayAnnotate(room);
     const current = await loadAnnotation(tx, actor, input.annotationId);
-    if (!isAuthor(actor, current)) throw fail.forbidden("Only its author can edit an annotation.");
+    if (!isAuthor(room.actor, current)) throw fail.forbidden("Only its author can edit an annotation.");
     if (isDeleted(current)) throw fail.conflict("A deleted annotation cannot be edited.");
     if (isHidden(current)) throw fail.conflict("A moderator hid this annotation; it cannot be edited.");
     if (input.version !== undefined && input.version !== current.version) {
@@ -424,38 +334,36 @@ export async function editAnnotation(rooms: RoomWriter, actor: Actor, input: Edi
       data: { body: input.body, tags, version: { increment: 1 }, editedAt: new Date() },
       select: annotationSelect,
     });
-    await appendAnnotationEvent(events, "annotation:updated", actor, updated);
+    known.annotation(updated);
+    await append("annotation:updated", actor.memberId, {
+      annotationId: updated.id,
+      version: updated.version,
+    });
     return updated;
   });
 }
 
 /**
- * Deletes the actor's own annotation, leaving a tombstone: body and tags cleared, deletedAt set,
- * version bumped, and its earlier revisions removed (the author withdrew the text, so no copy of
- * it stays behind); replies stay. Stored with annotation:deleted. Deleting a tombstone again
- * returns it without an event. Errors: room_closed, forbidden (observer, someone else's), not_found.
+ * Deletes the actor's own annotation, leaving a tombstone: body and tags erased, deletedAt set,
+ * version bumped, and its earlier versions erased too (the author withdrew the text, so no copy
+ * of it stays behind; the log holds no text, so it is gone from every view); replies stay. Stored
+ * with annotation:deleted. Deleting a tombstone again returns it without an event.
+ * Errors: room_closed, forbidden (observer, someone else's), not_found.
  */
 export async function deleteAnnotation(rooms: RoomWriter, actor: Actor, input: DeleteAnnotationInput) {
-  return rooms.write(actor.seminarId, async (tx, events): Promise<AnnotationRow> => {
-    assertMayAnnotate(actor, await lockRoom(tx, actor.seminarId));
+  return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
+    assertMayAnnotate(room);
     const current = await loadAnnotation(tx, actor, input.annotationId);
-    if (!isAuthor(actor, current)) throw fail.forbidden("Only its author can delete an annotation.");
+    if (!isAuthor(room.actor, current)) throw fail.forbidden("Only its author can delete an annotation.");
     if (isDeleted(current)) return current;
     await tx.annotationRevision.deleteMany({ where: { annotationId: current.id } });
-    // The room log holds the text too (annotation:created/updated); catch-up replays it to anyone,
-    // so the withdrawn body and tags are blanked there as well.
-    await tx.$executeRaw`
-      UPDATE room_events
-      SET data = jsonb_set(jsonb_set(data, '{annotation,body}', '""'), '{annotation,tags}', '[]')
-      WHERE seminar_id = ${actor.seminarId}::uuid
-        AND type IN ('annotation:created', 'annotation:updated')
-        AND data->'annotation'->>'id' = ${current.id}`;
     const deleted = await tx.annotation.update({
       where: { id: current.id },
       data: { body: "", tags: [], version: { increment: 1 }, deletedAt: new Date() },
       select: annotationSelect,
     });
-    await appendAnnotationEvent(events, "annotation:deleted", actor, deleted);
+    known.annotation(deleted);
+    await append("annotation:deleted", actor.memberId, { annotationId: deleted.id });
     return deleted;
   });
 }
@@ -470,10 +378,10 @@ export async function reactToAnnotation(
   actor: Actor,
   input: ReactAnnotationInput,
 ): Promise<{ active: boolean }> {
-  return rooms.write(actor.seminarId, async (tx, events) => {
-    assertMayAnnotate(actor, await lockRoom(tx, actor.seminarId));
+  return rooms.write(actor, async ({ tx, room, append, known }) => {
+    assertMayAnnotate(room);
     const annotation = await loadAnnotation(tx, actor, input.annotationId);
-    if (!canRespondTo(actor, annotation)) {
+    if (!canRespondTo(room.actor, annotation)) {
       throw fail.conflict(
         `You cannot react to a ${isDeleted(annotation) ? "deleted" : "hidden"} annotation.`,
       );
@@ -482,9 +390,48 @@ export async function reactToAnnotation(
     const removed = await tx.reaction.deleteMany({ where: key });
     const active = removed.count === 0;
     if (active) await tx.reaction.create({ data: key });
-    await events.append("annotation:reacted", actor.memberId, { ...key, active });
+    const reactions = active
+      ? [...annotation.reactions, { memberId: key.memberId, kind: key.kind }]
+      : annotation.reactions.filter((r) => !(r.memberId === key.memberId && r.kind === key.kind));
+    known.annotation({ ...annotation, reactions });
+    await append("annotation:reacted", actor.memberId, { ...key, active });
     return { active };
   });
+}
+
+/** An earlier version of an annotation (GET …/annotations/:id/history). */
+export interface RevisionRow {
+  version: number;
+  body: string;
+  tags: string[];
+  createdAt: Date;
+}
+
+/**
+ * An annotation's current version and its earlier versions, newest first, for a viewer allowed
+ * to read them (annotations.policy canReadHistory: moderators and the author). A deleted
+ * annotation has none left. Errors: not_found (outside the seminar, or hidden from the viewer),
+ * forbidden (not allowed to read its history).
+ */
+export async function readAnnotationHistory(
+  db: PrismaClient,
+  viewer: Actor,
+  annotationId: string,
+): Promise<{ annotation: AnnotationRow; revisions: RevisionRow[] }> {
+  const annotation = await db.annotation.findFirst({
+    where: { id: annotationId, seminarId: viewer.seminarId },
+    select: annotationSelect,
+  });
+  const asViewer = viewerOf(viewer);
+  if (!annotation || !presentAnnotationFor(asViewer, annotation)) throw fail.notFound("Annotation");
+  if (!canReadHistory(asViewer, annotation))
+    throw fail.forbidden("Only moderators and its author read an annotation's earlier versions.");
+  const revisions = await db.annotationRevision.findMany({
+    where: { annotationId },
+    orderBy: { version: "desc" },
+    select: { version: true, body: true, tags: true, createdAt: true },
+  });
+  return { annotation, revisions };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -518,9 +465,9 @@ export function decodeCursor(value: string): Cursor {
 }
 
 /**
- * One page of a seminar's annotations (replies and tombstones included), ordered by createdAt then
- * id, filtered by paragraph, author and tag. The caller must be a member (resolveMember). A tag
- * filter does not match annotations hidden from the viewer, since their tags are not shown to them.
+ * One page of a seminar's annotations that the viewer may see (replies and tombstones included),
+ * ordered by createdAt then id, filtered by paragraph, author and tag. The caller must be a member
+ * (resolveMember).
  */
 export async function listAnnotations(
   prisma: PrismaClient | Tx,
@@ -530,10 +477,16 @@ export async function listAnnotations(
   const conditions: Prisma.AnnotationWhereInput[] = [{ seminarId: viewer.seminarId }];
   if (query.paragraphId) conditions.push({ paragraphId: query.paragraphId });
   if (query.authorId) conditions.push({ authorId: query.authorId });
-  if (query.tag) {
-    conditions.push({ tags: { has: query.tag } });
-    if (!audienceOf(viewer).moderator)
-      conditions.push({ OR: [{ hiddenAt: null }, { authorId: viewer.memberId }] });
+  if (query.tag) conditions.push({ tags: { has: query.tag } });
+  // The visibility rule (canSeeAnnotation) as a filter, so pages stay full: what a moderator hid
+  // (itself or its thread) is absent for everyone but moderators and its author.
+  if (!isModerator(viewer.role)) {
+    conditions.push({
+      OR: [
+        { hiddenAt: null, OR: [{ parentId: null }, { parent: { hiddenAt: null } }] },
+        { authorId: viewer.memberId },
+      ],
+    });
   }
   if (query.cursor) {
     const after = decodeCursor(query.cursor);

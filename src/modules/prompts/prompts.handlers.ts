@@ -1,11 +1,7 @@
 import type { AppContext } from "../../context.ts";
-import {
-  PromptCreateInput,
-  PromptRefInput,
-  PromptUpdateInput,
-  PromptVoteInput,
-} from "../../protocol/prompts.ts";
-import { type Command, command, type Realtime } from "../../realtime/server.ts";
+import type { CommandHandlers } from "../../realtime/commands.ts";
+import type { Realtime } from "../../realtime/server.ts";
+import type { Actor } from "../seminars/seminars.policy.ts";
 import {
   castVote,
   changePromptState,
@@ -23,21 +19,32 @@ export function promptDeps(context: AppContext, realtime: Realtime): PromptDeps 
 
 /**
  * prompt:create, prompt:update, prompt:open, prompt:close, prompt:reopen, prompt:reveal (acks
- * PromptView) and prompt:vote (acks BallotView). See PromptCommands for the error codes.
+ * PromptView) and prompt:vote (acks BallotView). See CommandResults for the error codes.
  */
-export function promptCommands(context: AppContext, realtime: Realtime): Record<string, Command> {
+export function promptCommands(
+  context: AppContext,
+  realtime: Realtime,
+): CommandHandlers<
+  | "prompt:create"
+  | "prompt:update"
+  | "prompt:open"
+  | "prompt:close"
+  | "prompt:reopen"
+  | "prompt:reveal"
+  | "prompt:vote"
+> {
   const deps = promptDeps(context, realtime);
-  const step = (name: PromptStep) =>
-    command(PromptRefInput, (input, actor) => changePromptState(deps, actor, input.promptId, name));
+  const step =
+    (name: PromptStep) =>
+    (input: { promptId: string }, { actor }: { actor: Actor }) =>
+      changePromptState(deps, actor, input.promptId, name);
   return {
-    "prompt:create": command(PromptCreateInput, (input, actor) => createPrompt(deps, actor, input)),
-    "prompt:update": command(PromptUpdateInput, (input, actor) =>
-      updatePrompt(deps, actor, input.promptId, input.prompt),
-    ),
+    "prompt:create": (input, { actor }) => createPrompt(deps, actor, input),
+    "prompt:update": (input, { actor }) => updatePrompt(deps, actor, input.promptId, input.prompt),
     "prompt:open": step("open"),
     "prompt:close": step("close"),
     "prompt:reopen": step("reopen"),
     "prompt:reveal": step("reveal"),
-    "prompt:vote": command(PromptVoteInput, (input, actor) => castVote(deps, actor, input)),
+    "prompt:vote": (input, { actor }) => castVote(deps, actor, input),
   };
 }

@@ -41,9 +41,9 @@ async function seminarWith(participants: number) {
   const published: string[] = [];
   const deps: PromptDeps = {
     prisma,
-    rooms: new RoomWriter(prisma, (_seminarId, events) =>
-      published.push(...events.map((event) => event.type)),
-    ),
+    rooms: new RoomWriter(prisma, async (_seminarId, events) => {
+      published.push(...events.map((event) => event.type));
+    }),
     tallies: {
       changed: (_seminarId, promptId) => void changed.push(promptId),
       sendNow: async (_seminarId, promptId) => void sentNow.push(promptId),

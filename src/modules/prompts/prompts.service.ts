@@ -88,19 +88,6 @@ interface LockedPromptRow {
 // Reads
 
 /**
- * Locks the seminar row for the rest of the transaction and returns its state. Life-cycle
- * writes take it first: they serialise with seminar:end (and with each other across nodes),
- * and appendEvent needs this same lock later anyway.
- */
-async function lockSeminar(tx: Tx, seminarId: string): Promise<RoomState> {
-  const rows = await tx.$queryRaw<{ state: RoomState["state"]; locked: boolean }[]>`
-    SELECT state::text AS state, locked FROM seminars WHERE id = ${seminarId}::uuid FOR NO KEY UPDATE`;
-  const row = rows[0];
-  if (!row) throw fail.notFound("Seminar");
-  return row;
-}
-
-/**
  * Locks a prompt of the seminar (`not_found` outside it). FOR NO KEY UPDATE, the lock an UPDATE
  * takes: it waits for ballots being written (their tally-version increment holds the same lock)
  * but not for the key-share locks their foreign keys take, so a close and a vote serialise
@@ -334,6 +321,17 @@ function toPromptView(prompt: PromptRow): PromptView {
   return presentPrompt(record);
 }
 
+/** Prompts of a seminar by id, presented (the same for every viewer; those of other seminars are not found). */
+export async function readPromptViews(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  ids: string[],
+): Promise<PromptView[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.prompt.findMany({ where: { seminarId, id: { in: ids } }, select: promptSelect });
+  return rows.map(toPromptView);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Life cycle (room events)
 
@@ -368,8 +366,8 @@ export async function createPrompt(deps: PromptDeps, actor: Actor, input: Prompt
   if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators create prompts.");
   checkPromptInput(input);
   const options = promptOptionRows(input);
-  return deps.rooms.write(actor.seminarId, async (tx, events) => {
-    const room = await lockSeminar(tx, actor.seminarId);
+  return deps.rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators create prompts.");
     if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
     await checkParagraph(tx, actor.seminarId, input.paragraphId);
     // Positions are taken under the seminar lock, so concurrent creates get distinct ones.
@@ -391,7 +389,8 @@ export async function createPrompt(deps: PromptDeps, actor: Actor, input: Prompt
       select: promptSelect,
     });
     const view = toPromptView(prompt);
-    await events.append("prompt:created", actor.memberId, { prompt: view });
+    known.prompt(view);
+    await append("prompt:created", actor.memberId, { promptId: view.id });
     return view;
   });
 }
@@ -410,8 +409,8 @@ export async function updatePrompt(
   if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators edit prompts.");
   checkPromptInput(input);
   const options = promptOptionRows(input);
-  return deps.rooms.write(actor.seminarId, async (tx, events) => {
-    const room = await lockSeminar(tx, actor.seminarId);
+  return deps.rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators edit prompts.");
     const locked = await lockPrompt(tx, actor.seminarId, promptId);
     if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
     if (!isEditable(locked)) throw fail.conflict(`The prompt is ${locked.state}; only drafts can be edited.`);
@@ -424,7 +423,8 @@ export async function updatePrompt(
       select: promptSelect,
     });
     const view = toPromptView(prompt);
-    await events.append("prompt:updated", actor.memberId, { prompt: view });
+    known.prompt(view);
+    await append("prompt:updated", actor.memberId, { promptId: view.id });
     return view;
   });
 }
@@ -485,8 +485,8 @@ export async function changePromptState(
 ): Promise<PromptView> {
   if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators run prompts.");
   const transition: Transition = TRANSITIONS[step];
-  const view = await deps.rooms.write(actor.seminarId, async (tx, events) => {
-    const room = await lockSeminar(tx, actor.seminarId);
+  const view = await deps.rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators run prompts.");
     // The prompt lock makes this wait for ballots being written: they are stored and counted
     // before the close, or they see the closed prompt and are refused.
     const locked = await lockPrompt(tx, actor.seminarId, promptId);
@@ -498,7 +498,8 @@ export async function changePromptState(
       select: promptSelect,
     });
     const presented = toPromptView(prompt);
-    await events.append(transition.event, actor.memberId, { prompt: presented });
+    known.prompt(presented);
+    await append(transition.event, actor.memberId, { promptId: presented.id });
     return presented;
   });
   await deps.tallies.sendNow(actor.seminarId, view.id);
@@ -653,8 +654,13 @@ async function writeBallot(
     rows = await prisma.$queryRaw`
       SELECT ballot_id::text AS ballot_id, revision, changed
       FROM stepstone_cast_ballot(${promptId}::uuid, ${actor.seminarId}::uuid, ${actor.memberId}::uuid,
-        ${input.clientBallotId}::uuid, ${input.optionIds}::uuid[])`;
+        ${actor.rightsVersion ?? null}::int, ${input.clientBallotId}::uuid, ${input.optionIds}::uuid[])`;
   } catch (error) {
+    // The voter's rights are checked in the same statement: no longer an active participant with
+    // these rights (kicked, banned, role changed) is refused whatever the connection believed.
+    if (error instanceof Error && error.message.includes("stepstone:not_a_voter")) {
+      throw fail.forbidden("Only active participants vote; your rights in this seminar changed.");
+    }
     if (error instanceof Error && error.message.includes("stepstone:prompt_not_open")) {
       throw fail.conflict("The prompt closed before the ballot was stored; it was not counted.");
     }

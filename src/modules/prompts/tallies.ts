@@ -161,9 +161,9 @@ export class TallyCoalescer implements TallySink {
  */
 export function tallyAudiences(realtime: Realtime): TallyAudiences {
   return {
-    everyone: (seminarId, tally) => realtime.publishTally(seminarId, "everyone", tally),
-    moderators: (seminarId, tally) => realtime.publishTally(seminarId, "moderators", tally),
-    participants: (seminarId, tally) => realtime.publishTally(seminarId, "participants", tally),
+    everyone: (seminarId, tally) => realtime.notifier.publishTally(seminarId, "everyone", tally),
+    moderators: (seminarId, tally) => realtime.notifier.publishTally(seminarId, "moderators", tally),
+    participants: (seminarId, tally) => realtime.notifier.publishTally(seminarId, "participants", tally),
   };
 }
 

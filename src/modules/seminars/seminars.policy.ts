@@ -5,7 +5,33 @@ export interface Actor {
   memberId: string;
   seminarId: string;
   role: MemberRole;
+  /** The rights version a connection was admitted with; writes refuse a newer stored one. */
+  rightsVersion?: number;
 }
+
+/**
+ * Who looks at the room: the one input, beside the current state, of every presenter (live
+ * delivery, catch-up, snapshots, REST and transcripts alike).
+ */
+export interface Viewer {
+  /** The member looking; null for a reader outside the room (the whole room's generic view). */
+  memberId: string | null;
+  /** Hosts and co-moderators: see hidden content and moderator-only fields. */
+  moderator: boolean;
+  /** Names replaced by stable pseudonyms (anonymised transcripts). */
+  anonymized: boolean;
+}
+
+/** The viewer a member is. */
+export function viewerOf(actor: { memberId: string; role: MemberRole }, anonymized = false): Viewer {
+  return { memberId: actor.memberId, moderator: isModerator(actor.role), anonymized };
+}
+
+/** The generic views of a room's two audiences (no author privileges). */
+export const AUDIENCE_VIEWERS = {
+  moderators: { memberId: null, moderator: true, anonymized: false },
+  participants: { memberId: null, moderator: false, anonymized: false },
+} as const satisfies Record<string, Viewer>;
 
 /** The room state a decision depends on. */
 export interface RoomState {

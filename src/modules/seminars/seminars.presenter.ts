@@ -1,5 +1,5 @@
-import type { Tx } from "../../db/client.ts";
 import type { EssayView, MemberView, ParagraphView, SeminarView } from "../../protocol/views.ts";
+import type { Viewer } from "./seminars.policy.ts";
 
 /** Builds the join link for a code. */
 export function joinUrl(publicUrl: string, joinCode: string): string {
@@ -76,41 +76,59 @@ export function presentEssay(essay: {
   };
 }
 
-/** A member as the room sees them. */
-export function presentMember(member: {
+/** The stored fields a member view is built from. */
+export interface MemberRecord {
   id: string;
   displayName: string;
   role: MemberView["role"];
   status: MemberView["status"];
   createdAt: Date;
-}): MemberView {
+}
+
+/** A member as the room sees them: the one member-view builder (events, snapshots, REST, transcripts). */
+export function presentMember(member: MemberRecord, displayName: string = member.displayName): MemberView {
   return {
     id: member.id,
-    displayName: member.displayName,
+    displayName,
     role: member.role,
     status: member.status,
     joinedAt: member.createdAt.toISOString(),
   };
 }
 
+/** A member as `viewer` sees them: an anonymised viewer gets the member's stable pseudonym. */
+export function presentMemberFor(
+  viewer: Viewer,
+  member: MemberRecord,
+  pseudonyms?: ReadonlyMap<string, string>,
+): MemberView {
+  if (!viewer.anonymized) return presentMember(member);
+  return presentMember(member, pseudonyms?.get(member.id) ?? "Anonymous");
+}
+
+const PSEUDONYM_LABEL: Record<MemberView["role"], string> = {
+  host: "Moderator",
+  co_moderator: "Moderator",
+  participant: "Participant",
+  observer: "Observer",
+};
+
 /**
- * Every member of a seminar as MemberView, oldest first, built by PostgreSQL as one JSON value.
- * A snapshot carries the whole roster, so a lecture hall joining at once reads it N times; mapping
- * N rows through the ORM each time was the largest cost of a join storm. The fields are exactly
- * presentMember's.
+ * Stable pseudonyms for a seminar's members: "Participant 1", "Participant 2", … by the order they
+ * joined (which never changes), numbered per label, so an anonymised transcript reads the same
+ * every time it is downloaded.
  */
-export async function listMemberViews(tx: Tx, seminarId: string): Promise<MemberView[]> {
-  const rows = await tx.$queryRaw<{ members: MemberView[] }[]>`
-    SELECT coalesce(
-      json_agg(
-        json_build_object(
-          'id', id, 'displayName', display_name, 'role', role, 'status', status,
-          'joinedAt', to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-        )
-        ORDER BY created_at, id
-      ),
-      '[]'::json
-    ) AS members
-    FROM memberships WHERE seminar_id = ${seminarId}::uuid`;
-  return rows[0]?.members ?? [];
+export function pseudonymsOf(roster: readonly MemberRecord[]): Map<string, string> {
+  const ordered = [...roster].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  const counters = new Map<string, number>();
+  const names = new Map<string, string>();
+  for (const member of ordered) {
+    const label = PSEUDONYM_LABEL[member.role];
+    const n = (counters.get(label) ?? 0) + 1;
+    counters.set(label, n);
+    names.set(member.id, `${label} ${n}`);
+  }
+  return names;
 }

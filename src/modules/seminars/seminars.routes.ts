@@ -29,7 +29,6 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
   // A lecture hall often shares one address (NAT), so the per-address limit is generous; join
   // codes have 31^6 values, so guessing one at this rate is hopeless anyway.
   const joins = new RateLimit(context.config.joinsPerMinutePerAddress, 60);
-  const publicUrl = context.config.publicUrl!;
 
   const moderatorClaims = (req: Parameters<typeof bearerClaims>[0]) => {
     const claims = bearerClaims(req, context.tokens);
@@ -48,7 +47,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       const input = parseInput(CreateSeminarInput, req.body);
       const account = await getAccount(context.prisma, claims.sub);
       const seminar = await createSeminar(context, account, input);
-      return presentSeminar(seminar, { moderator: true, publicUrl });
+      return presentSeminar(seminar, { moderator: true, publicUrl: context.publicUrl() });
     }, 201),
   );
 
@@ -57,7 +56,9 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     route(async (req) => {
       const claims = moderatorClaims(req);
       const seminars = await listSeminars(context.prisma, claims.sub);
-      return seminars.map((seminar) => presentSeminar(seminar, { moderator: true, publicUrl }));
+      return seminars.map((seminar) =>
+        presentSeminar(seminar, { moderator: true, publicUrl: context.publicUrl() }),
+      );
     }),
   );
 
@@ -76,7 +77,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       return {
         token: issued.token,
         expiresAt: issued.expiresAt.toISOString(),
-        seminar: presentSeminar(seminar, { moderator: false, publicUrl }),
+        seminar: presentSeminar(seminar, { moderator: false, publicUrl: context.publicUrl() }),
         member: presentMember(member),
       };
     }, 201),
@@ -102,7 +103,10 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       const member = await memberOf(req, seminarId);
       if (!isModerator(member.role)) throw fail.forbidden("Only moderators can do this.");
       await run({ seminarId, memberId: member.id, role: member.role });
-      return presentSeminar(await getSeminar(context.prisma, seminarId), { moderator: true, publicUrl });
+      return presentSeminar(await getSeminar(context.prisma, seminarId), {
+        moderator: true,
+        publicUrl: context.publicUrl(),
+      });
     });
   router.put(
     "/:id/essay",
@@ -116,7 +120,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
 
   router.post(
     "/:id/start",
-    transition((actor) => startSession(realtime.rooms, actor, publicUrl)),
+    transition((actor) => startSession(realtime.rooms, actor)),
   );
   router.post(
     "/:id/end",

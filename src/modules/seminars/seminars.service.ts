@@ -1,14 +1,15 @@
 import { customAlphabet } from "nanoid";
 import type { AppContext } from "../../context.ts";
-import { Prisma, type PrismaClient, type Tx } from "../../db/client.ts";
+import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
+import { isUniqueViolation } from "../../db/errors.ts";
 import { AppError, fail } from "../../errors.ts";
 import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from "../../protocol/limits.ts";
 import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../protocol/schemas.ts";
-import type { MemberRole } from "../../protocol/views.ts";
+import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
 import { type Actor, canEnd, canJoin, canStart, isActive, isModerator } from "./seminars.policy.ts";
-import { presentEssay, presentMember, presentSeminar } from "./seminars.presenter.ts";
+import { type MemberRecord, presentEssay } from "./seminars.presenter.ts";
 
 /** Join codes: nanoid's unbiased generator over our unambiguous alphabet. */
 const generateJoinCode = customAlphabet(JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH);
@@ -148,11 +149,7 @@ export async function createSeminar(
         return seminar;
       });
     } catch (error) {
-      const collided =
-        error instanceof Prisma.PrismaClientKnownRequestError &&
-        error.code === "P2002" &&
-        JSON.stringify(error.meta ?? {}).includes("join_code");
-      if (!collided || attempt >= 5) throw error;
+      if (!isUniqueViolation(error, "join_code") || attempt >= 5) throw error;
     }
   }
 }
@@ -183,14 +180,68 @@ export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): 
   return seminar;
 }
 
+/** The fields a member view is built from. */
+const memberSelect = {
+  id: true,
+  displayName: true,
+  role: true,
+  status: true,
+  createdAt: true,
+} satisfies Prisma.MembershipSelect;
+
+/** Members of a seminar by id (those of other seminars are not found). */
+export async function readMemberRecords(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  ids: string[],
+): Promise<MemberRecord[]> {
+  if (ids.length === 0) return [];
+  return db.membership.findMany({ where: { seminarId, id: { in: ids } }, select: memberSelect });
+}
+
 /**
- * Loads a seminar inside a write and locks its row (FOR NO KEY UPDATE) until the transaction ends,
- * so that a state check and the write that depends on it cannot be overtaken by a start, end or
- * lock committed on another node in between.
+ * Every member of a seminar, oldest first (joinedAt, then id). A snapshot carries the whole
+ * roster, so a lecture hall joining at once reads it N times: the rows come from one plain query
+ * (Prisma's per-row mapping of N rows each time was the largest cost of a join storm).
  */
-export async function lockSeminar(tx: Tx, seminarId: string): Promise<SeminarRecord> {
-  await tx.$queryRaw`SELECT 1 FROM seminars WHERE id = ${seminarId}::uuid FOR NO KEY UPDATE`;
-  return getSeminar(tx, seminarId);
+export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string): Promise<MemberRecord[]> {
+  const rows = await db.$queryRaw<
+    {
+      id: string;
+      display_name: string;
+      role: MemberView["role"];
+      status: MemberView["status"];
+      created_at: Date;
+    }[]
+  >`
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at
+    FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
+  return rows.map((row) => ({
+    id: row.id,
+    displayName: row.display_name,
+    role: row.role,
+    status: row.status,
+    createdAt: row.created_at,
+  }));
+}
+
+/** Whether a paragraph (block) belongs to the seminar's essay. */
+export async function paragraphInSeminar(db: PrismaClient | Tx, seminarId: string, paragraphId: string) {
+  const found = await db.paragraph.findFirst({
+    where: { id: paragraphId, essay: { seminarId } },
+    select: { id: true },
+  });
+  return found !== null;
+}
+
+/** The essay of a seminar as presented (frozen or draft); `not_found` when it has none. */
+export async function readEssayView(db: PrismaClient | Tx, seminarId: string): Promise<EssayView> {
+  const essay = await db.essay.findUnique({
+    where: { seminarId },
+    include: { paragraphs: { orderBy: { position: "asc" } } },
+  });
+  if (!essay) throw fail.notFound("Essay");
+  return presentEssay(essay);
 }
 
 /** The first of "Ada", "Ada 2", "Ada 3", … not in `used` (lower-cased names), within 40 characters. */
@@ -281,23 +332,22 @@ async function admitOne(rooms: RoomWriter, seminarId: string, join: PendingJoin)
     try {
       return (await admit(rooms, seminarId, [join]))[0]!;
     } catch (error) {
-      const duplicate = error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
-      if (!duplicate || attempt >= 5) throw error;
+      if (!isUniqueViolation(error) || attempt >= 5) throw error;
     }
   }
 }
 
 /**
  * One transaction for a batch of guests: check the room is open, pick a free name for each (one
- * query for the names in use), insert them in one statement and their member:joined events in
+ * query for the names in use), insert them in one statement and their member:joined facts in
  * another, so a batch costs a handful of statements however many guests it holds.
  */
 function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Promise<JoinResult[]> {
-  return rooms.write(seminarId, async (tx, events) => {
-    const seminar = await lockSeminar(tx, seminarId);
-    if (!canJoin(seminar)) {
-      throw fail.roomClosed(seminar.state === "ended" ? "This seminar has ended." : "This room is locked.");
+  return rooms.writeForRoom(seminarId, async ({ tx, room, appendMany, known }) => {
+    if (!canJoin(room)) {
+      throw fail.roomClosed(room.state === "ended" ? "This seminar has ended." : "This room is locked.");
     }
+    const seminar = await getSeminar(tx, seminarId);
     const wanted = [...new Set(joins.map((join) => join.displayName))];
     const taken = await tx.membership.findMany({
       // A 30-character prefix also finds the shortened forms "a long name… 12" of long names.
@@ -320,12 +370,9 @@ function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Prom
     });
     const byName = new Map(created.map((member) => [member.displayName, member]));
     const members = names.map((name) => byName.get(name)!);
-    await events.appendMany(
-      members.map((member) => ({
-        type: "member:joined" as const,
-        actorId: member.id,
-        data: { member: presentMember(member) },
-      })),
+    for (const member of members) known.member(member);
+    await appendMany(
+      members.map((member) => ({ type: "member:joined", actorId: member.id, fact: { memberId: member.id } })),
     );
     return members.map((member) => ({ seminar, member }));
   });
@@ -339,14 +386,14 @@ function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Prom
 export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: CreateSeminarInput["essay"]) {
   if (!isModerator(actor.role)) throw fail.forbidden("Only moderators edit the essay.");
   const essay = importOrFail(input);
-  return rooms.write(actor.seminarId, async (tx, events) => {
-    const seminar = await lockSeminar(tx, actor.seminarId);
+  return rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators edit the essay.");
     const stored = await tx.essay.findUnique({
-      where: { seminarId: seminar.id },
+      where: { seminarId: actor.seminarId },
       select: { id: true, frozenAt: true },
     });
     if (!stored) throw fail.notFound("Essay");
-    if (seminar.state !== "draft" || stored.frozenAt) {
+    if (room.state !== "draft" || stored.frozenAt) {
       throw fail.conflict("The essay is frozen once the session has started.");
     }
     await tx.paragraph.deleteMany({ where: { essayId: stored.id } });
@@ -355,50 +402,44 @@ export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: Creat
       data: essayRecord(essay, input.text),
       include: { paragraphs: { orderBy: { position: "asc" } } },
     });
-    const view = presentEssay(updated);
-    await events.append("essay:replaced", actor.memberId, { essay: view });
-    return view;
+    known.essay = presentEssay(updated);
+    await append("essay:replaced", actor.memberId, {});
+    return known.essay;
   });
 }
 
 /** Starts the session: freezes the essay, makes the room writable. `conflict` unless draft. */
-export async function startSession(rooms: RoomWriter, actor: Actor, publicUrl: string) {
-  return rooms.write(actor.seminarId, async (tx, events) => {
-    const seminar = await lockSeminar(tx, actor.seminarId);
-    if (!isModerator(actor.role)) throw fail.forbidden("Only moderators start the session.");
-    if (!canStart(actor, seminar)) throw fail.conflict(`The session is ${seminar.state}, not draft.`);
+export async function startSession(rooms: RoomWriter, actor: Actor) {
+  return rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators start the session.");
+    if (!canStart(room.actor, room)) throw fail.conflict(`The session is ${room.state}, not draft.`);
     const now = new Date();
-    const updated = await tx.seminar.update({
-      where: { id: seminar.id },
+    known.seminar = await tx.seminar.update({
+      where: { id: actor.seminarId },
       data: { state: "live", startedAt: now },
       select: seminarSelect,
     });
-    await tx.essay.update({ where: { seminarId: seminar.id }, data: { frozenAt: now } });
-    return events.append("seminar:started", actor.memberId, {
-      seminar: presentSeminar(updated, { moderator: false, publicUrl }),
-    });
+    await tx.essay.update({ where: { seminarId: actor.seminarId }, data: { frozenAt: now } });
+    return append("seminar:started", actor.memberId, {});
   });
 }
 
 /** Ends the session: the room becomes read-only. `conflict` unless live. */
-export async function endSession(rooms: RoomWriter, actor: Actor, publicUrl: string) {
-  return rooms.write(actor.seminarId, async (tx, events) => {
-    const seminar = await lockSeminar(tx, actor.seminarId);
-    if (!isModerator(actor.role)) throw fail.forbidden("Only moderators end the session.");
-    if (!canEnd(actor, seminar)) throw fail.conflict(`The session is ${seminar.state}, not live.`);
+export async function endSession(rooms: RoomWriter, actor: Actor) {
+  return rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators end the session.");
+    if (!canEnd(room.actor, room)) throw fail.conflict(`The session is ${room.state}, not live.`);
     // Open prompts are closed first (closeOpenPrompts); one reopened meanwhile refuses the end, so
     // an ended seminar never has an open prompt.
-    const open = await tx.prompt.count({ where: { seminarId: seminar.id, state: "open" } });
+    const open = await tx.prompt.count({ where: { seminarId: actor.seminarId, state: "open" } });
     if (open > 0)
       throw fail.conflict("A prompt is open; close it before ending the session.", { openPrompts: open });
-    const updated = await tx.seminar.update({
-      where: { id: seminar.id },
+    known.seminar = await tx.seminar.update({
+      where: { id: actor.seminarId },
       data: { state: "ended", endedAt: new Date() },
       select: seminarSelect,
     });
-    return events.append("seminar:ended", actor.memberId, {
-      seminar: presentSeminar(updated, { moderator: false, publicUrl }),
-    });
+    return append("seminar:ended", actor.memberId, {});
   });
 }
 

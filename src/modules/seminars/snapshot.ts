@@ -1,56 +1,70 @@
 import type { AppContext } from "../../context.ts";
+import type { Tx } from "../../db/client.ts";
 import { fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import type { MemberRole, RoomSnapshot, SyncView } from "../../protocol/views.ts";
 import type { Presence } from "../../realtime/presence.ts";
+import { presentEvent } from "../../realtime/presenters.ts";
 import { readEventsSince } from "../../realtime/room-log.ts";
-import { audienceOf, presentEventFor } from "../../realtime/visibility.ts";
+import { loadSubjects } from "../../realtime/subjects.ts";
 import { listAnnotationViews } from "../annotations/annotations.service.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { loadPromptState } from "../prompts/prompts.service.ts";
-import { isModerator, permissionsFor } from "./seminars.policy.ts";
-import { listMemberViews, presentEssay, presentSeminar } from "./seminars.presenter.ts";
-import { seminarSelect } from "./seminars.service.ts";
+import { isActive, permissionsFor, viewerOf } from "./seminars.policy.ts";
+import { presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
+import { listMemberRecords, readEssayView, seminarSelect } from "./seminars.service.ts";
 
 /** Who the snapshot is for. */
-export interface Viewer {
+export interface SnapshotViewer {
   seminarId: string;
   memberId: string;
   role: MemberRole;
   displayName: string;
+  /** For a connection: the rights version it was admitted with (a newer stored one refuses). */
+  rightsVersion?: number;
 }
 
 /**
- * The whole room at one sequence number, as `viewer` may see it. Read in one repeatable-read
- * transaction so that everything in it is as of `seq`.
+ * Checks, inside the read, that the viewer is still an active member with the rights they were
+ * admitted with (rights are decided when each command runs, not only at connect).
+ */
+async function assertStillMember(tx: Tx, viewer: SnapshotViewer): Promise<void> {
+  const member = await tx.membership.findFirst({
+    where: { id: viewer.memberId, seminarId: viewer.seminarId },
+    select: { status: true, rightsVersion: true },
+  });
+  if (!member) throw fail.notFound("Seminar");
+  if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
+  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== member.rightsVersion)
+    throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+}
+
+/**
+ * The whole room at one sequence number, as `viewer` may see it, built by the same presenters as
+ * live events. Read in one repeatable-read transaction so that everything in it is as of `seq`.
  */
 export async function buildSnapshot(
   context: AppContext,
   presence: Presence,
-  viewer: Viewer,
+  viewer: SnapshotViewer,
 ): Promise<RoomSnapshot> {
-  const publicUrl = context.config.publicUrl!;
   return context.prisma.$transaction(
     async (tx) => {
+      await assertStillMember(tx, viewer);
       const seminar = await tx.seminar.findUnique({ where: { id: viewer.seminarId }, select: seminarSelect });
       if (!seminar) throw fail.notFound("Seminar");
       // A frozen essay comes from memory (it never changes); a draft's is read each time.
-      const essay =
-        (await frozenEssay(tx, seminar.id))?.view ??
-        (await tx.essay
-          .findUnique({
-            where: { seminarId: seminar.id },
-            include: { paragraphs: { orderBy: { position: "asc" } } },
-          })
-          .then((found) => (found ? presentEssay(found) : undefined)));
-      if (!essay) throw fail.notFound("Essay");
-      const members = await listMemberViews(tx, seminar.id);
+      const essay = (await frozenEssay(tx, seminar.id))?.view ?? (await readEssayView(tx, seminar.id));
+      const asViewer = viewerOf(viewer);
+      const members = (await listMemberRecords(tx, seminar.id)).map((member) =>
+        presentMemberFor(asViewer, member),
+      );
+      const annotations = await listAnnotationViews(tx, seminar.id, asViewer);
       const actor = { seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role };
-      const annotations = await listAnnotationViews(tx, seminar.id, actor);
       const prompts = await loadPromptState(tx, seminar.id, actor);
       return {
         seq: seminar.lastSeq,
-        seminar: presentSeminar(seminar, { moderator: isModerator(viewer.role), publicUrl }),
+        seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl: context.publicUrl() }),
         essay,
         members,
         presence: presence.list(seminar.id),
@@ -71,27 +85,33 @@ export async function buildSnapshot(
 }
 
 /**
- * What a (re)connecting client needs: the events after `since` in order, or a snapshot when it
- * has none, is ahead of the log (the database was restored) or missed more than maxCatchUpEvents.
+ * What a (re)connecting client needs: the events after `since` in order, each presented for the
+ * viewer from the current state of what it refers to (a later edit, deletion or hiding shows on
+ * catch-up), or a snapshot when it has none, is ahead of the log (the database was restored) or
+ * missed more than maxCatchUpEvents. `beforeSnapshot` runs before any snapshot is built (the
+ * per-member snapshot limit: every snapshot counts, whatever asked for it).
  */
 export async function syncRoom(
   context: AppContext,
   presence: Presence,
-  viewer: Viewer,
+  viewer: SnapshotViewer,
   since: number | undefined,
+  beforeSnapshot: () => Promise<void>,
 ): Promise<SyncView> {
   if (since !== undefined) {
     const caughtUp = await context.prisma.$transaction(
       async (tx) => {
+        await assertStillMember(tx, viewer);
         const seminar = await tx.seminar.findUnique({
           where: { id: viewer.seminarId },
           select: { lastSeq: true },
         });
         if (!seminar) throw fail.notFound("Seminar");
         if (since > seminar.lastSeq || seminar.lastSeq - since > LIMITS.maxCatchUpEvents) return null;
-        const audience = audienceOf(viewer.role);
         const stored = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
-        const events = stored.map((event) => presentEventFor(event, audience));
+        const subjects = await loadSubjects(tx, viewer.seminarId, stored);
+        const present = { viewer: viewerOf(viewer), subjects, publicUrl: context.publicUrl() };
+        const events = stored.map((event) => presentEvent(event, present));
         const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
         const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
         return { mode: "events" as const, seq: seminar.lastSeq, events, tallies };
@@ -100,5 +120,6 @@ export async function syncRoom(
     );
     if (caughtUp) return caughtUp;
   }
+  await beforeSnapshot();
   return { mode: "snapshot", snapshot: await buildSnapshot(context, presence, viewer) };
 }

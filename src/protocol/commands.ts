@@ -1,0 +1,121 @@
+/**
+ * Every command a client may send, in one registry: its payload schema (what the server parses)
+ * and its ack's data type (what the server answers). The Socket.IO event map in events.ts is
+ * derived from this registry and the server's handler table must match it entry for entry, so
+ * a name, payload or ack that disagrees between client, contract and server does not compile.
+ * No Node, Express or Prisma imports here.
+ */
+import type { z } from "zod";
+import {
+  CreateAnnotationInput,
+  DeleteAnnotationInput,
+  EditAnnotationInput,
+  ReactAnnotationInput,
+  ReplyAnnotationInput,
+} from "./annotations.ts";
+import { PromptCreateInput, PromptRefInput, PromptUpdateInput, PromptVoteInput } from "./prompts.ts";
+import { EmptyInput, PresenceFocusInput, RoomSyncInput } from "./schemas.ts";
+import type { AnnotationView, BallotView, PromptView, SyncView } from "./views.ts";
+
+/**
+ * What each command's ack carries on success. Errors come in the envelope with the codes listed
+ * per command; a refused command changes nothing and broadcasts nothing.
+ */
+export interface CommandResults {
+  /**
+   * Catch up after `since` (the last seq the client applied) or, without it, get a snapshot. Any
+   * member. A snapshot instead of events when too much was missed or `since` is ahead of the log.
+   * Errors: rate_limited (snapshots per member per minute), forbidden (no longer a member).
+   */
+  "room:sync": SyncView;
+  /** Report the paragraph being read (null: none). Any member; coalesced. Errors: not_found (paragraph). */
+  "presence:focus": { paragraphId: string | null };
+  /** Exchange the connection's token for a fresh one before it expires. Any member still active. */
+  "auth:refresh": { token: string; expiresAt: string };
+  /** Start the session: freezes the essay, opens the room. Moderators. Errors: forbidden, conflict. */
+  "seminar:start": { seq: number };
+  /** End the session (closes open prompts first): the room becomes read-only. Moderators. Errors: forbidden, conflict. */
+  "seminar:end": { seq: number };
+  /**
+   * Highlight a span of a paragraph (or the whole paragraph) and comment; broadcasts
+   * annotation:created (not again for a retried clientId). Errors: validation_failed (payload,
+   * offsets, quote mismatch, block kind), not_found (paragraph), forbidden (observer, muted),
+   * room_closed (not live, locked), rate_limited (slow mode), conflict (clientId reused).
+   */
+  "annotation:create": AnnotationView;
+  /**
+   * Reply in a thread (a reply to a reply joins the root's thread); broadcasts annotation:created.
+   * Errors: as annotation:create, and conflict (parent deleted or hidden).
+   */
+  "annotation:reply": AnnotationView;
+  /**
+   * Edit one's own annotation (the earlier version is kept); broadcasts annotation:updated. Errors:
+   * validation_failed, not_found, forbidden (someone else's), conflict (deleted, hidden, stale version), room_closed.
+   */
+  "annotation:edit": AnnotationView;
+  /**
+   * Delete one's own annotation, leaving a tombstone (text and earlier versions erased);
+   * broadcasts annotation:deleted. Errors: not_found, forbidden, room_closed.
+   */
+  "annotation:delete": AnnotationView;
+  /**
+   * Toggle one's reaction of a kind; broadcasts annotation:reacted. Errors: validation_failed,
+   * not_found, conflict (deleted or hidden), forbidden, room_closed.
+   */
+  "annotation:react": { active: boolean };
+  /** Create a draft prompt (prompt:created). Moderators. Errors: forbidden, room_closed, validation_failed. */
+  "prompt:create": PromptView;
+  /** Replace a draft prompt's definition (prompt:updated). Moderators. Errors: not_found, conflict (not draft). */
+  "prompt:update": PromptView;
+  /** Open a draft prompt (prompt:opened). Moderators; live. Errors: conflict unless draft, room_closed. */
+  "prompt:open": PromptView;
+  /** Close an open prompt (prompt:closed); its final tally follows at once. Moderators; live. */
+  "prompt:close": PromptView;
+  /** Open a closed prompt again (prompt:opened); ballots are kept. Moderators; live. */
+  "prompt:reopen": PromptView;
+  /** Show the counts to participants (prompt:revealed). Moderators; live. Errors: conflict (draft, already revealed). */
+  "prompt:reveal": PromptView;
+  /**
+   * Store the caller's ballot (replacing an earlier one); a retried clientBallotId is counted once.
+   * Participants. Errors: forbidden, not_found, room_closed, conflict (not open), validation_failed.
+   */
+  "prompt:vote": BallotView;
+}
+
+/** The name of a command. */
+export type CommandName = keyof CommandResults;
+
+/** Each command's payload schema; the server parses every payload with it before anything else. */
+export const COMMAND_INPUTS = {
+  "room:sync": RoomSyncInput,
+  "presence:focus": PresenceFocusInput,
+  "auth:refresh": EmptyInput,
+  "seminar:start": EmptyInput,
+  "seminar:end": EmptyInput,
+  "annotation:create": CreateAnnotationInput,
+  "annotation:reply": ReplyAnnotationInput,
+  "annotation:edit": EditAnnotationInput,
+  "annotation:delete": DeleteAnnotationInput,
+  "annotation:react": ReactAnnotationInput,
+  "prompt:create": PromptCreateInput,
+  "prompt:update": PromptUpdateInput,
+  "prompt:open": PromptRefInput,
+  "prompt:close": PromptRefInput,
+  "prompt:reopen": PromptRefInput,
+  "prompt:reveal": PromptRefInput,
+  "prompt:vote": PromptVoteInput,
+} as const satisfies { [E in CommandName]: z.ZodType };
+
+/** What a client sends as the payload of command `E`. */
+export type CommandPayload<E extends CommandName> = z.input<(typeof COMMAND_INPUTS)[E]>;
+
+/** What the server's handler of command `E` receives after parsing. */
+export type CommandInput<E extends CommandName> = z.output<(typeof COMMAND_INPUTS)[E]>;
+
+/** What the ack of command `E` carries on success. */
+export type CommandResult<E extends CommandName> = CommandResults[E];
+
+/** Whether `name` is a command of the contract (for untrusted event names). */
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(COMMAND_INPUTS, name);
+}

@@ -1,0 +1,137 @@
+/**
+ * The event presenters: one per stored fact type, in a registry. `presentEvent(event, viewer,
+ * subjects)` is the only thing that turns a stored fact into what a viewer receives, for live
+ * delivery, room:sync catch-up and transcripts alike; the rules stay in the domain policies and
+ * presenters it calls.
+ */
+import { isHiddenInThread } from "../modules/annotations/annotations.policy.ts";
+import { presentAnnotationFor } from "../modules/annotations/annotations.presenter.ts";
+import type { Viewer } from "../modules/seminars/seminars.policy.ts";
+import { presentMemberFor, presentSeminar } from "../modules/seminars/seminars.presenter.ts";
+import type { RoomEventDataMap, RoomEventType, RoomEventView } from "../protocol/views.ts";
+import type { RoomFactType, StoredEvent, StoredEventOf } from "./room-facts.ts";
+import type { Subjects } from "./subjects.ts";
+
+/** What a presenter needs besides the event: who looks, the current state, the public base URL. */
+export interface PresentContext {
+  viewer: Viewer;
+  subjects: Subjects;
+  publicUrl: string;
+  /** memberId -> pseudonym, for anonymised viewers. */
+  pseudonyms?: ReadonlyMap<string, string>;
+}
+
+type EventPresenter<K extends RoomFactType> = (
+  event: StoredEventOf<K>,
+  context: PresentContext,
+) => RoomEventView;
+
+/** The wire form of an event of wire type T. */
+function wire<T extends RoomEventType>(
+  event: { seq: number; at: Date; actorId: string | null },
+  type: T,
+  data: RoomEventDataMap[T],
+): RoomEventView {
+  const view = { seq: event.seq, type, at: event.at.toISOString(), actor: event.actorId, data };
+  return view as RoomEventView;
+}
+
+function subject<T>(map: Map<string, T>, id: string, what: string): T {
+  const found = map.get(id);
+  if (found === undefined) throw new Error(`${what} ${id} of a room event is not loaded`);
+  return found;
+}
+
+function member(event: StoredEventOf<"member:joined" | "member:updated">, context: PresentContext) {
+  const row = subject(context.subjects.members, event.fact.memberId, "Member");
+  return presentMemberFor(context.viewer, row, context.pseudonyms);
+}
+
+function seminar(context: PresentContext) {
+  if (!context.subjects.seminar) throw new Error("The seminar of a room event is not loaded");
+  return presentSeminar(context.subjects.seminar, {
+    moderator: context.viewer.moderator,
+    publicUrl: context.publicUrl,
+  });
+}
+
+/** An annotation event, or annotation:withdrawn when the viewer may not see the annotation now. */
+function annotationEvent<T extends "annotation:created" | "annotation:updated" | "annotation:deleted">(
+  event: StoredEventOf<T>,
+  context: PresentContext,
+): RoomEventView {
+  const row = context.subjects.annotations.get(event.fact.annotationId);
+  const view = row ? presentAnnotationFor(context.viewer, row) : null;
+  if (!view) return wire(event, "annotation:withdrawn", { annotationId: event.fact.annotationId });
+  return wire(event, event.type, { annotation: view });
+}
+
+function prompt(
+  event: StoredEventOf<
+    "prompt:created" | "prompt:updated" | "prompt:opened" | "prompt:closed" | "prompt:revealed"
+  >,
+  context: PresentContext,
+) {
+  return subject(context.subjects.prompts, event.fact.promptId, "Prompt");
+}
+
+/** One presenter per stored fact type. */
+const PRESENTERS: { [K in RoomFactType]: EventPresenter<K> } = {
+  "member:joined": (event, context) => wire(event, "member:joined", { member: member(event, context) }),
+  "member:updated": (event, context) => wire(event, "member:updated", { member: member(event, context) }),
+  "seminar:started": (event, context) => wire(event, "seminar:started", { seminar: seminar(context) }),
+  "seminar:ended": (event, context) => wire(event, "seminar:ended", { seminar: seminar(context) }),
+  "seminar:updated": (event, context) => wire(event, "seminar:updated", { seminar: seminar(context) }),
+  "essay:replaced": (event, context) => {
+    if (!context.subjects.essay) throw new Error("The essay of a room event is not loaded");
+    return wire(event, "essay:replaced", { essay: context.subjects.essay });
+  },
+  "annotation:created": annotationEvent,
+  "annotation:updated": annotationEvent,
+  "annotation:deleted": annotationEvent,
+  "annotation:reacted": (event, context) => {
+    const row = context.subjects.annotations.get(event.fact.annotationId);
+    if (!row || !presentAnnotationFor(context.viewer, row)) {
+      return wire(event, "annotation:withdrawn", { annotationId: event.fact.annotationId });
+    }
+    const { annotationId, kind, memberId, active } = event.fact;
+    return wire(event, "annotation:reacted", { annotationId, kind, memberId, active });
+  },
+  "annotation:moderated": (event, context) => {
+    const row = context.subjects.annotations.get(event.fact.annotationId);
+    const view = row ? presentAnnotationFor(context.viewer, row) : null;
+    if (!row || !view) return wire(event, "annotation:withdrawn", { annotationId: event.fact.annotationId });
+    const privileged = context.viewer.moderator || context.viewer.memberId === row.authorId;
+    return wire(event, "annotation:moderated", {
+      annotation: view,
+      action: event.fact.action,
+      reason: privileged ? event.fact.reason : null,
+    });
+  },
+  "prompt:created": (event, context) => wire(event, "prompt:created", { prompt: prompt(event, context) }),
+  "prompt:updated": (event, context) => wire(event, "prompt:updated", { prompt: prompt(event, context) }),
+  "prompt:opened": (event, context) => wire(event, "prompt:opened", { prompt: prompt(event, context) }),
+  "prompt:closed": (event, context) => wire(event, "prompt:closed", { prompt: prompt(event, context) }),
+  "prompt:revealed": (event, context) => wire(event, "prompt:revealed", { prompt: prompt(event, context) }),
+};
+
+/** A stored event as `context.viewer` receives it. */
+export function presentEvent(event: StoredEvent, context: PresentContext): RoomEventView {
+  return presentOne(event, context);
+}
+
+function presentOne<K extends RoomFactType>(event: StoredEventOf<K>, context: PresentContext): RoomEventView {
+  const present: EventPresenter<K> = PRESENTERS[event.type];
+  return present(event, context);
+}
+
+/**
+ * Members who see an event differently from their audience's generic view: a participant who
+ * wrote an annotation now hidden sees it, where other participants get annotation:withdrawn.
+ */
+export function privilegedMembers(event: StoredEvent, subjects: Subjects): string[] {
+  if (!event.type.startsWith("annotation:")) return [];
+  const id = "annotationId" in event.fact ? event.fact.annotationId : null;
+  const row = id ? subjects.annotations.get(id) : undefined;
+  return row && isHiddenInThread(row) ? [row.authorId] : [];
+}

@@ -1,0 +1,125 @@
+import type { PrismaClient, Tx } from "../db/client.ts";
+import type { AnnotationRecord } from "../modules/annotations/annotations.presenter.ts";
+import { readAnnotationRecords } from "../modules/annotations/annotations.service.ts";
+import { readPromptViews } from "../modules/prompts/prompts.service.ts";
+import type { MemberRecord } from "../modules/seminars/seminars.presenter.ts";
+import {
+  getSeminar,
+  readEssayView,
+  readMemberRecords,
+  type SeminarRecord,
+} from "../modules/seminars/seminars.service.ts";
+import type { EssayView, PromptView } from "../protocol/views.ts";
+import type { StoredEvent } from "./room-facts.ts";
+
+/**
+ * The current state of what room events refer to: the only input, beside the fact and the viewer,
+ * of the event presenters. Live delivery fills it from the rows the write left behind; catch-up
+ * and transcripts read it from the database.
+ */
+export interface Subjects {
+  seminar: SeminarRecord | null;
+  essay: EssayView | null;
+  members: Map<string, MemberRecord>;
+  annotations: Map<string, AnnotationRecord>;
+  prompts: Map<string, PromptView>;
+}
+
+/** Subjects a write already holds, recorded as it goes (RoomTx.known). */
+export class SubjectCache implements Subjects {
+  seminar: SeminarRecord | null = null;
+  essay: EssayView | null = null;
+  readonly members = new Map<string, MemberRecord>();
+  readonly annotations = new Map<string, AnnotationRecord>();
+  readonly prompts = new Map<string, PromptView>();
+
+  /** Records an annotation as the write left it. */
+  annotation(row: AnnotationRecord): void {
+    this.annotations.set(row.id, row);
+  }
+
+  /** Records a member as the write left them. */
+  member(row: MemberRecord): void {
+    this.members.set(row.id, row);
+  }
+
+  /** Records a prompt as the write left it. */
+  prompt(view: PromptView): void {
+    this.prompts.set(view.id, view);
+  }
+}
+
+/** The subjects a write records for live delivery. */
+export type KnownSubjects = SubjectCache;
+
+/** The ids each kind of subject the events refer to. */
+function referencedIds(events: StoredEvent[]) {
+  const annotations = new Set<string>();
+  const members = new Set<string>();
+  const prompts = new Set<string>();
+  let seminar = false;
+  let essay = false;
+  for (const event of events) {
+    switch (event.type) {
+      case "member:joined":
+      case "member:updated":
+        members.add(event.fact.memberId);
+        break;
+      case "seminar:started":
+      case "seminar:ended":
+      case "seminar:updated":
+        seminar = true;
+        break;
+      case "essay:replaced":
+        essay = true;
+        break;
+      case "annotation:created":
+      case "annotation:updated":
+      case "annotation:deleted":
+      case "annotation:reacted":
+      case "annotation:moderated":
+        annotations.add(event.fact.annotationId);
+        break;
+      case "prompt:created":
+      case "prompt:updated":
+      case "prompt:opened":
+      case "prompt:closed":
+      case "prompt:revealed":
+        prompts.add(event.fact.promptId);
+        break;
+    }
+  }
+  return { annotations, members, prompts, seminar, essay };
+}
+
+/**
+ * The subjects `events` refer to, as they are now: what `known` holds is taken as is, the rest is
+ * read from the database (a query per kind, through each domain's service).
+ */
+export async function loadSubjects(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  events: StoredEvent[],
+  known?: Subjects,
+): Promise<Subjects> {
+  const wanted = referencedIds(events);
+  const missing = <T>(ids: Set<string>, have: Map<string, T> | undefined) =>
+    [...ids].filter((id) => !have?.has(id));
+  const [annotations, members, prompts, seminar, essay] = await Promise.all([
+    readAnnotationRecords(db, seminarId, missing(wanted.annotations, known?.annotations)),
+    readMemberRecords(db, seminarId, missing(wanted.members, known?.members)),
+    readPromptViews(db, seminarId, missing(wanted.prompts, known?.prompts)),
+    wanted.seminar && !known?.seminar ? getSeminar(db, seminarId) : (known?.seminar ?? null),
+    wanted.essay && !known?.essay ? readEssayView(db, seminarId) : (known?.essay ?? null),
+  ]);
+  return {
+    seminar,
+    essay,
+    annotations: new Map([
+      ...(known?.annotations ?? []),
+      ...annotations.map((row) => [row.id, row] as const),
+    ]),
+    members: new Map([...(known?.members ?? []), ...members.map((row) => [row.id, row] as const)]),
+    prompts: new Map([...(known?.prompts ?? []), ...prompts.map((view) => [view.id, view] as const)]),
+  };
+}
