@@ -96,7 +96,6 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
   const io: TypedServer = new Server(httpServer, {
     serveClient: false,
     maxHttpBufferSize: LIMITS.maxSocketMessageBytes,
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
   });
 
