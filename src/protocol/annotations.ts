@@ -167,6 +167,32 @@ export const ReactAnnotationInput = z.object({
 });
 export type ReactAnnotationInput = z.infer<typeof ReactAnnotationInput>;
 
+/** A moderator's reason for an action: plain text, NFC, trimmed, at most 500 code points. */
+export const ModerationReason = z
+  .string()
+  .transform((value) => value.normalize("NFC").trim())
+  .pipe(
+    z
+      .string()
+      .refine(
+        (value) => codePoints(value) <= LIMITS.moderationReason.max,
+        `must be at most ${LIMITS.moderationReason.max} characters`,
+      )
+      .refine(
+        (value) => !FORBIDDEN_IN_BODY.test(value),
+        "must not contain control characters other than newline and tab",
+      ),
+  );
+
+/** annotation:hide, annotation:restore, annotation:pin, annotation:unpin, annotation:remove. */
+export const ModerateAnnotationInput = z.object({
+  /** The annotation (or reply) of the moderator's seminar. */
+  annotationId: Id,
+  /** Why; shown to moderators and the annotation's author, kept in the moderation log. */
+  reason: ModerationReason.optional(),
+});
+export type ModerateAnnotationInput = z.infer<typeof ModerateAnnotationInput>;
+
 /** GET /api/seminars/:seminarId/annotations query: filters and pagination. */
 export const ListAnnotationsQuery = z.object({
   /** Only annotations (and replies) on this paragraph. */

@@ -10,6 +10,7 @@ import {
   CreateAnnotationInput,
   DeleteAnnotationInput,
   EditAnnotationInput,
+  ModerateAnnotationInput,
   ReactAnnotationInput,
   ReplyAnnotationInput,
 } from "./annotations.ts";
@@ -63,6 +64,24 @@ export interface CommandResults {
    * not_found, conflict (deleted or hidden), forbidden, room_closed.
    */
   "annotation:react": { active: boolean };
+  /**
+   * Hide an annotation (or reply; hiding a root hides its thread) from participants and observers;
+   * moderators and its author still see it, marked. annotation:moderated (withdrawn for others).
+   * Moderators, live or ended. Errors: forbidden, not_found, room_closed (draft), conflict (deleted).
+   * Hiding a hidden one acks it unchanged without an event; the same for restore, pin and unpin.
+   */
+  "annotation:hide": AnnotationView;
+  /** Show a hidden annotation again (annotation:moderated). Moderators. Errors as annotation:hide. */
+  "annotation:restore": AnnotationView;
+  /** Pin an annotation (shown first in its paragraph). Moderators. Errors as annotation:hide. */
+  "annotation:pin": AnnotationView;
+  /** Unpin an annotation. Moderators. Errors as annotation:hide. */
+  "annotation:unpin": AnnotationView;
+  /**
+   * Remove any annotation, leaving a tombstone (text and earlier versions erased, as a deletion);
+   * the reason stays in the moderation log. Moderators. Errors as annotation:hide.
+   */
+  "annotation:remove": AnnotationView;
   /** Create a draft prompt (prompt:created). Moderators. Errors: forbidden, room_closed, validation_failed. */
   "prompt:create": PromptView;
   /** Replace a draft prompt's definition (prompt:updated). Moderators. Errors: not_found, conflict (not draft). */
@@ -97,6 +116,11 @@ export const COMMAND_INPUTS = {
   "annotation:edit": EditAnnotationInput,
   "annotation:delete": DeleteAnnotationInput,
   "annotation:react": ReactAnnotationInput,
+  "annotation:hide": ModerateAnnotationInput,
+  "annotation:restore": ModerateAnnotationInput,
+  "annotation:pin": ModerateAnnotationInput,
+  "annotation:unpin": ModerateAnnotationInput,
+  "annotation:remove": ModerateAnnotationInput,
   "prompt:create": PromptCreateInput,
   "prompt:update": PromptUpdateInput,
   "prompt:open": PromptRefInput,

@@ -17,6 +17,7 @@ export const LIMITS = {
   annotationBody: { min: 1, max: 4_000 },
   annotationTags: { max: 8, chars: 32 },
   quoteContextChars: 64,
+  moderationReason: { max: 500 },
   /** Events a socket may send per second on average, and in a burst. */
   socketEventsPerSecond: 20,
   socketEventsBurst: 40,

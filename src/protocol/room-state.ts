@@ -44,6 +44,12 @@ export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void 
     case "annotation:moderated":
       upsertAnnotation(state.annotations, event.data.annotation);
       return;
+    case "annotation:withdrawn": {
+      // The viewer may no longer see it (a moderator hid it): drop it from what is shown.
+      const index = state.annotations.findIndex((item) => item.id === event.data.annotationId);
+      if (index >= 0) state.annotations.splice(index, 1);
+      return;
+    }
     case "annotation:reacted": {
       const annotation = state.annotations.find((item) => item.id === event.data.annotationId);
       if (!annotation) return;

@@ -4,7 +4,7 @@
  * delivery, room:sync catch-up and transcripts alike; the rules stay in the domain policies and
  * presenters it calls.
  */
-import { isHiddenInThread } from "../modules/annotations/annotations.policy.ts";
+import { isHidden } from "../modules/annotations/annotations.policy.ts";
 import { presentAnnotationFor } from "../modules/annotations/annotations.presenter.ts";
 import type { Viewer } from "../modules/seminars/seminars.policy.ts";
 import { presentMemberFor, presentSeminar } from "../modules/seminars/seminars.presenter.ts";
@@ -133,5 +133,5 @@ export function privilegedMembers(event: StoredEvent, subjects: Subjects): strin
   if (!event.type.startsWith("annotation:")) return [];
   const id = "annotationId" in event.fact ? event.fact.annotationId : null;
   const row = id ? subjects.annotations.get(id) : undefined;
-  return row && isHiddenInThread(row) ? [row.authorId] : [];
+  return row && isHidden(row) ? [row.authorId] : [];
 }

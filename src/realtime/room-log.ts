@@ -1,4 +1,4 @@
-import type { Tx } from "../db/client.ts";
+import type { PrismaClient, Tx } from "../db/client.ts";
 import { fail } from "../errors.ts";
 import {
   isRoomFactType,
@@ -58,7 +58,7 @@ function storedEventOf<K extends RoomFactType>(
 
 /** The events of a room after `since`, in order (at most `limit`). */
 export async function readEventsSince(
-  tx: Tx,
+  tx: PrismaClient | Tx,
   seminarId: string,
   since: number,
   limit: number,

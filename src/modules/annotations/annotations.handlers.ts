@@ -6,6 +6,7 @@ import {
   createAnnotation,
   deleteAnnotation,
   editAnnotation,
+  moderateAnnotation,
   reactToAnnotation,
   replyToAnnotation,
 } from "./annotations.service.ts";
@@ -19,7 +20,16 @@ export function annotationCommands(
   _context: AppContext,
   realtime: Realtime,
 ): CommandHandlers<
-  "annotation:create" | "annotation:reply" | "annotation:edit" | "annotation:delete" | "annotation:react"
+  | "annotation:create"
+  | "annotation:reply"
+  | "annotation:edit"
+  | "annotation:delete"
+  | "annotation:react"
+  | "annotation:hide"
+  | "annotation:restore"
+  | "annotation:pin"
+  | "annotation:unpin"
+  | "annotation:remove"
 > {
   return {
     "annotation:create": async (input, { actor }) =>
@@ -31,5 +41,16 @@ export function annotationCommands(
     "annotation:delete": async (input, { actor }) =>
       presentAnnotation(await deleteAnnotation(realtime.rooms, actor, input)),
     "annotation:react": (input, { actor }) => reactToAnnotation(realtime.rooms, actor, input),
+    // Moderators may see every annotation, so they are acked the full view.
+    "annotation:hide": async (input, { actor }) =>
+      presentAnnotation(await moderateAnnotation(realtime.rooms, actor, "hide", input)),
+    "annotation:restore": async (input, { actor }) =>
+      presentAnnotation(await moderateAnnotation(realtime.rooms, actor, "restore", input)),
+    "annotation:pin": async (input, { actor }) =>
+      presentAnnotation(await moderateAnnotation(realtime.rooms, actor, "pin", input)),
+    "annotation:unpin": async (input, { actor }) =>
+      presentAnnotation(await moderateAnnotation(realtime.rooms, actor, "unpin", input)),
+    "annotation:remove": async (input, { actor }) =>
+      presentAnnotation(await moderateAnnotation(realtime.rooms, actor, "remove", input)),
   };
 }

@@ -18,8 +18,6 @@ export interface AnnotationState {
   authorId: string;
   deletedAt: Date | null;
   hiddenAt: Date | null;
-  /** The thread's root as far as visibility goes (null or absent for a top-level annotation). */
-  parent?: { hiddenAt: Date | null } | null;
 }
 
 /** Whether a block of the essay can carry annotations (section markers cannot). */
@@ -45,22 +43,23 @@ export const isDeleted = (annotation: AnnotationState): boolean => annotation.de
 /** Hidden by a moderator. */
 export const isHidden = (annotation: AnnotationState): boolean => annotation.hiddenAt !== null;
 
-/** Hidden by a moderator, itself or through its thread's root. */
-export const isHiddenInThread = (annotation: AnnotationState): boolean =>
-  isHidden(annotation) || (annotation.parent?.hiddenAt ?? null) !== null;
-
 /**
  * May see an annotation at all. The one visibility rule for live events, catch-up, snapshots,
- * REST and transcripts: everyone, unless a moderator hid it (or its thread); then only moderators
- * and its author. Deleted ones stay visible as tombstones (their text is erased in storage).
+ * REST and transcripts: everyone, unless a moderator hid it; then only moderators and its author.
+ * Hiding applies to one annotation: replies under a hidden one stay as they are (moderators hide
+ * them one by one). Deleted ones stay visible as tombstones (their text is erased in storage).
  */
 export const canSeeAnnotation = (viewer: Viewer, annotation: AnnotationState): boolean =>
-  !isHiddenInThread(annotation) || viewer.moderator || viewer.memberId === annotation.authorId;
+  !isHidden(annotation) || viewer.moderator || viewer.memberId === annotation.authorId;
 
 /** May reply to or react to an annotation: not deleted, and not hidden unless a moderator. */
 export const canRespondTo = (actor: Actor, annotation: AnnotationState): boolean =>
-  !isDeleted(annotation) && (!isHiddenInThread(annotation) || isModerator(actor.role));
+  !isDeleted(annotation) && (!isHidden(annotation) || isModerator(actor.role));
 
 /** May read an annotation's earlier versions: moderators and its author. */
 export const canReadHistory = (viewer: Viewer, annotation: AnnotationState): boolean =>
   viewer.moderator || viewer.memberId === annotation.authorId;
+
+/** May hide, restore, pin, unpin or remove annotations: moderators, once the session has started. */
+export const canModerateAnnotations = (actor: Actor, room: RoomState): boolean =>
+  isModerator(actor.role) && room.state !== "draft";

@@ -22,7 +22,6 @@ const base: AnnotationRecord = {
   hiddenAt: null,
   pinnedAt: null,
   createdAt: new Date("2026-01-01T00:00:00.000Z"),
-  parent: null,
   reactions: [
     { memberId: "m-2", kind: "agree" },
     { memberId: "m-3", kind: "question" },

@@ -24,8 +24,6 @@ export interface AnnotationRecord {
   createdAt: Date;
   /** In the order they were made (oldest first). */
   reactions: { memberId: string; kind: string }[];
-  /** The thread's root, for the visibility rule (null for a top-level annotation). */
-  parent: { hiddenAt: Date | null } | null;
 }
 
 /** The W3C position and quote selectors of a highlight; null for a whole-paragraph comment or a reply. */

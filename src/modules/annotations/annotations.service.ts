@@ -5,18 +5,21 @@ import type {
   DeleteAnnotationInput,
   EditAnnotationInput,
   ListAnnotationsQuery,
+  ModerateAnnotationInput,
   ReactAnnotationInput,
   ReplyAnnotationInput,
   SelectorInput,
 } from "../../protocol/annotations.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import type { AnnotationView } from "../../protocol/views.ts";
+import type { ANNOTATION_MODERATIONS } from "../../realtime/room-facts.ts";
 import type { ActedRoom, RoomWriter } from "../../realtime/room-writer.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { codePointLength, quoteContext, sliceCodePoints } from "../essays/essay.text.ts";
 import { type Actor, isModerator, type Viewer, viewerOf } from "../seminars/seminars.policy.ts";
 import {
   annotateRefusal,
+  canModerateAnnotations,
   canReadHistory,
   canRespondTo,
   isAnnotatableBlock,
@@ -47,10 +50,9 @@ const annotationColumns = {
   createdAt: true,
 } satisfies Prisma.AnnotationSelect;
 
-/** Everything presentAnnotation needs: reactions, and the thread root's visibility. */
+/** Everything presentAnnotation needs, reactions included. */
 export const annotationSelect = {
   ...annotationColumns,
-  parent: { select: { hiddenAt: true } },
   reactions: {
     select: { memberId: true, kind: true },
     orderBy: [{ createdAt: "asc" }, { memberId: "asc" }],
@@ -399,6 +401,82 @@ export async function reactToAnnotation(
   });
 }
 
+/** A moderator's action on an annotation. */
+export type AnnotationModeration = (typeof ANNOTATION_MODERATIONS)[number];
+
+/** What each moderation action writes, and whether it applies to the annotation as it is now. */
+const MODERATIONS: Record<
+  AnnotationModeration,
+  { applies: (a: AnnotationRow) => boolean; data: (now: Date, by: string) => Prisma.AnnotationUpdateInput }
+> = {
+  hide: {
+    applies: (a) => a.hiddenAt === null,
+    data: (now, by) => ({ hiddenAt: now, hiddenBy: { connect: { id: by } } }),
+  },
+  restore: {
+    applies: (a) => a.hiddenAt !== null,
+    data: () => ({ hiddenAt: null, hiddenBy: { disconnect: true } }),
+  },
+  pin: {
+    applies: (a) => a.pinnedAt === null,
+    data: (now, by) => ({ pinnedAt: now, pinnedBy: { connect: { id: by } } }),
+  },
+  unpin: {
+    applies: (a) => a.pinnedAt !== null,
+    data: () => ({ pinnedAt: null, pinnedBy: { disconnect: true } }),
+  },
+  remove: {
+    applies: () => true,
+    data: (now) => ({ body: "", tags: [], version: { increment: 1 }, deletedAt: now }),
+  },
+};
+
+/**
+ * A moderator hides, restores, pins, unpins or removes an annotation of their seminar: stored with
+ * annotation:moderated and a row in the moderation log (with the reason). Removing leaves a
+ * tombstone and erases the text and earlier versions, as a deletion does. An action that changes
+ * nothing (hiding what is hidden) acks the annotation without an event or log row.
+ * Errors: forbidden (not a moderator), room_closed (draft), not_found, conflict (deleted).
+ */
+export async function moderateAnnotation(
+  rooms: RoomWriter,
+  actor: Actor,
+  action: AnnotationModeration,
+  input: ModerateAnnotationInput,
+): Promise<AnnotationRow> {
+  return rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators moderate annotations.");
+    if (!canModerateAnnotations(room.actor, room)) throw fail.roomClosed("The session has not started yet.");
+    const current = await loadAnnotation(tx, actor, input.annotationId);
+    if (isDeleted(current)) throw fail.conflict("The annotation was deleted; nothing is left to moderate.");
+    const step = MODERATIONS[action];
+    if (!step.applies(current)) return current;
+    if (action === "remove") await tx.annotationRevision.deleteMany({ where: { annotationId: current.id } });
+    const updated = await tx.annotation.update({
+      where: { id: current.id },
+      data: step.data(new Date(), actor.memberId),
+      select: annotationSelect,
+    });
+    await tx.moderationAction.create({
+      data: {
+        seminarId: actor.seminarId,
+        actorId: actor.memberId,
+        action: `annotation:${action}`,
+        targetAnnotationId: current.id,
+        targetMemberId: current.authorId,
+        reason: input.reason ?? null,
+      },
+    });
+    known.annotation(updated);
+    await append("annotation:moderated", actor.memberId, {
+      annotationId: updated.id,
+      action,
+      reason: input.reason ?? null,
+    });
+    return updated;
+  });
+}
+
 /** An earlier version of an annotation (GET …/annotations/:id/history). */
 export interface RevisionRow {
   version: number;
@@ -479,13 +557,10 @@ export async function listAnnotations(
   if (query.authorId) conditions.push({ authorId: query.authorId });
   if (query.tag) conditions.push({ tags: { has: query.tag } });
   // The visibility rule (canSeeAnnotation) as a filter, so pages stay full: what a moderator hid
-  // (itself or its thread) is absent for everyone but moderators and its author.
+  // is absent for everyone but moderators and its author.
   if (!isModerator(viewer.role)) {
     conditions.push({
-      OR: [
-        { hiddenAt: null, OR: [{ parentId: null }, { parent: { hiddenAt: null } }] },
-        { authorId: viewer.memberId },
-      ],
+      OR: [{ hiddenAt: null }, { authorId: viewer.memberId }],
     });
   }
   if (query.cursor) {
