@@ -66,6 +66,7 @@ function newRoom(id: string, code: string): RelayRoom {
       locked: false,
       slowModeSeconds: 0,
       spotlightParagraphId: null,
+      transcriptAccess: false,
       startedAt: at,
       endedAt: null,
       createdAt: at,

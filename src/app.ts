@@ -19,6 +19,7 @@ import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
 import { stopTallies } from "./modules/prompts/tallies.ts";
 import { seminarCommands } from "./modules/seminars/seminars.handlers.ts";
 import { seminarRoutes } from "./modules/seminars/seminars.routes.ts";
+import { transcriptRoutes } from "./modules/transcripts/transcripts.routes.ts";
 import { LIMITS } from "./protocol/limits.ts";
 import { createRealtime, type Realtime } from "./realtime/server.ts";
 
@@ -83,6 +84,7 @@ export function createApplication(options: {
   app.use("/api/essays", essayRoutes(context));
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
+  app.use("/api", transcriptRoutes(context));
   app.use("/api/seminars", seminarRoutes(context, realtime));
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

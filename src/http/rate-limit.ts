@@ -24,3 +24,25 @@ export class RateLimit {
     await this.limiter.delete(key);
   }
 }
+
+/** At most `max` of something running at once on this process (heavy downloads, for example). */
+export class ConcurrencyLimit {
+  private active = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly retryAfterMs = 1_000,
+  ) {}
+
+  /** Takes a place, or throws `rate_limited` (retryable) when all are taken; returns its release. */
+  take(): () => void {
+    if (this.active >= this.max) throw fail.rateLimited(this.retryAfterMs);
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+    };
+  }
+}

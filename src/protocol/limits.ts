@@ -44,6 +44,10 @@ export const LIMITS = {
   endedRoomGraceMs: 5 * 60 * 1000,
   /** Tally updates are coalesced per prompt on this interval (ms). */
   tallyFlushMs: 150,
+  /** Transcript downloads one server process streams at once; more are answered `rate_limited`. */
+  concurrentTranscripts: 4,
+  /** Rows a transcript reads from the database per query while it streams. */
+  transcriptPageSize: 500,
 } as const;
 
 /** Join codes: short, case-insensitive, from an alphabet without 0/O/1/I/L. */

@@ -22,6 +22,8 @@ export interface SeminarView {
   locked: boolean;
   slowModeSeconds: number;
   spotlightParagraphId: string | null;
+  /** Participants and observers may download the transcript (moderators always may). */
+  transcriptAccess: boolean;
   startedAt: string | null;
   endedAt: string | null;
   createdAt: string;

@@ -477,6 +477,30 @@ export async function moderateAnnotation(
   });
 }
 
+/**
+ * The earlier versions of annotations of the seminar, oldest first per annotation (for viewers the
+ * caller checked with canReadHistory). A deleted annotation has none left.
+ */
+export async function readRevisions(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  annotationIds: readonly string[],
+): Promise<Map<string, RevisionRow[]>> {
+  const byAnnotation = new Map<string, RevisionRow[]>();
+  if (annotationIds.length === 0) return byAnnotation;
+  const rows = await db.annotationRevision.findMany({
+    where: { annotationId: { in: [...annotationIds] }, annotation: { seminarId } },
+    orderBy: [{ annotationId: "asc" }, { version: "asc" }],
+    select: { annotationId: true, version: true, body: true, tags: true, createdAt: true },
+  });
+  for (const { annotationId, ...revision } of rows) {
+    const list = byAnnotation.get(annotationId) ?? [];
+    list.push(revision);
+    byAnnotation.set(annotationId, list);
+  }
+  return byAnnotation;
+}
+
 /** An earlier version of an annotation (GET …/annotations/:id/history). */
 export interface RevisionRow {
   version: number;
@@ -542,27 +566,43 @@ export function decodeCursor(value: string): Cursor {
   return { createdAt, id };
 }
 
+/** Narrower reads for documents laid out by thread (the Markdown transcript). */
+export interface AnnotationScope {
+  /** Only top-level annotations (thread roots). */
+  rootsOnly?: boolean;
+  /** Only replies in the threads of these roots. */
+  parentIds?: readonly string[];
+  /** Only replies whose root the viewer may not see (it was hidden from them). */
+  underUnseenRoots?: boolean;
+}
+
 /**
  * One page of a seminar's annotations that the viewer may see (replies and tombstones included),
- * ordered by createdAt then id, filtered by paragraph, author and tag. The caller must be a member
- * (resolveMember).
+ * ordered by createdAt then id, filtered by paragraph, author and tag (and `scope`). The caller
+ * must be a member (resolveMember).
  */
 export async function listAnnotations(
   prisma: PrismaClient | Tx,
   viewer: Actor,
   query: ListAnnotationsQuery,
+  scope: AnnotationScope = {},
 ): Promise<{ items: AnnotationRow[]; nextCursor: string | null }> {
   const conditions: Prisma.AnnotationWhereInput[] = [{ seminarId: viewer.seminarId }];
   if (query.paragraphId) conditions.push({ paragraphId: query.paragraphId });
   if (query.authorId) conditions.push({ authorId: query.authorId });
   if (query.tag) conditions.push({ tags: { has: query.tag } });
+  if (scope.rootsOnly) conditions.push({ parentId: null });
+  if (scope.parentIds) conditions.push({ parentId: { in: [...scope.parentIds] } });
   // The visibility rule (canSeeAnnotation) as a filter, so pages stay full: what a moderator hid
   // is absent for everyone but moderators and its author.
+  const unseen = (moderator: boolean): Prisma.AnnotationWhereInput =>
+    moderator ? { id: { in: [] } } : { hiddenAt: { not: null }, authorId: { not: viewer.memberId } };
   if (!isModerator(viewer.role)) {
     conditions.push({
       OR: [{ hiddenAt: null }, { authorId: viewer.memberId }],
     });
   }
+  if (scope.underUnseenRoots) conditions.push({ parent: unseen(isModerator(viewer.role)) });
   if (query.cursor) {
     const after = decodeCursor(query.cursor);
     conditions.push({

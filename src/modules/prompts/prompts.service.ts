@@ -316,6 +316,103 @@ export async function listTallyHistory(
   return rows.map(presentTallySnapshot);
 }
 
+/** The facts of every prompt of a seminar that decide who sees its counts, with when it closed. */
+export async function listPromptFacts(
+  db: PrismaClient | Tx,
+  seminarId: string,
+): Promise<(PromptFacts & { id: string; closedAt: Date | null })[]> {
+  return db.prompt.findMany({
+    where: { seminarId },
+    orderBy: { position: "asc" },
+    select: {
+      id: true,
+      state: true,
+      resultsVisibility: true,
+      revealedAt: true,
+      anonymous: true,
+      closedAt: true,
+    },
+  });
+}
+
+/** A stored ballot with its voter, for the transcript of a named prompt. */
+export interface NamedBallotRow {
+  id: string;
+  promptId: string;
+  memberId: string;
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+  choices: { optionId: string }[];
+}
+
+/**
+ * One page of a named prompt's ballots with their voters, by ballot id after `afterId`, for a
+ * viewer allowed to see voters (canSeeVoters: moderators, named prompts). Anonymous prompts never
+ * tie a ballot to anyone: `forbidden` for them and for everyone else.
+ */
+export async function listNamedBallots(
+  db: PrismaClient | Tx,
+  viewer: Actor,
+  prompt: { id: string; anonymous: boolean },
+  afterId: string | null,
+  limit: number,
+): Promise<NamedBallotRow[]> {
+  if (!canSeeVoters(viewer, prompt)) throw fail.forbidden("Only moderators see who voted, on named prompts.");
+  return db.ballot.findMany({
+    where: {
+      promptId: prompt.id,
+      prompt: { seminarId: viewer.seminarId, anonymous: false },
+      ...(afterId ? { id: { gt: afterId } } : {}),
+    },
+    orderBy: { id: "asc" },
+    take: limit,
+    select: {
+      id: true,
+      promptId: true,
+      memberId: true,
+      revision: true,
+      createdAt: true,
+      updatedAt: true,
+      choices: { select: { optionId: true }, orderBy: { optionId: "asc" } },
+    },
+  });
+}
+
+/** A stored tally of one of a seminar's prompts. */
+export interface TallySnapshotRow {
+  id: string;
+  promptId: string;
+  version: number;
+  counts: unknown;
+  ballots: number;
+  takenAt: Date;
+}
+
+/**
+ * One page of the stored tallies of every prompt of a seminar, by time (takenAt, then id) after
+ * `after`. Counts only: the history never carries voters. The caller decides who may see which
+ * (transcripts.policy).
+ */
+export async function listTallySnapshots(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  after: { takenAt: Date; id: string } | null,
+  limit: number,
+): Promise<TallySnapshotRow[]> {
+  return db.tallySnapshot.findMany({
+    where: {
+      prompt: { seminarId },
+      ...(after
+        ? { OR: [{ takenAt: { gt: after.takenAt } }, { takenAt: after.takenAt, id: { gt: after.id } }] }
+        : {}),
+    },
+    orderBy: [{ takenAt: "asc" }, { id: "asc" }],
+    take: limit,
+    select: { id: true, promptId: true, version: true, counts: true, ballots: true, takenAt: true },
+  });
+}
+
 function toPromptView(prompt: PromptRow): PromptView {
   const record: PromptRecord = prompt;
   return presentPrompt(record);

@@ -16,6 +16,7 @@ export function presentSeminar(
     locked: boolean;
     slowModeSeconds: number;
     spotlightParagraphId: string | null;
+    transcriptAccess: boolean;
     startedAt: Date | null;
     endedAt: Date | null;
     createdAt: Date;
@@ -29,6 +30,7 @@ export function presentSeminar(
     locked: seminar.locked,
     slowModeSeconds: seminar.slowModeSeconds,
     spotlightParagraphId: seminar.spotlightParagraphId,
+    transcriptAccess: seminar.transcriptAccess,
     startedAt: seminar.startedAt?.toISOString() ?? null,
     endedAt: seminar.endedAt?.toISOString() ?? null,
     createdAt: seminar.createdAt.toISOString(),

@@ -4,6 +4,7 @@ import { fail } from "../../errors.ts";
 import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
+import { SeminarSettingsInput } from "../../protocol/transcripts.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
 import { endSessionClosingPrompts } from "./seminars.handlers.ts";
@@ -17,12 +18,13 @@ import {
   replaceEssay,
   resolveMember,
   startSession,
+  updateSeminarSettings,
 } from "./seminars.service.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
 /**
  * /api/seminars: create and list (moderators), read (members), join by code (anyone),
- * start and end (moderators).
+ * start and end, change settings (moderators).
  */
 export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
   const router = Router();
@@ -115,6 +117,23 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
       const member = await memberOf(req, seminarId);
       const input = parseInput(EssayInput, req.body);
       return replaceEssay(realtime.rooms, { seminarId, memberId: member.id, role: member.role }, input);
+    }),
+  );
+
+  // PATCH /:id/settings { transcriptAccess? }: moderators; the room gets seminar:updated.
+  router.patch(
+    "/:id/settings",
+    route(async (req) => {
+      const seminarId = parseInput(Id, req.params.id);
+      const member = await memberOf(req, seminarId);
+      if (!isModerator(member.role)) throw fail.forbidden("Only moderators change the seminar's settings.");
+      const input = parseInput(SeminarSettingsInput, req.body);
+      const seminar = await updateSeminarSettings(
+        realtime.rooms,
+        { seminarId, memberId: member.id, role: member.role },
+        input,
+      );
+      return presentSeminar(seminar, { moderator: true, publicUrl: context.publicUrl() });
     }),
   );
 

@@ -5,6 +5,7 @@ import { isUniqueViolation } from "../../db/errors.ts";
 import { AppError, fail } from "../../errors.ts";
 import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from "../../protocol/limits.ts";
 import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../protocol/schemas.ts";
+import type { SeminarSettingsInput } from "../../protocol/transcripts.ts";
 import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
@@ -24,6 +25,7 @@ export const seminarSelect = {
   locked: true,
   slowModeSeconds: true,
   spotlightParagraphId: true,
+  transcriptAccess: true,
   startedAt: true,
   endedAt: true,
   createdAt: true,
@@ -421,6 +423,36 @@ export async function startSession(rooms: RoomWriter, actor: Actor) {
     });
     await tx.essay.update({ where: { seminarId: actor.seminarId }, data: { frozenAt: now } });
     return append("seminar:started", actor.memberId, {});
+  });
+}
+
+/**
+ * Changes the room settings only moderators decide (today: whether participants and observers may
+ * download the transcript), in any state of the session, stored with seminar:updated naming the
+ * changed fields. Setting a value it already has changes nothing and appends no event.
+ * Errors: forbidden (not a moderator), not_found.
+ */
+export async function updateSeminarSettings(
+  rooms: RoomWriter,
+  actor: Actor,
+  input: SeminarSettingsInput,
+): Promise<SeminarRecord> {
+  if (!isModerator(actor.role)) throw fail.forbidden("Only moderators change the seminar's settings.");
+  return rooms.write(actor, async ({ tx, room, append, known }) => {
+    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators change the seminar's settings.");
+    const current = await getSeminar(tx, actor.seminarId);
+    const changed: string[] = [];
+    if (input.transcriptAccess !== undefined && input.transcriptAccess !== current.transcriptAccess) {
+      changed.push("transcriptAccess");
+    }
+    if (changed.length === 0) return current;
+    known.seminar = await tx.seminar.update({
+      where: { id: actor.seminarId },
+      data: { transcriptAccess: input.transcriptAccess },
+      select: seminarSelect,
+    });
+    await append("seminar:updated", actor.memberId, { changed });
+    return known.seminar;
   });
 }
 

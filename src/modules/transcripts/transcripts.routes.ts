@@ -1,0 +1,68 @@
+import { readFileSync } from "node:fs";
+import { pipeline } from "node:stream/promises";
+import { create as contentDisposition } from "content-disposition";
+import { Router } from "express";
+import type { AppContext } from "../../context.ts";
+import { ConcurrencyLimit, RateLimit } from "../../http/rate-limit.ts";
+import { bearerClaims, parseInput } from "../../http/respond.ts";
+import { LIMITS } from "../../protocol/limits.ts";
+import { Id } from "../../protocol/schemas.ts";
+import { TranscriptQuery } from "../../protocol/transcripts.ts";
+import { resolveMember } from "../seminars/seminars.service.ts";
+import { renderTranscript } from "./transcript.files.ts";
+import { openTranscript } from "./transcripts.service.ts";
+
+/** docs/transcript.schema.json: the JSON Schema of the JSON transcript, served as published. */
+export const TRANSCRIPT_SCHEMA_PATH = new URL("../../../docs/transcript.schema.json", import.meta.url);
+
+/**
+ * Transcript downloads, mounted at /api:
+ * - GET /seminars/:seminarId/transcript?format=json|md|csv|jsonld|zip[&anonymized=true][&table=…]
+ *   streams the transcript as the caller may see it: moderators always, participants and
+ *   observers once the session started and the host allows it (PATCH /api/seminars/:id/settings).
+ *   Errors (before the first byte, in the JSON envelope): unauthenticated, not_found (another
+ *   seminar), forbidden, validation_failed, rate_limited (TRANSCRIPTS_PER_MINUTE per member, or too many
+ *   downloads on this server at once; retry after details.retryAfterMs).
+ *   A failure after the first byte cuts the response off (it is never a complete-looking file).
+ * - GET /transcript.schema.json: the JSON Schema (2020-12) of format=json.
+ */
+export function transcriptRoutes(context: AppContext): Router {
+  const router = Router();
+  const perMember = new RateLimit(context.config.transcriptsPerMinute, 60);
+  const running = new ConcurrencyLimit(LIMITS.concurrentTranscripts);
+  const schema = readFileSync(TRANSCRIPT_SCHEMA_PATH, "utf8");
+
+  router.get("/transcript.schema.json", (_req, res) => {
+    res.type("application/schema+json").set("cache-control", "public, max-age=3600").send(schema);
+  });
+
+  router.get("/seminars/:seminarId/transcript", async (req, res) => {
+    const seminarId = parseInput(Id, req.params.seminarId);
+    const member = await resolveMember(context.prisma, bearerClaims(req, context.tokens), seminarId);
+    const query = parseInput(TranscriptQuery, req.query);
+    await perMember.consume(member.id);
+    const release = running.take();
+    try {
+      const actor = { seminarId, memberId: member.id, role: member.role };
+      const source = await openTranscript(context, actor, { anonymized: query.anonymized });
+      const collectionId = `${context.publicUrl()}/api/seminars/${seminarId}/transcript?format=jsonld${
+        query.anonymized ? "&anonymized=true" : ""
+      }`;
+      const file = renderTranscript(source, query, collectionId);
+      res.status(200).set({
+        "content-type": file.contentType,
+        "content-disposition": contentDisposition(file.fileName.name, { fallback: file.fileName.ascii }),
+        "cache-control": "no-store",
+      });
+      await pipeline(file.body, res).catch((error: unknown) => {
+        // Headers are out: the only honest answer left is to cut the response off.
+        context.logger.warn({ err: error, seminar: seminarId, format: query.format }, "transcript cut off");
+        res.destroy();
+      });
+    } finally {
+      release();
+    }
+  });
+
+  return router;
+}
