@@ -51,6 +51,7 @@ export function transcriptFileName(
   const ascii =
     words
       .normalize("NFKD")
+      .replace(/\p{M}+/gu, "")
       .replace(/[^A-Za-z0-9._-]+/g, "-")
       .replace(/-{2,}/g, "-")
       .slice(0, 80)

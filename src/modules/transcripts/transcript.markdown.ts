@@ -49,10 +49,13 @@ function escapeLine(raw: string): string {
   return line;
 }
 
-/** Indents every line after the first by `indent` (continuation lines inside a list item). */
+/** Indents every non-empty line after the first by `indent` (continuation lines inside a list item). */
 function indented(text: string, indent: string): string {
-  return text.replace(/\n/g, `\n${indent}`);
+  return text.replace(/\n(?=[^\n])/g, `\n${indent}`);
 }
+
+/** "1 ballot", "2 ballots". */
+const ballotsCount = (n: number) => `${n} ballot${n === 1 ? "" : "s"}`;
 
 /** A time as `2026-12-01 20:50:01 UTC`. */
 export function readableTime(iso: string): string {
@@ -101,7 +104,7 @@ export function describeEntry(entry: TimelineEntryView, context: DescribeContext
   if (entry.kind === "tally") {
     const { tally } = entry;
     const number = context.promptNumbers.get(tally.promptId) ?? "?";
-    return `Tally of prompt ${number}: ${tally.ballots} ballots (version ${tally.version})`;
+    return `Tally of prompt ${number}: ${ballotsCount(tally.ballots)} (version ${tally.version})`;
   }
   const { event } = entry;
   const who = memberName(context.members, event.actor);
@@ -191,7 +194,7 @@ export function promptSection(
     `### ${prompt.position + 1}. ${escapeMarkdownInline(prompt.question, { singleLine: true })}`,
     "",
   ];
-  lines.push(`${facts.join(" · ")}${tally ? ` · ${tally.ballots} ballots` : ""}`, "");
+  lines.push(`${facts.join(" · ")}${tally ? ` · ${ballotsCount(tally.ballots)}` : ""}`, "");
   if (!tally) {
     lines.push(prompt.state === "draft" ? "Not opened." : "The results are not shown to you.", "");
     return lines.join("\n");
@@ -305,7 +308,10 @@ export async function* markdownTranscript(source: TranscriptSource): AsyncGenera
 
   for (const block of essay.paragraphs) {
     let out = `${blockText(block)}\n\n`;
+    let first = true;
     for await (const threads of source.threads(block.id)) {
+      if (first && threads.length > 0) out += `Annotations on paragraph ${block.position + 1}:\n\n`;
+      first = first && threads.length === 0;
       for (const thread of threads) out += `${threadItem(thread, members)}\n\n`;
       yield out;
       out = "";
