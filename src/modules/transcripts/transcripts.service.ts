@@ -169,7 +169,7 @@ export async function openTranscript(
       if (roots.length === 0) continue;
       const replies = new Map<string, TranscriptAnnotationView[]>(roots.map((root) => [root.id, []]));
       // Root ids as stored (the views may carry pseudonymous ids only for members, never for annotations).
-      for await (const page of annotationPages(paragraphId, { parentIds: roots.map((root) => root.id) })) {
+      for await (const page of annotationPages(undefined, { parentIds: roots.map((root) => root.id) })) {
         for (const reply of page) replies.get(reply.parentId ?? "")?.push(reply);
       }
       yield roots.map((root) => ({ root, replies: replies.get(root.id) ?? [] }));
