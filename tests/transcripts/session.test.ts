@@ -88,6 +88,32 @@ interface Session {
 
 let session: Session;
 
+/** The parts of a Web Annotation collection the tests read. */
+interface WebAnnotationCollection {
+  "@context": string;
+  type: string;
+  total: number;
+  first: { type: string; items: WebAnnotation[] };
+}
+interface WebAnnotation {
+  id: string;
+  type: string;
+  motivation: string;
+  creator: { id: string; type: string; nickname: string };
+  body?: { type: string; purpose: string; value: string }[];
+  target:
+    | string
+    | {
+        source: string;
+        selector?: (
+          | { type: "TextQuoteSelector"; exact: string; prefix: string; suffix: string }
+          | { type: "TextPositionSelector"; start: number; end: number }
+        )[];
+      };
+  audience?: unknown;
+  "as:deleted"?: boolean;
+}
+
 /** The scripted session: every kind of thing a room does, through real sockets. */
 async function runSession(): Promise<Session> {
   const title = "開放模型的啟示：一場讀書會 <b>&</b>";
@@ -479,11 +505,11 @@ describe("formats", () => {
     const document = await jsonOf(session.tokens.host);
     const result = await download(server, session.seminarId, session.tokens.host, "format=jsonld");
     expect(result.headers.get("content-type")).toContain("application/ld+json");
-    const collection = JSON.parse(result.text);
+    const collection = JSON.parse(result.text) as WebAnnotationCollection;
     expect(collection["@context"]).toBe("http://www.w3.org/ns/anno.jsonld");
     expect(collection.type).toBe("AnnotationCollection");
     expect(collection.first.type).toBe("AnnotationPage");
-    const items = collection.first.items as Record<string, any>[];
+    const items = collection.first.items;
     expect(collection.total).toBe(items.length);
     expect(items.map((item) => item.id)).toEqual(document.annotations.map((a) => `urn:uuid:${a.id}`));
     const texts = new Map(document.essay.paragraphs.map((p) => [`urn:uuid:${p.id}`, p.text]));
@@ -491,40 +517,37 @@ describe("formats", () => {
     for (const item of items) {
       expect(item.type).toBe("Annotation");
       expect(item.creator.type).toBe("Person");
-      if (item.motivation === "replying") {
-        expect(typeof item.target).toBe("string");
+      for (const body of item.body ?? []) {
+        expect(body.type).toBe("TextualBody");
+        expect(["commenting", "replying", "tagging"]).toContain(body.purpose);
+      }
+      if (typeof item.target === "string") {
+        // A reply targets the annotation it answers, which is in the collection.
+        expect(item.motivation).toBe("replying");
         expect(items.some((other) => other.id === item.target)).toBe(true);
         continue;
       }
       expect(item.motivation).toBe("commenting");
       const text = texts.get(item.target.source)!;
       expect(text).toBeDefined();
-      for (const selector of item.target.selector ?? []) {
-        if (selector.type === "TextPositionSelector") {
-          const quote = item.target.selector.find((s: { type: string }) => s.type === "TextQuoteSelector");
-          expect(sliceCodePoints(text, selector.start, selector.end)).toBe(quote.exact);
-          expect(sliceCodePoints(text, 0, selector.start).endsWith(quote.prefix)).toBe(true);
-          expect(sliceCodePoints(text, selector.end).startsWith(quote.suffix)).toBe(true);
-          selectors++;
-        }
-      }
-      for (const body of item.body ?? []) {
-        expect(body.type).toBe("TextualBody");
-        expect(["commenting", "replying", "tagging"]).toContain(body.purpose);
-      }
+      const quote = item.target.selector?.find((s) => s.type === "TextQuoteSelector");
+      const position = item.target.selector?.find((s) => s.type === "TextPositionSelector");
+      if (!quote || !position) continue;
+      expect(sliceCodePoints(text, position.start, position.end)).toBe(quote.exact);
+      expect(sliceCodePoints(text, 0, position.start).endsWith(quote.prefix)).toBe(true);
+      expect(sliceCodePoints(text, position.end).startsWith(quote.suffix)).toBe(true);
+      selectors++;
     }
     expect(selectors).toBe(2);
-    const highlight = items.find((item) => item.id === `urn:uuid:${session.annotations.highlight.id}`)!;
-    expect(
-      highlight.body
-        .filter((b: { purpose: string }) => b.purpose === "tagging")
-        .map((b: { value: string }) => b.value),
-    ).toEqual(["claim", "x"]);
-    const tombstone = items.find((item) => item.id === `urn:uuid:${session.annotations.deleted.id}`)!;
+    const find = (id: string) => items.find((item) => item.id === `urn:uuid:${id}`)!;
+    const tags = find(session.annotations.highlight.id).body!.filter((b) => b.purpose === "tagging");
+    expect(tags.map((b) => b.value)).toEqual(["claim", "x"]);
+    const tombstone = find(session.annotations.deleted.id);
     expect(tombstone.body).toBeUndefined();
     expect(tombstone["as:deleted"]).toBe(true);
-    const hidden = items.find((item) => item.id === `urn:uuid:${session.annotations.hidden.id}`)!;
-    expect(hidden.audience).toMatchObject({ "schema:audienceType": "moderators" });
+    expect(find(session.annotations.hidden.id).audience).toMatchObject({
+      "schema:audienceType": "moderators",
+    });
   });
 
   it("puts every format in one zip, each entry equal to its own download", async () => {
