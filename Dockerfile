@@ -13,6 +13,8 @@ COPY prisma.config.ts ./
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY src ./src
+# Served at GET /api/transcript.schema.json.
+COPY docs/transcript.schema.json ./docs/transcript.schema.json
 RUN mkdir -p /app/.data && chown -R node:node /app/.data
 USER node
 EXPOSE 3000

@@ -40,11 +40,17 @@ export function transcriptRoutes(context: AppContext): Router {
     const seminarId = parseInput(Id, req.params.seminarId);
     const member = await resolveMember(context.prisma, bearerClaims(req, context.tokens), seminarId);
     const query = parseInput(TranscriptQuery, req.query);
-    await perMember.consume(member.id);
-    const release = running.take();
+    let release: (() => void) | undefined;
     try {
       const actor = { seminarId, memberId: member.id, role: member.role };
-      const source = await openTranscript(context, actor, { anonymized: query.anonymized });
+      const source = await openTranscript(context, actor, {
+        anonymized: query.anonymized,
+        // Counted only once access is granted: a refused request costs nothing.
+        admit: async () => {
+          await perMember.consume(member.id);
+          release = running.take();
+        },
+      });
       const collectionId = `${context.publicUrl()}/api/seminars/${seminarId}/transcript?format=jsonld${
         query.anonymized ? "&anonymized=true" : ""
       }`;
@@ -60,7 +66,7 @@ export function transcriptRoutes(context: AppContext): Router {
         res.destroy();
       });
     } finally {
-      release();
+      release?.();
     }
   });
 

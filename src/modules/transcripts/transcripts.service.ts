@@ -91,13 +91,15 @@ export interface TranscriptSource {
 
 /**
  * Opens the transcript of the actor's seminar for the actor (resolved from their token by the
- * route: outside the seminar is `not_found`). Errors: forbidden (a participant or observer while
- * the host has not opened transcripts, or before the session started).
+ * route: outside the seminar is `not_found`). `admit` runs once access is granted and before
+ * anything heavy is read (the route's rate limits: a refused request costs nothing).
+ * Errors: forbidden (a participant or observer while the host has not opened transcripts, or
+ * before the session started), and whatever `admit` throws.
  */
 export async function openTranscript(
   context: AppContext,
   actor: Actor,
-  options: { anonymized: boolean },
+  options: { anonymized: boolean; admit?: () => Promise<void> },
 ): Promise<TranscriptSource> {
   const db = context.prisma;
   const seminar = await getSeminar(db, actor.seminarId);
@@ -108,6 +110,7 @@ export async function openTranscript(
         : "The host has not made the transcript available to participants.",
     );
   }
+  await options.admit?.();
   const { anonymized } = options;
   const viewer = viewerOf(actor, anonymized);
   const pageSize = LIMITS.transcriptPageSize;
