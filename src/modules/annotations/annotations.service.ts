@@ -605,9 +605,12 @@ export async function listAnnotations(
   if (scope.underUnseenRoots) conditions.push({ parent: unseen(isModerator(viewer.role)) });
   if (query.cursor) {
     const after = decodeCursor(query.cursor);
-    conditions.push({
-      OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }],
-    });
+    // The plain lower bound lets PostgreSQL range-scan (seminar_id, created_at) instead of testing
+    // the OR on every earlier row: without it, reading a long session page by page is quadratic.
+    conditions.push(
+      { createdAt: { gte: after.createdAt } },
+      { OR: [{ createdAt: { gt: after.createdAt } }, { createdAt: after.createdAt, id: { gt: after.id } }] },
+    );
   }
   const rows = await prisma.annotation.findMany({
     where: { AND: conditions },

@@ -404,7 +404,10 @@ export async function listTallySnapshots(
     where: {
       prompt: { seminarId },
       ...(after
-        ? { OR: [{ takenAt: { gt: after.takenAt } }, { takenAt: after.takenAt, id: { gt: after.id } }] }
+        ? {
+            takenAt: { gte: after.takenAt },
+            OR: [{ takenAt: { gt: after.takenAt } }, { takenAt: after.takenAt, id: { gt: after.id } }],
+          }
         : {}),
     },
     orderBy: [{ takenAt: "asc" }, { id: "asc" }],

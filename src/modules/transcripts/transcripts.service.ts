@@ -261,6 +261,7 @@ async function* moderationLogPages(
         seminarId,
         ...(after
           ? {
+              createdAt: { gte: after.createdAt },
               OR: [
                 { createdAt: { gt: after.createdAt } },
                 { createdAt: after.createdAt, id: { gt: after.id } },
