@@ -47,7 +47,7 @@ export const LIMITS = {
   /** Transcript downloads one server process streams at once; more are answered `rate_limited`. */
   concurrentTranscripts: 4,
   /** Rows a transcript reads from the database per query while it streams. */
-  transcriptPageSize: 1000,
+  transcriptPageSize: 250,
 } as const;
 
 /** Join codes: short, case-insensitive, from an alphabet without 0/O/1/I/L. */

@@ -10,7 +10,7 @@ import { REACTION_KINDS } from "../../protocol/annotations.ts";
 import type { TranscriptTable } from "../../protocol/transcripts.ts";
 import type { PromptView } from "../../protocol/views.ts";
 import { type DescribeContext, describeEntry, memberName } from "./transcript.markdown.ts";
-import type { TranscriptSource } from "./transcripts.service.ts";
+import { slices, type TranscriptSource } from "./transcripts.service.ts";
 
 /** A cell that a spreadsheet would evaluate, made inert (see OWASP "CSV injection"). */
 export function neutralizeCell(value: string): string {
@@ -97,13 +97,15 @@ async function* rowsOf(source: TranscriptSource, table: TranscriptTable): AsyncG
     prompt?.options.find((option) => option.id === optionId);
   switch (table) {
     case "members":
-      yield head.members.map((member) => ({
-        id: member.id,
-        display_name: member.displayName,
-        role: member.role,
-        status: member.status,
-        joined_at: member.joinedAt,
-      }));
+      for await (const page of slices(head.members)) {
+        yield page.map((member) => ({
+          id: member.id,
+          display_name: member.displayName,
+          role: member.role,
+          status: member.status,
+          joined_at: member.joinedAt,
+        }));
+      }
       return;
     case "annotations":
       for await (const page of source.annotations()) {

@@ -2,10 +2,14 @@
  * Reads a seminar's transcript for one requester. The small parts (seminar, essay, roster, prompts
  * and current tallies) are read once when the download starts; the large ones (annotations,
  * ballots, tally history, moderation log, timeline) are read page by page while the response is
- * written, so memory stays bounded however long the session was. Every part is presented by the
+ * written, so memory stays bounded however long the session was. Each page starts on a new turn
+ * of the event loop (a small page is a few milliseconds of work), so the live room's commands,
+ * whose database round trips each wait for a turn, are not held up behind an export. Every part
+ * is presented by the
  * live room's presenters for the requester's viewer (viewerOf(actor, anonymized)), so the
  * transcript holds exactly what that viewer could see in the room.
  */
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { AppContext } from "../../context.ts";
 import type { PrismaClient } from "../../db/client.ts";
 import { fail } from "../../errors.ts";
@@ -161,6 +165,7 @@ export async function openTranscript(
   async function* annotationPages(paragraphId?: string, scope: AnnotationScope = {}) {
     let cursor: string | undefined;
     do {
+      await nextTurn();
       const page = await listAnnotations(db, actor, { paragraphId, cursor, limit: pageSize }, scope);
       yield await presentAnnotations(page.items);
       cursor = page.nextCursor ?? undefined;
@@ -192,6 +197,7 @@ export async function openTranscript(
   async function* tallyHistory(): AsyncGenerator<TranscriptTallySnapshotView[]> {
     let after: { takenAt: Date; id: string } | null = null;
     for (;;) {
+      await nextTurn();
       const rows = await listTallySnapshots(db, seminar.id, after, pageSize);
       const last = rows.at(-1);
       if (!last) return;
@@ -208,6 +214,7 @@ export async function openTranscript(
       if (!canSeeVoters(actor, prompt)) continue;
       let afterId: string | null = null;
       for (;;) {
+        await nextTurn();
         const rows = await listNamedBallots(db, actor, prompt, afterId, pageSize);
         const last = rows.at(-1);
         if (!last) break;
@@ -220,6 +227,7 @@ export async function openTranscript(
   async function* events(): AsyncGenerator<TimelineEntryView[]> {
     let since = 0;
     while (since < head.asOfSeq) {
+      await nextTurn();
       const page = await readEventsSince(db, seminar.id, since, Math.min(pageSize, head.asOfSeq - since));
       const last = page.at(-1);
       if (!last) return;
@@ -256,6 +264,7 @@ async function* moderationLogPages(
 ): AsyncGenerator<ModerationEntryView[]> {
   let after: { createdAt: Date; id: string } | undefined;
   for (;;) {
+    await nextTurn();
     const rows = await db.moderationAction.findMany({
       where: {
         seminarId,
@@ -286,6 +295,17 @@ async function* moderationLogPages(
     if (!last) return;
     yield rows.map((row) => shown(presentModerationEntry(row, anonymized)));
     after = last;
+  }
+}
+
+/**
+ * A list already in memory (the roster of a lecture hall, say) as pages, each on a new turn of the
+ * event loop, so writing it out does not hold the live room up either.
+ */
+export async function* slices<T>(list: readonly T[], size = LIMITS.transcriptPageSize): AsyncGenerator<T[]> {
+  for (let start = 0; start < list.length; start += size) {
+    if (start > 0) await nextTurn();
+    yield list.slice(start, start + size);
   }
 }
 
