@@ -167,6 +167,10 @@ async function runSession(): Promise<Session> {
     await boClient.send("annotation:create", { paragraphId: cjk.id, body: "off-topic rant" }),
   );
   expectOk(await adaClient.send("annotation:react", { annotationId: hidden.id, kind: "disagree" }));
+  // A reply in the thread stays visible to everyone when its root is hidden.
+  expectOk(
+    await adaClient.send("annotation:reply", { parentId: hidden.id, body: "replying under a hidden root" }),
+  );
   expectOk(await boClient.send("annotation:react", { annotationId: highlight.id, kind: "agree" }));
   expectOk(await hostClient.send("annotation:hide", { annotationId: hidden.id, reason: "off topic" }));
   expectOk(await hostClient.send("annotation:pin", { annotationId: highlight.id }));
@@ -237,8 +241,15 @@ const withoutRevisions = (list: TranscriptDocument["annotations"]) =>
 
 beforeAll(async () => {
   session = await runSession();
-  // The host opens transcripts to participants for the tests below (one test checks before).
 });
+
+/** The host opens transcripts to participants (a no-op when open; the access test checks before). */
+async function openToParticipants(): Promise<void> {
+  const settings = { transcriptAccess: true };
+  expectOk(
+    await server.http("PATCH", `/api/seminars/${session.seminarId}/settings`, settings, session.tokens.host),
+  );
+}
 
 describe("access", () => {
   it("refuses participants and observers (typed) until the host allows it, in every format", async () => {
@@ -395,6 +406,7 @@ describe("each audience sees what it could see live", () => {
   });
 
   it("gives participants what they saw: no hidden, their own hidden, no voters, no log", async () => {
+    await openToParticipants();
     const { hidden } = session.annotations;
     const [p1, p2, p3, p4] = session.promptIds;
     for (const [name, token, client] of [
@@ -437,6 +449,7 @@ describe("each audience sees what it could see live", () => {
 
 describe("formats", () => {
   it("writes CSV tables that parse back to the same rows, formula cells neutralised", async () => {
+    await openToParticipants();
     const document = await jsonOf(session.tokens.host);
     const annotations = await download(server, session.seminarId, session.tokens.host, "format=csv");
     expect(annotations.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
@@ -482,6 +495,7 @@ describe("formats", () => {
   });
 
   it("writes Markdown that renders the essay, annotations and tallies, with user text inert", async () => {
+    await openToParticipants();
     const result = await download(server, session.seminarId, session.tokens.host, "format=md");
     expect(result.headers.get("content-type")).toBe("text/markdown; charset=utf-8; variant=CommonMark");
     const renderer = new MarkdownIt({ html: true, linkify: true });
@@ -499,6 +513,14 @@ describe("formats", () => {
     expect(html).toMatch(/Should DeepSeek be a national team\?/);
     expect(html).toContain("█");
     expect(html).toContain("hidden by a moderator");
+    // A participant sees the reply under the hidden root, in a thread whose root is not shown.
+    const theirs = renderer.render(
+      (await download(server, session.seminarId, session.tokens.observer, "format=md")).text,
+    );
+    expect(theirs).toContain("replying under a hidden root");
+    expect(theirs).toContain("A thread whose first annotation is not shown to you");
+    expect(theirs).not.toContain("off-topic rant");
+    expect(html).not.toContain("A thread whose first annotation is not shown to you");
   });
 
   it("writes a Web Annotation collection whose selectors quote the paragraphs at their offsets", async () => {
@@ -609,6 +631,7 @@ describe("formats", () => {
 
 describe("anonymised", () => {
   it("names nobody in any format, for moderators and participants, with stable pseudonyms and ids", async () => {
+    await openToParticipants();
     const realIds = (
       await server.prisma.membership.findMany({
         where: { seminarId: session.seminarId },
