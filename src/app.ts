@@ -71,7 +71,7 @@ export function createApplication(options: {
   realtime.register(annotationCommands(context, realtime));
   realtime.register(promptCommands(context, realtime));
 
-  app.use(healthRoutes(prisma, () => shuttingDown));
+  app.use(healthRoutes(prisma, () => shuttingDown, logger));
   app.use(metricsRoute(context));
   app.use("/api/auth", accountRoutes(context));
   app.use("/api/essays", essayRoutes(context));
