@@ -55,10 +55,3 @@ export async function importEssayOffThread(source: string, options: ImportOption
   if (!answer.ok) throw new AppError("validation_failed", answer.message, answer.details);
   return answer.essay;
 }
-
-/** Stops the pool's threads (tests and tools that want a clean exit; idle threads never hold it). */
-export async function closeEssayPool(): Promise<void> {
-  const running = pool;
-  pool = undefined;
-  await running?.destroy();
-}
