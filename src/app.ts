@@ -6,7 +6,7 @@ import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import type { PrismaClient } from "./db/client.ts";
 import { healthRoutes, metricsRoute } from "./http/health.ts";
-import { errorHandler, notFoundHandler } from "./http/respond.ts";
+import { errorHandler, notFoundHandler, optionsHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { accountRoutes } from "./modules/accounts/accounts.routes.ts";
@@ -67,6 +67,7 @@ export function createApplication(options: {
     res.on("finish", () => stop({ status: `${Math.floor(res.statusCode / 100)}xx` }));
     next();
   });
+  app.use(optionsHandler);
   app.use(express.json({ limit: LIMITS.maxHttpBodyBytes }));
 
   const httpServer = createServer(app);
@@ -77,7 +78,7 @@ export function createApplication(options: {
     ...promptCommands(context, realtime),
   });
 
-  app.use(healthRoutes(prisma, () => shuttingDown));
+  app.use(healthRoutes(prisma, () => shuttingDown, logger));
   app.use(metricsRoute(context));
   app.use("/api/auth", accountRoutes(context));
   app.use("/api/essays", essayRoutes(context));

@@ -1,19 +1,29 @@
 import { Router } from "express";
 import type { AppContext } from "../context.ts";
 import type { PrismaClient } from "../db/client.ts";
+import { isDatabaseUnavailable, UNAVAILABLE_RETRY_AFTER_MS } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 
 /**
  * GET /healthz: the process is alive (no dependencies checked).
- * GET /readyz: 200 when the database answers within 2 s, else 503 with the reason.
+ * GET /readyz: 200 when the database answers within 2 s, else 503 `unavailable` with a retry
+ * hint. The driver's own message is logged, never answered (it names hosts and ports).
  */
-export function healthRoutes(prisma: PrismaClient, isShuttingDown: () => boolean): Router {
+export function healthRoutes(prisma: PrismaClient, isShuttingDown: () => boolean, logger: Logger): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
     res.json({ ok: true, data: { status: "alive" } });
   });
   router.get("/readyz", async (_req, res) => {
     if (isShuttingDown()) {
-      res.status(503).json({ ok: false, error: { code: "unavailable", message: "Shutting down." } });
+      res.status(503).json({
+        ok: false,
+        error: {
+          code: "unavailable",
+          message: "Shutting down.",
+          details: { retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS },
+        },
+      });
       return;
     }
     try {
@@ -23,9 +33,16 @@ export function healthRoutes(prisma: PrismaClient, isShuttingDown: () => boolean
       ]);
       res.json({ ok: true, data: { status: "ready", database: "up" } });
     } catch (error) {
+      // A timeout of our own, or anything the driver says, means "not ready": never a 500 here.
+      if (isDatabaseUnavailable(error)) logger.warn({ err: error }, "readiness: database unavailable");
+      else logger.error({ err: error }, "readiness check failed");
       res.status(503).json({
         ok: false,
-        error: { code: "unavailable", message: `Database unreachable: ${(error as Error).message}` },
+        error: {
+          code: "unavailable",
+          message: "The database is unreachable.",
+          details: { retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS },
+        },
       });
     }
   });

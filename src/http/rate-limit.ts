@@ -18,9 +18,4 @@ export class RateLimit {
       throw error;
     }
   }
-
-  /** Forgets `key` (after a successful login). */
-  async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
-  }
 }

@@ -9,6 +9,11 @@ export const LIMITS = {
   password: { min: 10, max: 256 },
   seminarTitle: { min: 1, max: 200 },
   essaySourceChars: 200_000,
+  /**
+   * Seminar creations and essay replacements (each runs the essay importer) one moderator account
+   * may make per window, together.
+   */
+  essayImportsPerAccount: { points: 60, windowSeconds: 600 },
   promptsPerSeminar: 50,
   promptQuestion: { min: 1, max: 500 },
   promptOptions: { min: 2, max: 12 },

@@ -3,6 +3,7 @@ import type { AppContext } from "../../context.ts";
 import { fail } from "../../errors.ts";
 import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
+import { LIMITS } from "../../protocol/limits.ts";
 import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
@@ -29,6 +30,12 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
   // A lecture hall often shares one address (NAT), so the per-address limit is generous; join
   // codes have 31^6 values, so guessing one at this rate is hopeless anyway.
   const joins = new RateLimit(context.config.joinsPerMinutePerAddress, 60);
+  // Creating a seminar and replacing its essay both run the importer: one budget per account,
+  // counted before the body is read, so refused and oversized attempts count too.
+  const essayImports = new RateLimit(
+    LIMITS.essayImportsPerAccount.points,
+    LIMITS.essayImportsPerAccount.windowSeconds,
+  );
 
   const moderatorClaims = (req: Parameters<typeof bearerClaims>[0]) => {
     const claims = bearerClaims(req, context.tokens);
@@ -44,6 +51,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     "/",
     route(async (req) => {
       const claims = moderatorClaims(req);
+      await essayImports.consume(claims.sub);
       const input = parseInput(CreateSeminarInput, req.body);
       const account = await getAccount(context.prisma, claims.sub);
       const seminar = await createSeminar(context, account, input);
@@ -112,7 +120,9 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     "/:id/essay",
     route(async (req) => {
       const seminarId = parseInput(Id, req.params.id);
-      const member = await memberOf(req, seminarId);
+      const claims = bearerClaims(req, context.tokens);
+      await essayImports.consume(claims.sub);
+      const member = await resolveMember(context.prisma, claims, seminarId);
       const input = parseInput(EssayInput, req.body);
       return replaceEssay(realtime.rooms, { seminarId, memberId: member.id, role: member.role }, input);
     }),

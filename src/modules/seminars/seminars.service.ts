@@ -7,7 +7,8 @@ import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from "../../protocol/limits.ts";
 import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../protocol/schemas.ts";
 import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
-import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
+import type { ImportedEssay } from "../essays/essay.importer.ts";
+import { importEssayOffThread } from "../essays/essay.pool.ts";
 import { type Actor, canEnd, canJoin, canStart, isActive, isModerator } from "./seminars.policy.ts";
 import { type MemberRecord, presentEssay } from "./seminars.presenter.ts";
 
@@ -32,19 +33,16 @@ export const seminarSelect = {
 
 export type SeminarRecord = Prisma.SeminarGetPayload<{ select: typeof seminarSelect }>;
 
-/** Runs the importer, turning its errors into validation_failed. */
-export function importOrFail(essay: CreateSeminarInput["essay"]) {
-  try {
-    return importEssay(essay.text, { format: essay.format, title: essay.title });
-  } catch (error) {
-    if (error instanceof EssayImportError)
-      throw new AppError("validation_failed", error.message, error.details);
-    throw error;
-  }
+/**
+ * Runs the importer on a worker thread (never on the event loop); its refusals are
+ * `validation_failed`, a full import queue is `unavailable`.
+ */
+export function importOrFail(essay: CreateSeminarInput["essay"]): Promise<ImportedEssay> {
+  return importEssayOffThread(essay.text, { format: essay.format, title: essay.title });
 }
 
 /** The stored form of an imported essay: its metadata, the source as submitted and its blocks in order. */
-function essayRecord(essay: ReturnType<typeof importEssay>, sourceText: string) {
+function essayRecord(essay: ImportedEssay, sourceText: string) {
   return {
     title: essay.title,
     byline: essay.byline,
@@ -108,7 +106,7 @@ export async function createSeminar(
   account: { id: string; displayName: string },
   input: CreateSeminarInput,
 ): Promise<SeminarRecord> {
-  const essay = importOrFail(input.essay);
+  const essay = await importOrFail(input.essay);
   for (const prompt of input.prompts) {
     checkPromptInput(prompt);
     if (prompt.paragraphId)
@@ -385,7 +383,7 @@ function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Prom
  */
 export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: CreateSeminarInput["essay"]) {
   if (!isModerator(actor.role)) throw fail.forbidden("Only moderators edit the essay.");
-  const essay = importOrFail(input);
+  const essay = await importOrFail(input);
   return rooms.write(actor, async ({ tx, room, append, known }) => {
     if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators edit the essay.");
     const stored = await tx.essay.findUnique({
