@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
 import { AppError, fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
@@ -570,24 +571,19 @@ export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVote
   return presentBallot(stored.ballot);
 }
 
-/** What a ballot is checked against before it is written (read without locks, in one query). */
-/** What a ballot is checked against, for prompts seen open (bounded; oldest forgotten first). */
-const openPromptRules = new Map<
+/** What a ballot is checked against, for prompts seen open (bounded; least recently used forgotten first). */
+const openPromptRules = new LRUCache<
   string,
   { seminarId: string; kind: PromptKind; maxChoices: number; optionIds: string[] }
->();
-const MAX_OPEN_PROMPT_RULES = 10_000;
+>({ max: 10_000 });
 
 function rememberOpenPrompt(target: BallotTarget, seminarId: string): void {
-  openPromptRules.delete(target.id);
   openPromptRules.set(target.id, {
     seminarId,
     kind: target.kind,
     maxChoices: target.maxChoices,
     optionIds: target.optionIds,
   });
-  if (openPromptRules.size > MAX_OPEN_PROMPT_RULES)
-    openPromptRules.delete(openPromptRules.keys().next().value!);
 }
 
 interface BallotTarget {
