@@ -49,7 +49,7 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
   };
 }
 
-/** 404 in the same shape for unknown routes (the web client, a later stage, will serve pages). */
+/** 404 in the same shape for unknown routes (the web client's own pages are served before it). */
 export const notFoundHandler: RequestHandler = (_req, res) => {
   res.status(404).json({ ok: false, error: { code: "not_found", message: "No such route." } });
 };
