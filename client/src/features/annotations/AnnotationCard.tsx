@@ -9,7 +9,7 @@ import type { AnnotationView, MemberView } from "../../../../src/protocol/views.
 import { FormEnd } from "../../ui/FormEnd.tsx";
 import { timeOf } from "../../ui/text.ts";
 import { abilitiesIn, useRoom, useRoomState } from "../seminars/room-ui.ts";
-import { checkComment } from "./Composer.tsx";
+import { checkComment } from "./comment-input.ts";
 
 /** How each reaction is labelled. */
 export const REACTION_LABELS: Record<ReactionKind, string> = {

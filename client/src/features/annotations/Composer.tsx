@@ -3,36 +3,12 @@
  * with a fresh clientId, so it is sent once the connection allows and never twice.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { AnnotationBody, AnnotationTags } from "../../../../src/protocol/annotations.ts";
 import { LIMITS } from "../../../../src/protocol/limits.ts";
 import { FormEnd } from "../../ui/FormEnd.tsx";
 import { excerpt, newClientId } from "../../ui/text.ts";
 import { useRoom, useRoomState } from "../seminars/room-ui.ts";
+import { checkComment } from "./comment-input.ts";
 import type { SelectedSpan } from "./selection.ts";
-
-/** Splits typed tags ("ethics, open-source #policy") into tag strings. */
-export function splitTags(value: string): string[] {
-  return value
-    .split(/[\s,，、#]+/u)
-    .map((tag) => tag.trim())
-    .filter(Boolean);
-}
-
-/** Checks a body and tags with the protocol's schemas; answers the first problem, if any. */
-export function checkComment(
-  body: string,
-  tags: string,
-): { ok: true; body: string; tags: string[] } | { ok: false; message: string } {
-  const parsedBody = AnnotationBody.safeParse(body);
-  if (!parsedBody.success)
-    return { ok: false, message: `The comment ${parsedBody.error.issues[0]!.message}.` };
-  const parsedTags = AnnotationTags.safeParse(splitTags(tags));
-  if (!parsedTags.success) {
-    const issue = parsedTags.error.issues[0]!;
-    return { ok: false, message: `Tags: ${issue.path.length > 0 ? "a tag " : ""}${issue.message}.` };
-  }
-  return { ok: true, body: parsedBody.data, tags: parsedTags.data };
-}
 
 /** The form that starts a thread on a paragraph (on the selected span, if any). */
 export function Composer(props: { paragraphId: string; span: SelectedSpan | null }) {
