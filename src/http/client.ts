@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import compression from "compression";
 import express, { type RequestHandler, Router } from "express";
 
 /** Where `npm run build:client` writes the web client. */
@@ -16,10 +17,13 @@ export const CLIENT_PAGES = ["/", "/join/:code", "/room/:seminarId"];
 /**
  * Serves the built web client: hashed files under /assets/ as immutable for a year, other files
  * of the build (the icon) and index.html revalidated on every use, so a new build is picked up at
- * once. Without a build, the pages answer 503 with a line saying how to build it.
+ * once; compressed (brotli or gzip, as the browser accepts) because phones on classroom Wi-Fi load
+ * them. Without a build, the pages answer 503 with a line saying how to build it.
  */
 export function clientRoutes(distDir: string = CLIENT_DIST): Router {
   const router = Router();
+  // Only the client's files pass through here; the API and Socket.IO are not compressed by it.
+  const compress = compression();
   const index = join(distDir, "index.html");
 
   const page: RequestHandler = (_req, res, next) => {
@@ -35,10 +39,11 @@ export function clientRoutes(distDir: string = CLIENT_DIST): Router {
       if (error) next(error);
     });
   };
-  for (const path of CLIENT_PAGES) router.get(path, page);
+  for (const path of CLIENT_PAGES) router.get(path, compress, page);
 
   router.use(
     "/assets",
+    compress,
     express.static(join(distDir, "assets"), {
       index: false,
       immutable: true,

@@ -41,12 +41,19 @@ describe("serving the web client", () => {
     expect(asset.status).toBe(200);
     expect(asset.headers.get("content-type")).toMatch(/javascript/);
     expect(asset.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const compressed = await fetch(`${server.url}/assets/${script}`, {
+      headers: { "accept-encoding": "br, gzip" },
+    });
+    expect(compressed.headers.get("content-encoding")).toBe("br");
+    expect(await compressed.text()).toBe(await asset.text());
     const icon = await fetch(`${server.url}/favicon.svg`);
     expect(icon.status).toBe(200);
     expect(icon.headers.get("cache-control")).toBe("no-cache");
   });
 
   it("leaves the API, health, metrics and Socket.IO paths alone", async () => {
+    const json = await fetch(`${server.url}/healthz`, { headers: { "accept-encoding": "br, gzip" } });
+    expect(json.headers.get("content-encoding")).toBeNull();
     const api = await server.http("GET", "/api/nothing-here");
     expect(api.status).toBe(404);
     expect(api.body).toMatchObject({ ok: false, error: { code: "not_found" } });

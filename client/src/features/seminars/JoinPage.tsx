@@ -3,7 +3,7 @@
  * joined and whose token is still valid can continue as the same member.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { JOIN_CODE_LENGTH, LIMITS } from "../../../../src/protocol/limits.ts";
+import { LIMITS } from "../../../../src/protocol/limits.ts";
 import type { ErrorBody } from "../../../../src/protocol/result.ts";
 import { JoinCode } from "../../../../src/protocol/schemas.ts";
 import { joinSeminar } from "../../connection/api.ts";
@@ -108,7 +108,6 @@ export function JoinPage(props: { code: string; notice?: string }) {
               autocapitalize="characters"
               spellcheck={false}
               maxLength={32}
-              placeholder={"ABC234".slice(0, JOIN_CODE_LENGTH)}
               aria-invalid={fields.code ? true : undefined}
               aria-describedby={fields.code ? "join-code-error" : "join-code-hint"}
               required
