@@ -3,7 +3,7 @@
  * writes still waiting in the outbox (or refused, with the reason). Without a selected
  * paragraph, the latest threads of the whole essay.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { OutboxItem } from "../../connection/outbox.ts";
 import { excerpt, plural } from "../../ui/text.ts";
 import { paragraphNumbers } from "../essays/numbering.ts";
@@ -20,6 +20,12 @@ export function ThreadPanel() {
   const focusId = ui.focusAnnotationId.value;
   const outbox = connection.outbox.items.value;
   const can = abilitiesIn(room);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const panelFocus = ui.panelFocus.value;
+
+  useEffect(() => {
+    if (panelFocus > 0) heading.current?.focus();
+  }, [panelFocus]);
 
   useEffect(() => {
     if (!focusId) return;
@@ -82,7 +88,9 @@ export function ThreadPanel() {
   return (
     <section class="threads" aria-labelledby="threads-title">
       <div class="threads-head">
-        <h2 id="threads-title">Paragraph {number}</h2>
+        <h2 id="threads-title" ref={heading} tabIndex={-1}>
+          Paragraph {number}
+        </h2>
         <button
           type="button"
           class="link"

@@ -203,7 +203,7 @@ class Block extends Component<BlockProps> {
             class={`comments-button${comments > 0 ? " has-comments" : ""}`}
             aria-label={`Paragraph ${number}: ${plural(comments, "comment", "comments")}. Open the discussion.`}
             aria-expanded={selected}
-            onClick={() => ui.openParagraph(paragraph.id)}
+            onClick={() => ui.openParagraph(paragraph.id, undefined, { focusPanel: true })}
           >
             {comments > 0 ? <CommentIcon /> : <PlusIcon />}
             {comments > 0 && <span aria-hidden="true">{comments}</span>}

@@ -125,7 +125,15 @@ function RoomLayout() {
         <main id="main" class="reading">
           <Essay />
         </main>
-        <aside class="panel" aria-label="Discussion and questions">
+        <aside
+          class="panel"
+          aria-label="Discussion and questions"
+          onKeyDown={(event) => {
+            // On a phone the panel covers the essay: Escape goes back to it.
+            if (event.key === "Escape" && open && window.matchMedia("(max-width: 959px)").matches)
+              ui.closePanel();
+          }}
+        >
           <div class="panel-head">
             <div class="tabs" role="tablist" aria-label="Panel">
               <button
@@ -159,13 +167,7 @@ function RoomLayout() {
                 )}
               </button>
             </div>
-            <button
-              type="button"
-              class="quiet panel-close"
-              onClick={() => {
-                ui.panelOpen.value = false;
-              }}
-            >
+            <button type="button" class="quiet panel-close" onClick={() => ui.closePanel()}>
               <span aria-hidden="true">←</span> Essay
             </button>
           </div>

@@ -30,9 +30,14 @@ export class RoomUi {
   readonly focusAnnotationId = signal<string | null>(null);
   /** Increases when the composer should take focus. */
   readonly composerFocus = signal(0);
+  /** Increases when the panel's heading should take focus (opened from a paragraph's button). */
+  readonly panelFocus = signal(0);
 
-  /** Opens a paragraph's threads; with a span, starts a comment on it. */
-  openParagraph(paragraphId: string, span?: SelectedSpan): void {
+  /**
+   * Opens a paragraph's threads; with a span, starts a comment on it (focus to the composer).
+   * `focusPanel` moves focus to the panel, for keyboard users who opened it with a button.
+   */
+  openParagraph(paragraphId: string, span?: SelectedSpan, options: { focusPanel?: boolean } = {}): void {
     if (this.selectedParagraphId.value !== paragraphId || span) {
       this.draftSpan.value = span ?? null;
     }
@@ -40,6 +45,14 @@ export class RoomUi {
     this.tab.value = "comments";
     this.panelOpen.value = true;
     if (span) this.composerFocus.value++;
+    else if (options.focusPanel) this.panelFocus.value++;
+  }
+
+  /** Closes the panel (the sheet on a phone) and gives focus back to the paragraph's button. */
+  closePanel(): void {
+    this.panelOpen.value = false;
+    const paragraphId = this.selectedParagraphId.value;
+    if (paragraphId) document.querySelector<HTMLElement>(`#p-${paragraphId} .comments-button`)?.focus();
   }
 }
 
