@@ -5,7 +5,8 @@
  * 1. the JavaScript the reading room loads, as the browser received it (compressed by the
  *    server) and gzip/brotli at maximum level for comparison;
  * 2. the time from navigation start to the reading room showing the seed essay with N
- *    annotations (default 1,000) highlighted, on a reload (token resumed), median of R runs;
+ *    annotations (default 1,000) highlighted, on a reload (token resumed), median of R runs,
+ *    beside the same time for the essay without annotations (the baseline, same run);
  * 3. the delay from a socket delivery (the WebSocket message with the annotation:created event)
  *    to its highlight appearing in the DOM, for M annotations created one by one by another member.
  *
@@ -198,9 +199,6 @@ async function main(): Promise<void> {
       undefined,
       moderator.token,
     );
-    log(`seeding ${ANNOTATIONS} annotations on the seed essay (${snapshot.essay.paragraphs.length} blocks)…`);
-    await seedAnnotations(url, seminar.joinCode!, snapshot, ANNOTATIONS);
-
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     await context.addInitScript({ content: INSTRUMENT });
     const page = await context.newPage();
@@ -230,20 +228,28 @@ async function main(): Promise<void> {
       };
     });
 
-    // 2. Render time on reload, with the room's annotations highlighted.
-    const renders: number[] = [];
-    for (let run = 0; run < RUNS; run++) {
-      await page.reload();
-      await page.waitForFunction(
-        (count) =>
-          document.querySelector(".connection[data-status='live']") !== null &&
-          document.querySelectorAll("mark.hl").length > 0 &&
-          document.querySelectorAll(".comments-button.has-comments").length >= count,
-        snapshot.essay.paragraphs.filter((block) => block.kind === "paragraph").length,
-        { polling: "raf", timeout: 60_000 },
-      );
-      renders.push(await page.evaluate(() => performance.now()));
-    }
+    // 2. Render time on reload: first the bare essay (the baseline), then with the annotations.
+    const annotated = snapshot.essay.paragraphs.filter((block) => block.kind === "paragraph").length;
+    const reloadTimes = async (highlightedParagraphs: number) => {
+      const times: number[] = [];
+      for (let run = 0; run < RUNS; run++) {
+        await page.reload();
+        await page.waitForFunction(
+          (count) =>
+            document.querySelector(".connection[data-status='live']") !== null &&
+            document.querySelector("article.essay h1") !== null &&
+            document.querySelectorAll(".comments-button.has-comments").length >= count,
+          highlightedParagraphs,
+          { polling: "raf", timeout: 60_000 },
+        );
+        times.push(await page.evaluate(() => performance.now()));
+      }
+      return times;
+    };
+    const bare = await reloadTimes(0);
+    log(`seeding ${ANNOTATIONS} annotations on the seed essay (${snapshot.essay.paragraphs.length} blocks)…`);
+    await seedAnnotations(url, seminar.joinCode!, snapshot, ANNOTATIONS);
+    const renders = await reloadTimes(annotated);
     const marks = await page.locator("mark.hl").count();
 
     // 3. Socket delivery to highlight, for annotations written one by one by another member.
@@ -274,6 +280,7 @@ async function main(): Promise<void> {
     });
 
     const render = summarize(renders);
+    const baseline = summarize(bare);
     const delay = summarize(delays);
     const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
     const ms = (value: number) => `${value.toFixed(0)} ms`;
@@ -294,13 +301,17 @@ async function main(): Promise<void> {
           "transferred",
         ),
       )} |`,
-      `| reload to room shown with ${ANNOTATIONS} annotations (median of ${RUNS}) | ${ms(render.p50)} (min ${ms(Math.min(...renders))}, max ${ms(render.max)}) |`,
+      `| reload to room shown, no annotations: the baseline (median of ${RUNS}) | ${ms(baseline.p50)} (min ${ms(Math.min(...bare))}, max ${ms(baseline.max)}) |`,
+      `| reload to room shown with ${ANNOTATIONS} annotations (median of ${RUNS}) | ${ms(render.p50)} (min ${ms(Math.min(...renders))}, max ${ms(render.max)}), ${(render.p50 / baseline.p50).toFixed(2)}× the baseline |`,
       `| socket delivery to highlight (n = ${delays.length}) | median ${ms(delay.p50)}, p90 ${ms(delay.p90)}, max ${ms(delay.max)} |`,
     ].join("\n");
     console.log(table);
     mkdirSync("bench/results", { recursive: true });
     const file = `bench/results/client-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-    writeFileSync(file, JSON.stringify({ date, annotations: ANNOTATIONS, files, renders, delays }, null, 2));
+    writeFileSync(
+      file,
+      JSON.stringify({ date, annotations: ANNOTATIONS, files, baseline: bare, renders, delays }, null, 2),
+    );
     log(`wrote ${file}`);
   } finally {
     await browser.close();

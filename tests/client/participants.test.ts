@@ -250,6 +250,7 @@ describe("two participants in the web client", () => {
     await expect
       .poll(() => bo.page.locator(".annotation.pending .body").textContent())
       .toBe("離線時寫的留言");
+    await screenshot(bo.page, "room-offline-390x844");
     await bo.page.locator(".panel-close").click();
     await vote(bo.page, "Yes");
     await expect

@@ -2,12 +2,13 @@
 import type { ConnectionStatus } from "../../connection/room-connection.ts";
 import { useRoom } from "./room-ui.ts";
 
-const LABELS: Record<ConnectionStatus, string> = {
-  connecting: "Connecting…",
-  live: "Live",
-  syncing: "Catching up…",
-  offline: "Offline, reconnecting…",
-  ended: "Disconnected",
+/** Each state in a word, and what follows it where there is room (hidden on narrow screens). */
+const LABELS: Record<ConnectionStatus, [string, string]> = {
+  connecting: ["Connecting…", ""],
+  live: ["Live", ""],
+  syncing: ["Catching up…", ""],
+  offline: ["Offline", ", reconnecting…"],
+  ended: ["Disconnected", ""],
 };
 
 /** A dot and a word; announced politely when it changes. */
@@ -19,8 +20,11 @@ export function ConnectionIndicator() {
     <p class={`connection connection-${status}`} role="status" data-status={status}>
       <span class="dot" aria-hidden="true" />
       <span>
-        {LABELS[status]}
-        {waiting > 0 && status !== "live" ? ` · ${waiting} waiting` : ""}
+        {LABELS[status][0]}
+        <span class="connection-more">
+          {LABELS[status][1]}
+          {waiting > 0 && status !== "live" ? ` · ${waiting} waiting` : ""}
+        </span>
       </span>
     </p>
   );
