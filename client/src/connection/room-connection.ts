@@ -96,7 +96,9 @@ export class RoomConnection {
     this.socket = io(url, {
       auth: { token: session.token },
       autoConnect: false,
+      // WebSocket first (one round trip less on a phone); long-polling if a proxy blocks it.
       transports: ["websocket", "polling"],
+      tryAllTransports: true,
       reconnectionDelay: 500,
       reconnectionDelayMax: 5_000,
     });
