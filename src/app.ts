@@ -5,6 +5,7 @@ import { pinoHttp } from "pino-http";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import type { PrismaClient } from "./db/client.ts";
+import { clientRoutes } from "./http/client.ts";
 import { healthRoutes, metricsRoute } from "./http/health.ts";
 import { errorHandler, notFoundHandler, optionsHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
@@ -55,7 +56,10 @@ export function createApplication(options: {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
-  app.use(helmet());
+  // Helmet's default CSP allows the built client (scripts, styles and sockets from 'self');
+  // upgrade-insecure-requests is dropped so that a classroom server on plain HTTP (a LAN
+  // address) can load its own scripts. TLS, where there is one, is the proxy's job.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(
     pinoHttp({
       logger,
@@ -85,6 +89,7 @@ export function createApplication(options: {
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
   app.use("/api/seminars", seminarRoutes(context, realtime));
+  app.use(clientRoutes());
   app.use(notFoundHandler);
   app.use(errorHandler(logger));
 

@@ -98,7 +98,7 @@ export const optionsHandler: RequestHandler = (req, res, next) => {
   res.status(204).end();
 };
 
-/** 404 in the same shape for unknown routes (the web client, a later stage, will serve pages). */
+/** 404 in the same shape for unknown routes (the web client's own pages are served before it). */
 export const notFoundHandler: RequestHandler = (_req, res) => {
   res.status(404).json({ ok: false, error: { code: "not_found", message: "No such route." } });
 };
