@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { z } from "zod";
 import { AppError, fail, fromZodError, toErrorBody } from "../errors.ts";
 import type { TokenClaims, TokenService } from "../modules/accounts/tokens.ts";
-import { HTTP_STATUS } from "../protocol/result.ts";
+import { type ErrorBody, HTTP_STATUS } from "../protocol/result.ts";
 
 /** Parses a body, query or params with its zod schema; a mismatch is `validation_failed`. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -27,8 +27,17 @@ export function bearerClaims(req: Request, tokens: TokenService): TokenClaims & 
   return tokens.verify(match[1]!);
 }
 
+/**
+ * An HTTP error answer: the envelope with the status of its code. Every HTTP error carries
+ * `error.requestId` (also in the `X-Request-Id` header), the id an operator finds in the logs.
+ */
+export function sendError(req: Request, res: Response, body: ErrorBody): void {
+  const error: ErrorBody & { requestId: string } = { ...body, requestId: String(req.id) };
+  res.status(HTTP_STATUS[body.code]).json({ ok: false, error });
+}
+
 /** The one JSON error shape for every HTTP error, including body-parser and unknown routes. */
-export function errorHandler(log: { error: (obj: object, msg: string) => void }) {
+export function errorHandler() {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let mapped = toErrorBody(error);
     const status = (error as { status?: number; type?: string }).status;
@@ -44,12 +53,13 @@ export function errorHandler(log: { error: (obj: object, msg: string) => void })
         unknown: false,
       };
     }
-    if (mapped.unknown) log.error({ err: error, method: req.method, url: req.originalUrl }, "request failed");
-    res.status(HTTP_STATUS[mapped.body.code]).json({ ok: false, error: mapped.body });
+    // req.log carries the request id, so the answer's requestId leads to this line.
+    if (mapped.unknown) req.log.error({ err: error }, "request failed");
+    sendError(req, res, mapped.body);
   };
 }
 
 /** 404 in the same shape for unknown routes (the web client, a later stage, will serve pages). */
-export const notFoundHandler: RequestHandler = (_req, res) => {
-  res.status(404).json({ ok: false, error: { code: "not_found", message: "No such route." } });
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(req, res, { code: "not_found", message: "No such route." });
 };
