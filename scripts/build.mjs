@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -57,10 +57,32 @@ async function hashFiles(files, extra = "") {
   return hash.digest("hex");
 }
 
-/** A hash of everything the bundles are made from: src/ (tests excluded) and this script. */
-export async function sourceHash() {
-  const sources = (await listFiles(join(ROOT, "src"))).filter((file) => !file.endsWith(".test.ts"));
-  return hashFiles([...sources, fileURLToPath(import.meta.url), join(ROOT, "tsconfig.json")]);
+function sourceFiles() {
+  return listFiles(join(ROOT, "src")).then((files) => [
+    ...files.filter((file) => !file.endsWith(".test.ts")),
+    fileURLToPath(import.meta.url),
+    join(ROOT, "tsconfig.json"),
+  ]);
+}
+
+/** A hash of everything the bundles are made from: src/ (tests excluded), tsconfig and this script. */
+async function sourceHash() {
+  return hashFiles(await sourceFiles());
+}
+
+/**
+ * A cheap fingerprint of the same files (names, sizes, modification times): when it matches the
+ * stamp, the content hash is not needed. A checkout that rewrites files changes it, and then the
+ * content hash decides.
+ */
+async function sourceFingerprint() {
+  const files = await sourceFiles();
+  const stats = await Promise.all(files.map((file) => stat(file)));
+  const hash = createHash("sha256");
+  for (const [i, file] of files.entries()) {
+    hash.update(`${relative(ROOT, file)}\0${stats[i].size}\0${stats[i].mtimeMs}\n`);
+  }
+  return hash.digest("hex");
 }
 
 /** A hash of what the embedded template is made from: the migrations, the migrator and PGlite. */
@@ -94,7 +116,9 @@ export async function isServerBuildFresh() {
   const stamp = await readStamp();
   if (!stamp || !existsSync(join(SERVER_DIST, "main.js"))) return false;
   if (!existsSync(join(ROOT, "src"))) return true;
-  return stamp.source === (await sourceHash()) && stamp.template === (await templateHash());
+  const [fingerprint, template] = await Promise.all([sourceFingerprint(), templateHash()]);
+  if (template !== stamp.template) return false;
+  return fingerprint === stamp.fingerprint || (await sourceHash()) === stamp.source;
 }
 
 async function run(command, args) {
@@ -113,7 +137,12 @@ async function run(command, args) {
  */
 export async function buildServer({ log = (line) => console.log(line) } = {}) {
   const started = performance.now();
-  const [source, template, previous] = await Promise.all([sourceHash(), templateHash(), readStamp()]);
+  const [source, fingerprint, template, previous] = await Promise.all([
+    sourceHash(),
+    sourceFingerprint(),
+    templateHash(),
+    readStamp(),
+  ]);
   // esbuild is loaded only when there is something to build: a fresh start never pays for it.
   const { build } = await import("esbuild");
   const result = await build({
@@ -156,7 +185,7 @@ export async function buildServer({ log = (line) => console.log(line) } = {}) {
     await run(process.execPath, [join(SERVER_DIST, "embedded-template.js"), TEMPLATE_DIR]);
     log(`build: embedded database template made in ${Math.round(performance.now() - templateStarted)} ms`);
   }
-  await writeAtomically(STAMP_FILE, `${JSON.stringify({ source, template }, null, 2)}\n`);
+  await writeAtomically(STAMP_FILE, `${JSON.stringify({ source, fingerprint, template }, null, 2)}\n`);
 }
 
 /** Runs `npm run build:client` when the web client exists (client/package.json or its Vite config). */

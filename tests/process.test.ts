@@ -97,7 +97,7 @@ describe("npm start", () => {
   );
 
   it("on SIGTERM answers /readyz 503 while it drains, finishes requests in flight, then exits 0", async () => {
-    const server = await npmStart({ SHUTDOWN_DRAIN_MS: "1500" });
+    const server = await npmStart({ SHUTDOWN_DRAIN_MS: "2500" });
     // A request in flight: its headers and half its body are sent; the rest comes later.
     const body = JSON.stringify({ email: "nobody@example.test", password: "not the password at all" });
     let answer: { status: number; requestId: string | undefined; body: string } | undefined;
@@ -127,12 +127,13 @@ describe("npm start", () => {
 
     const signalled = Date.now();
     server.npm.kill("SIGTERM");
+    // The signal goes through npm first, which can take a moment on a busy machine.
     const draining = await eventually(
       async () => {
         const response = await fetch(`http://127.0.0.1:${server.port}/readyz`);
         return response.status === 503 ? ((await response.json()) as { error: { code: string } }) : undefined;
       },
-      1_000,
+      2_000,
       "/readyz to answer 503",
     );
     expect(draining.error.code).toBe("unavailable");
@@ -145,7 +146,7 @@ describe("npm start", () => {
       5_000,
       "the listener to close",
     );
-    expect(Date.now() - signalled).toBeGreaterThanOrEqual(1_400);
+    expect(Date.now() - signalled).toBeGreaterThanOrEqual(2_400);
     expect(answer).toBeUndefined();
     inFlight.end(body.slice(10));
     await eventually(() => answer, 5_000, "the in-flight request's answer");
@@ -157,6 +158,7 @@ describe("npm start", () => {
     });
 
     expect(await server.exited).toBe(0);
-    expect(Date.now() - signalled).toBeLessThan(8_000);
+    // The server's own bound is 8 s from the signal; allow 1 s for npm to pass the signal on.
+    expect(Date.now() - signalled).toBeLessThan(9_000);
   }, 180_000);
 });

@@ -63,7 +63,11 @@ export async function startEmbeddedPostgres(
   } else {
     await mkdir(folder, { recursive: true });
   }
-  const db = await PGlite.create(folder);
+  const db = await PGlite.create(folder, {
+    // PGlite's default 128 MB of shared buffers are set up on every start; a seminar's data is far
+    // smaller, and 32 MB opens about 10 % faster (docs/benchmarks.md, Start-up).
+    startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"],
+  });
   const host = "127.0.0.1";
   const listenPort = options.port ?? (await freePort(host));
   const server = new PGLiteSocketServer({
