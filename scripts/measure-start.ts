@@ -10,7 +10,7 @@
 // picked free at run time; every server is stopped with SIGTERM and must exit 0.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -47,6 +47,31 @@ function launch(launcher: Launcher, env: Record<string, string>): ChildProcess {
   });
 }
 
+/**
+ * CPU seconds (user + system) used so far by a process and its descendants, from /proc (Linux):
+ * unlike wall time it hardly depends on what else runs on the machine.
+ */
+async function treeCpuSeconds(rootPid: number): Promise<number> {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  const stats = new Map<number, { parent: number; ticks: number }>();
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const text = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    // Fields after the command name (in parentheses, may contain spaces): state, ppid, …, utime (14), stime (15).
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    if (fields.length < 13) continue;
+    stats.set(Number(name), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+  }
+  let total = 0;
+  const pending = [rootPid];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    total += stats.get(pid)?.ticks ?? 0;
+    for (const [child, stat] of stats) if (stat.parent === pid) pending.push(child);
+  }
+  return total / ticksPerSecond;
+}
+
 async function isReady(port: number): Promise<boolean> {
   try {
     return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
@@ -55,8 +80,14 @@ async function isReady(port: number): Promise<boolean> {
   }
 }
 
-/** Starts the server, returns the milliseconds until /readyz is 200, then stops it with SIGTERM. */
-async function timeStart(launcher: Launcher, env: Record<string, string>): Promise<number> {
+/**
+ * Starts the server, measures the milliseconds until /readyz is 200 and the CPU the process tree
+ * used until then, then stops it with SIGTERM.
+ */
+async function timeStart(
+  launcher: Launcher,
+  env: Record<string, string>,
+): Promise<{ ms: number; cpuSeconds: number }> {
   const port = await freePort();
   const started = performance.now();
   const child = launch(launcher, { ...env, PORT: String(port), HOST: "127.0.0.1" });
@@ -71,6 +102,7 @@ async function timeStart(launcher: Launcher, env: Record<string, string>): Promi
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   const elapsed = performance.now() - started;
+  const cpuSeconds = await treeCpuSeconds(child.pid!);
   child.kill("SIGTERM");
   const code = await exited;
   if (launcher === "npm start" && code !== 0) throw new Error(`npm start exited with ${code} after SIGTERM`);
@@ -81,7 +113,7 @@ async function timeStart(launcher: Launcher, env: Record<string, string>): Promi
       // The group is gone already.
     }
   }
-  return elapsed;
+  return { ms: elapsed, cpuSeconds };
 }
 
 async function withAdmin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -116,8 +148,9 @@ async function main(): Promise<void> {
   const buildMs = performance.now() - buildStarted;
 
   const launchers: Launcher[] = withBaseline ? ["npm start", "tsx src/main.ts"] : ["npm start"];
-  const results = new Map<string, number[]>();
-  const record = (key: string, ms: number) => results.set(key, [...(results.get(key) ?? []), ms]);
+  const results = new Map<string, { ms: number; cpuSeconds: number }[]>();
+  const record = (key: string, run: { ms: number; cpuSeconds: number }) =>
+    results.set(key, [...(results.get(key) ?? []), run]);
   const databases: string[] = [];
   const folders: string[] = [];
   const loadBefore = loadavg()[0]!;
@@ -147,13 +180,15 @@ async function main(): Promise<void> {
       ` load average ${loadBefore.toFixed(1)} before and ${loadavg()[0]!.toFixed(1)} after;` +
       ` build (bundle, template when stale) ${seconds(buildMs)} s`,
     "",
-    "| case | launcher | median | min | max |",
-    "| --- | --- | --- | --- | --- |",
+    "| case | launcher | median | min | max | CPU used (median) |",
+    "| --- | --- | --- | --- | --- | --- |",
   ];
-  for (const [key, values] of results) {
+  for (const [key, runsOfCase] of results) {
     const [launcher, label] = key.split("|");
+    const values = runsOfCase.map((run) => run.ms);
+    const cpu = median(runsOfCase.map((run) => run.cpuSeconds));
     lines.push(
-      `| ${label} | \`${launcher}\` | ${seconds(median(values))} s | ${seconds(Math.min(...values))} s | ${seconds(Math.max(...values))} s |`,
+      `| ${label} | \`${launcher}\` | ${seconds(median(values))} s | ${seconds(Math.min(...values))} s | ${seconds(Math.max(...values))} s | ${cpu.toFixed(2)} s |`,
     );
   }
   console.log(lines.join("\n"));
