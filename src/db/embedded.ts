@@ -13,8 +13,6 @@ export interface EmbeddedPostgres {
   url: string;
   /** Where the data lives. */
   dataDir: string;
-  /** True when this start created the database (from the template or by initdb). */
-  created: boolean;
   stop(): Promise<void>;
 }
 
@@ -55,8 +53,8 @@ export async function startEmbeddedPostgres(
   options: { port?: number; template?: string } = {},
 ): Promise<EmbeddedPostgres> {
   const folder = resolve(dataDir, "pglite");
-  const created = !existsSync(join(folder, "PG_VERSION"));
-  if (created && options.template && existsSync(join(options.template, "PG_VERSION"))) {
+  const fresh = !existsSync(join(folder, "PG_VERSION"));
+  if (fresh && options.template && existsSync(join(options.template, "PG_VERSION"))) {
     await rm(folder, { recursive: true, force: true });
     await mkdir(dataDir, { recursive: true });
     cpSync(options.template, folder, { recursive: true });
@@ -80,7 +78,6 @@ export async function startEmbeddedPostgres(
   return {
     url: `postgresql://postgres@${host}:${listenPort}/postgres?sslmode=disable`,
     dataDir: folder,
-    created,
     async stop() {
       await server.stop();
       await db.close();
