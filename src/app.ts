@@ -6,7 +6,9 @@ import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import type { PrismaClient } from "./db/client.ts";
 import { clientRoutes } from "./http/client.ts";
-import { healthRoutes, metricsRoute } from "./http/health.ts";
+import { healthRoutes } from "./http/health.ts";
+import { metricsOnMainPort } from "./http/metrics.ts";
+import { assignRequestId } from "./http/request-id.ts";
 import { errorHandler, notFoundHandler, optionsHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
@@ -31,7 +33,14 @@ export interface Application {
   realtime: Realtime;
   /** Sets the public base URL once the listening address is known (unless PUBLIC_URL set it). */
   setPublicUrl(url: string): void;
-  /** Marks the app as draining (readyz answers 503) and closes sockets and the HTTP server. */
+  /** Marks the node as leaving: /readyz answers 503 from now on; everything else still works. */
+  beginShutdown(): void;
+  /**
+   * Stops accepting HTTP connections and resolves once the HTTP requests in flight have been
+   * answered, or after `timeoutMs`; resolves with how many were still running then.
+   */
+  finishRequests(timeoutMs: number): Promise<number>;
+  /** Marks the node as leaving and closes the sockets (see Realtime.close) and the HTTP server. */
   close(): Promise<void>;
 }
 
@@ -52,10 +61,22 @@ export function createApplication(options: {
     publicUrl: () => publicUrl,
   };
   let shuttingDown = false;
+  // HTTP requests not yet answered (Socket.IO's own requests never reach Express), so a shutdown
+  // can wait for them; `settled` wakes that wait.
+  let inFlight = 0;
+  let settled: (() => void) | undefined;
 
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
+  app.use((_req, res, next) => {
+    inFlight++;
+    res.once("close", () => {
+      inFlight--;
+      if (inFlight === 0) settled?.();
+    });
+    next();
+  });
   // Helmet's default CSP allows the built client (scripts, styles and sockets from 'self');
   // upgrade-insecure-requests is dropped so that a classroom server on plain HTTP (a LAN
   // address) can load its own scripts. TLS, where there is one, is the proxy's job.
@@ -63,6 +84,8 @@ export function createApplication(options: {
   app.use(
     pinoHttp({
       logger,
+      genReqId: assignRequestId,
+      customProps: (req) => ({ requestId: req.id }),
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
     }),
   );
@@ -82,8 +105,8 @@ export function createApplication(options: {
     ...promptCommands(context, realtime),
   });
 
-  app.use(healthRoutes(prisma, () => shuttingDown, logger));
-  app.use(metricsRoute(context));
+  app.use(healthRoutes(prisma, () => shuttingDown));
+  app.use(metricsOnMainPort(context));
   app.use("/api/auth", accountRoutes(context));
   app.use("/api/essays", essayRoutes(context));
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
@@ -91,7 +114,7 @@ export function createApplication(options: {
   app.use("/api/seminars", seminarRoutes(context, realtime));
   app.use(clientRoutes());
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
+  app.use(errorHandler());
 
   return {
     context,
@@ -100,6 +123,25 @@ export function createApplication(options: {
     realtime,
     setPublicUrl(url) {
       if (!config.publicUrl) publicUrl = url.replace(/\/$/, "");
+    },
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    async finishRequests(timeoutMs) {
+      shuttingDown = true;
+      // Node closes idle keep-alive connections here; busy ones close after their answer.
+      if (httpServer.listening) httpServer.close();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          settled = resolve;
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        clearTimeout(timer);
+        settled = undefined;
+      }
+      httpServer.closeIdleConnections();
+      return inFlight;
     },
     async close() {
       shuttingDown = true;

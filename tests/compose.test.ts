@@ -42,7 +42,7 @@ describe("docker-compose.yml", () => {
   });
 
   it("starts the apps only after the database is healthy and migrations have completed", () => {
-    expect(service("migrate").command).toEqual(["node_modules/.bin/tsx", "src/db/migrate.cli.ts"]);
+    expect(service("migrate").command).toEqual(["node", "dist/server/migrate.js"]);
     expect(service("migrate").depends_on?.postgres?.condition).toBe("service_healthy");
     for (const name of ["app1", "app2"]) {
       const app = service(name);
@@ -52,10 +52,23 @@ describe("docker-compose.yml", () => {
       expect(app.environment?.NODE_ENV).toBe("production");
       expect(app.environment?.DATABASE_URL).toMatch(/^postgresql:\/\/.+@postgres:5432\//);
       expect(app.environment?.REDIS_URL).toBe("redis://redis:6379");
+      // Metrics on their own port, which the load balancer does not proxy.
+      expect(app.environment?.METRICS_PORT).toBe("9100");
       // Production refuses a default secret, so compose must require one from the operator.
       expect(app.environment?.JWT_SECRET).toMatch(/^\$\{JWT_SECRET:\?/);
     }
     expect(service("lb").depends_on?.app1?.condition).toBe("service_healthy");
+  });
+
+  it("builds an image that runs the compiled server with plain node", () => {
+    const dockerfile = readFileSync(`${root}Dockerfile`, "utf8");
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(finalStage).toMatch(/^CMD \["node", "--enable-source-maps", "dist\/server\/main\.js"\]$/m);
+    expect(finalStage).toContain("COPY --from=build /app/dist ./dist");
+    expect(finalStage).toContain("--omit=dev");
+    expect(dockerfile).toMatch(/^RUN npm run build$/m);
+    expect(finalStage).toContain("COPY --from=build /app/client/dist ./client/dist");
+    expect(dockerfile).not.toMatch(/tsx/);
   });
 
   it.skipIf(!hasDockerCompose)(

@@ -67,22 +67,29 @@ export function fromHttpError(error: unknown): ErrorBody | undefined {
 }
 
 /**
+ * An HTTP error answer: the envelope with the status of its code. Every HTTP error carries
+ * `error.requestId` (also in the `X-Request-Id` header), the id an operator finds in the logs.
+ */
+export function sendError(req: Request, res: Response, body: ErrorBody): void {
+  const error: ErrorBody & { requestId: string } = { ...body, requestId: String(req.id) };
+  res.status(HTTP_STATUS[body.code]).json({ ok: false, error });
+}
+
+/**
  * The one JSON error shape for every HTTP error, including body-parser and unknown routes.
  * Internal errors are logged at error level; an unavailable database at warn (it is not a bug).
+ * `req.log` carries the request id, so the answer's requestId leads to the log line.
  */
-export function errorHandler(log: {
-  error: (obj: object, msg: string) => void;
-  warn: (obj: object, msg: string) => void;
-}) {
+export function errorHandler() {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     const framework = fromHttpError(error);
     const mapped = framework ? { body: framework, unknown: false } : toErrorBody(error);
     if (mapped.unknown) {
       const context = { err: error, method: req.method, url: req.originalUrl };
-      if (mapped.body.code === "unavailable") log.warn(context, "request refused: database unavailable");
-      else log.error(context, "request failed");
+      if (mapped.body.code === "unavailable") req.log.warn(context, "request refused: database unavailable");
+      else req.log.error(context, "request failed");
     }
-    res.status(HTTP_STATUS[mapped.body.code]).json({ ok: false, error: mapped.body });
+    sendError(req, res, mapped.body);
   };
 }
 
@@ -99,6 +106,6 @@ export const optionsHandler: RequestHandler = (req, res, next) => {
 };
 
 /** 404 in the same shape for unknown routes (the web client's own pages are served before it). */
-export const notFoundHandler: RequestHandler = (_req, res) => {
-  res.status(404).json({ ok: false, error: { code: "not_found", message: "No such route." } });
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(req, res, { code: "not_found", message: "No such route." });
 };

@@ -37,6 +37,8 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: unknown;
+  /** HTTP answers only: the request's id (also the X-Request-Id header), as found in the logs. */
+  requestId?: string;
 }
 
 /** What every Socket.IO ack and every HTTP response body is. */
