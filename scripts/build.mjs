@@ -31,6 +31,8 @@ export const ENTRY_POINTS = {
   main: "src/main.ts",
   migrate: "src/db/migrate.cli.ts",
   "embedded-template": "src/db/embedded-template.cli.ts",
+  // The essay importer's worker thread (src/modules/essays/essay.pool.ts loads it beside the bundle).
+  "essay.worker": "src/modules/essays/essay.worker.ts",
 };
 
 /** Files the bundles read at run time from beside themselves. */

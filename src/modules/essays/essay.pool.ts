@@ -19,7 +19,12 @@ let pool: Piscina | undefined;
  */
 function essayPool(): Piscina {
   pool ??= new Piscina({
-    filename: new URL("./essay.worker.mjs", import.meta.url).href,
+    // From the sources (a .ts module) the worker goes through tsx; the compiled server has the
+    // worker bundled beside it (scripts/build.mjs entry point essay.worker).
+    filename: new URL(
+      import.meta.url.endsWith(".ts") ? "./essay.worker.mjs" : "./essay.worker.js",
+      import.meta.url,
+    ).href,
     minThreads: 0,
     maxThreads: Math.min(4, Math.max(1, availableParallelism() - 1)),
     idleTimeout: 30_000,
