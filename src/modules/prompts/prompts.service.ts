@@ -5,6 +5,7 @@ import type { PromptStateView, PromptVoteInput, TallySnapshotView } from "../../
 import type { PromptInput } from "../../protocol/schemas.ts";
 import type { BallotView, PromptKind, PromptView, ResultsVisibility } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
+import { assertRight } from "../moderation/rights.ts";
 import { type Actor, canVote, type RoomState } from "../seminars/seminars.policy.ts";
 import { checkPromptInput, promptOptionRows } from "../seminars/seminars.service.ts";
 import {
@@ -18,8 +19,6 @@ import {
   canSeeVoters,
   isAcceptingBallots,
   isEditable,
-  isPreparable,
-  isRunnable,
   type PromptFacts,
 } from "./prompts.policy.ts";
 import {
@@ -367,8 +366,7 @@ export async function createPrompt(deps: PromptDeps, actor: Actor, input: Prompt
   checkPromptInput(input);
   const options = promptOptionRows(input);
   return deps.rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators create prompts.");
-    if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
+    assertRight("prepare_prompts", room);
     await checkParagraph(tx, actor.seminarId, input.paragraphId);
     // Positions are taken under the seminar lock, so concurrent creates get distinct ones.
     const { _count, _max } = await tx.prompt.aggregate({
@@ -410,9 +408,8 @@ export async function updatePrompt(
   checkPromptInput(input);
   const options = promptOptionRows(input);
   return deps.rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators edit prompts.");
+    assertRight("prepare_prompts", room);
     const locked = await lockPrompt(tx, actor.seminarId, promptId);
-    if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
     if (!isEditable(locked)) throw fail.conflict(`The prompt is ${locked.state}; only drafts can be edited.`);
     await checkParagraph(tx, actor.seminarId, input.paragraphId);
     // A draft has no ballots, so its options can be replaced outright.
@@ -486,11 +483,10 @@ export async function changePromptState(
   if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators run prompts.");
   const transition: Transition = TRANSITIONS[step];
   const view = await deps.rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators run prompts.");
+    assertRight("run_prompts", room);
     // The prompt lock makes this wait for ballots being written: they are stored and counted
     // before the close, or they see the closed prompt and are refused.
     const locked = await lockPrompt(tx, actor.seminarId, promptId);
-    if (!isRunnable(room)) throw fail.roomClosed(`The seminar is ${room.state}, not live.`);
     if (!transition.allowed(locked)) throw fail.conflict(transition.refusal(locked));
     const prompt = await tx.prompt.update({
       where: { id: locked.id },

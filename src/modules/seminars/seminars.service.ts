@@ -8,7 +8,8 @@ import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../pr
 import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
-import { type Actor, canEnd, canJoin, canStart, isActive, isModerator } from "./seminars.policy.ts";
+import { assertRight } from "../moderation/rights.ts";
+import { type Actor, canJoin, isActive, isModerator } from "./seminars.policy.ts";
 import { type MemberRecord, presentEssay } from "./seminars.presenter.ts";
 
 /** Join codes: nanoid's unbiased generator over our unambiguous alphabet. */
@@ -24,6 +25,9 @@ export const seminarSelect = {
   locked: true,
   slowModeSeconds: true,
   spotlightParagraphId: true,
+  spotlightStart: true,
+  spotlightEnd: true,
+  currentPhaseId: true,
   startedAt: true,
   endedAt: true,
   createdAt: true,
@@ -181,12 +185,14 @@ export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): 
 }
 
 /** The fields a member view is built from. */
-const memberSelect = {
+export const memberSelect = {
   id: true,
   displayName: true,
   role: true,
   status: true,
   createdAt: true,
+  mutedAt: true,
+  mutedUntil: true,
 } satisfies Prisma.MembershipSelect;
 
 /** Members of a seminar by id (those of other seminars are not found). */
@@ -212,9 +218,12 @@ export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string
       role: MemberView["role"];
       status: MemberView["status"];
       created_at: Date;
+      muted_at: Date | null;
+      muted_until: Date | null;
     }[]
   >`
-    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
+      muted_at, muted_until
     FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
   return rows.map((row) => ({
     id: row.id,
@@ -222,6 +231,8 @@ export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string
     role: row.role,
     status: row.status,
     createdAt: row.created_at,
+    mutedAt: row.muted_at,
+    mutedUntil: row.muted_until,
   }));
 }
 
@@ -245,7 +256,7 @@ export async function readEssayView(db: PrismaClient | Tx, seminarId: string): P
 }
 
 /** The first of "Ada", "Ada 2", "Ada 3", … not in `used` (lower-cased names), within 40 characters. */
-function freeName(wanted: string, used: ReadonlySet<string>): string {
+export function freeName(wanted: string, used: ReadonlySet<string>): string {
   if (!used.has(wanted.toLowerCase())) return wanted;
   for (let n = 2; ; n++) {
     const suffix = ` ${n}`;
@@ -411,8 +422,7 @@ export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: Creat
 /** Starts the session: freezes the essay, makes the room writable. `conflict` unless draft. */
 export async function startSession(rooms: RoomWriter, actor: Actor) {
   return rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators start the session.");
-    if (!canStart(room.actor, room)) throw fail.conflict(`The session is ${room.state}, not draft.`);
+    assertRight("start", room);
     const now = new Date();
     known.seminar = await tx.seminar.update({
       where: { id: actor.seminarId },
@@ -427,8 +437,7 @@ export async function startSession(rooms: RoomWriter, actor: Actor) {
 /** Ends the session: the room becomes read-only. `conflict` unless live. */
 export async function endSession(rooms: RoomWriter, actor: Actor) {
   return rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators end the session.");
-    if (!canEnd(room.actor, room)) throw fail.conflict(`The session is ${room.state}, not live.`);
+    assertRight("end", room);
     // Open prompts are closed first (closeOpenPrompts); one reopened meanwhile refuses the end, so
     // an ended seminar never has an open prompt.
     const open = await tx.prompt.count({ where: { seminarId: actor.seminarId, state: "open" } });
