@@ -61,6 +61,8 @@ const environmentSchema = z.object({
   SEED_DEMO: flag.optional(),
   /** Joins by code allowed per client address per minute. */
   JOINS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(1_200),
+  /** Guest resumes (and resume-secret revocations) allowed per client address per minute. */
+  RESUMES_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(600),
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   /** Express "trust proxy" setting: number of proxies in front of the app. */
@@ -94,6 +96,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     seedDemo: env.SEED_DEMO ?? env.DATABASE_URL === undefined,
     trustProxy: env.TRUST_PROXY,
     joinsPerMinutePerAddress: env.JOINS_PER_MINUTE_PER_ADDRESS,
+    resumesPerMinutePerAddress: env.RESUMES_PER_MINUTE_PER_ADDRESS,
     metricsToken: env.METRICS_TOKEN,
   };
 }
