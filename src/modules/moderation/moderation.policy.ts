@@ -221,6 +221,15 @@ export function refusalOf(name: RightName, holder: RightHolder, state: SeminarSt
   return null;
 }
 
+/**
+ * The role part of refusalOf alone, for a check made before the room's state is read (a fast
+ * refusal before a write; the write asks refusalOf again with everything as stored).
+ */
+export function roleRefusal(name: RightName, role: MemberRole): Refusal | null {
+  const refusal = refusalOf(name, asRole(role), RIGHTS[name].states[0] ?? "live");
+  return refusal?.details.reason === "role" ? refusal : null;
+}
+
 /** Whether `holder` may use `name` in a seminar in `state`. */
 export const holdsRight = (name: RightName, holder: RightHolder, state: SeminarState): boolean =>
   refusalOf(name, holder, state) === null;

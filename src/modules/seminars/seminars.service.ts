@@ -379,7 +379,9 @@ export async function resumeMembership(
   prisma: PrismaClient,
   input: { seminarId?: string | undefined; secret: string },
 ): Promise<Admitted> {
-  const member = await prisma.membership.findUnique({ where: { resumeSecretHash: hashResumeSecret(input.secret) } });
+  const member = await prisma.membership.findUnique({
+    where: { resumeSecretHash: hashResumeSecret(input.secret) },
+  });
   if (!member) throw fail.unauthenticated("That resume secret is not valid (unknown or revoked).");
   if (input.seminarId !== undefined && input.seminarId !== member.seminarId) throw fail.notFound("Seminar");
   if (member.status === "banned") throw bannedError();
@@ -401,7 +403,8 @@ export async function revokeResumeSecret(prisma: PrismaClient, secret: string): 
     where: { resumeSecretHash: hashResumeSecret(secret) },
     data: { resumeSecretHash: null },
   });
-  if (revoked.count === 0) throw fail.unauthenticated("That resume secret is not valid (unknown or revoked).");
+  if (revoked.count === 0)
+    throw fail.unauthenticated("That resume secret is not valid (unknown or revoked).");
 }
 
 /** Admits the room's waiting guests, a batch at a time, until nobody waits. */
