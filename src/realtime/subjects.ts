@@ -1,12 +1,9 @@
 import type { PrismaClient, Tx } from "../db/client.ts";
 import type { AnnotationRecord } from "../modules/annotations/annotations.presenter.ts";
 import { readAnnotationRecords } from "../modules/annotations/annotations.service.ts";
+import type { ModerationLogRow } from "../modules/moderation/moderation.log.ts";
 import type { PhaseRecord } from "../modules/moderation/moderation.presenter.ts";
-import {
-  type ModerationLogRow,
-  readModerationRows,
-  readPhaseRecords,
-} from "../modules/moderation/moderation.service.ts";
+import { readModerationRows, readPhaseRecords } from "../modules/moderation/moderation.service.ts";
 import { readPromptViews } from "../modules/prompts/prompts.service.ts";
 import type { MemberRecord } from "../modules/seminars/seminars.presenter.ts";
 import {

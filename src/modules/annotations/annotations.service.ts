@@ -16,6 +16,7 @@ import type { ANNOTATION_MODERATIONS } from "../../realtime/room-facts.ts";
 import type { ActedRoom, RoomWriter } from "../../realtime/room-writer.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { codePointLength, quoteContext, sliceCodePoints } from "../essays/essay.text.ts";
+import { logAction } from "../moderation/moderation.log.ts";
 import { holderOf, isSlowed } from "../moderation/moderation.policy.ts";
 import { assertRight } from "../moderation/rights.ts";
 import { type Actor, isModerator, type Viewer, viewerOf } from "../seminars/seminars.policy.ts";
@@ -475,28 +476,16 @@ export async function moderateAnnotation(
       data: step.data(new Date(), actor.memberId),
       select: annotationSelect,
     });
-    const logged = await tx.moderationAction.create({
-      data: {
-        seminarId: actor.seminarId,
-        actorId: actor.memberId,
+    const logged = await logAction(
+      { tx, room, known },
+      {
         action: `annotation:${action}`,
         targetAnnotationId: current.id,
         targetMemberId: current.authorId,
-        reason: input.reason ?? null,
+        reason: input.reason,
       },
-      select: {
-        id: true,
-        actorId: true,
-        action: true,
-        targetMemberId: true,
-        targetAnnotationId: true,
-        reason: true,
-        details: true,
-        createdAt: true,
-      },
-    });
+    );
     known.annotation(updated);
-    known.moderation(logged);
     await append("annotation:moderated", actor.memberId, {
       annotationId: updated.id,
       action,

@@ -12,8 +12,8 @@ import type {
   QueueEntryView,
   SpotlightView,
 } from "../../protocol/views.ts";
+import type { ModerationLogRow } from "./moderation.log.ts";
 import { ROLES } from "./moderation.policy.ts";
-import type { ModerationLogRow } from "./moderation.service.ts";
 
 /** A phase as stored. */
 export interface PhaseRecord {

@@ -29,42 +29,12 @@ import { codePointLength } from "../essays/essay.text.ts";
 import { type Actor, isModerator } from "../seminars/seminars.policy.ts";
 import type { MemberRecord } from "../seminars/seminars.presenter.ts";
 import { freeName, getSeminar, memberSelect, seminarSelect } from "../seminars/seminars.service.ts";
+import { logAction, logOrder, type ModerationLogRow, moderationLogSelect } from "./moderation.log.ts";
 import { canLowerHandOf, isMuted, isRoleChangeable, outranks } from "./moderation.policy.ts";
 import { type PhaseRecord, presentQueueEntry } from "./moderation.presenter.ts";
 import { assertRight } from "./rights.ts";
 
-/** One row of a seminar's moderation log, as stored. */
-export interface ModerationLogRow {
-  id: string;
-  /** The moderator (member id) who acted. */
-  actorId: string;
-  /** The command, for example annotation:hide, member:mute, room:lock. */
-  action: string;
-  targetMemberId: string | null;
-  targetAnnotationId: string | null;
-  reason: string | null;
-  /** What changed, per action (ModerationDetails: mute until; role from, to; slow mode seconds; …). */
-  details: unknown;
-  createdAt: Date;
-}
-
-/** The fields a moderation log row is read with. */
-const moderationLogSelect = {
-  id: true,
-  actorId: true,
-  action: true,
-  targetMemberId: true,
-  targetAnnotationId: true,
-  reason: true,
-  details: true,
-  createdAt: true,
-} as const satisfies Prisma.ModerationActionSelect;
-
-/** Oldest first; the id breaks ties between actions of the same millisecond. */
-const logOrder = [
-  { createdAt: "asc" },
-  { id: "asc" },
-] as const satisfies Prisma.ModerationActionOrderByWithRelationInput[];
+export type { ModerationLogRow } from "./moderation.log.ts";
 
 /**
  * A seminar's whole moderation log, oldest first (createdAt, then id). For transcripts and other
@@ -190,31 +160,6 @@ export interface ModerationDeps {
   closeMember(memberId: string, reason: CloseReason): void;
   /** Announces a phase's deadline when it passes (phase-timers.ts). */
   armPhaseDeadline(seminarId: string, phaseId: string, deadline: Date): void;
-}
-
-/** Writes a moderation log row in the write's transaction and records it for live delivery. */
-async function logAction(
-  write: Pick<RoomTx<ActedRoom>, "tx" | "room" | "known">,
-  entry: {
-    action: string;
-    targetMemberId?: string;
-    reason: string | undefined;
-    details?: ModerationDetails;
-  },
-): Promise<ModerationLogRow> {
-  const row = await write.tx.moderationAction.create({
-    data: {
-      seminarId: write.room.seminarId,
-      actorId: write.room.member.id,
-      action: entry.action,
-      targetMemberId: entry.targetMemberId ?? null,
-      reason: entry.reason ?? null,
-      details: entry.details ?? undefined,
-    },
-    select: moderationLogSelect,
-  });
-  write.known.moderation(row);
-  return row;
 }
 
 /** A member as the moderation commands read them: the view's fields plus what decisions need. */
