@@ -17,6 +17,9 @@ import { TokenService } from "./modules/accounts/tokens.ts";
 import { annotationCommands } from "./modules/annotations/annotations.handlers.ts";
 import { annotationRoutes } from "./modules/annotations/annotations.routes.ts";
 import { essayRoutes } from "./modules/essays/essays.routes.ts";
+import { moderationCommands } from "./modules/moderation/moderation.handlers.ts";
+import { moderationRoutes } from "./modules/moderation/moderation.routes.ts";
+import { PhaseTimers } from "./modules/moderation/phase-timers.ts";
 import { promptCommands } from "./modules/prompts/prompts.handlers.ts";
 import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
 import { stopTallies } from "./modules/prompts/tallies.ts";
@@ -99,11 +102,14 @@ export function createApplication(options: {
 
   const httpServer = createServer(app);
   const realtime = createRealtime(httpServer, context);
+  const phaseTimers = new PhaseTimers(prisma, realtime.rooms, logger);
   realtime.handle({
     ...seminarCommands(context, realtime),
     ...annotationCommands(context, realtime),
     ...promptCommands(context, realtime),
+    ...moderationCommands(realtime, phaseTimers),
   });
+  phaseTimers.start();
 
   app.use(healthRoutes(prisma, () => shuttingDown));
   app.use(metricsOnMainPort(context));
@@ -111,6 +117,7 @@ export function createApplication(options: {
   app.use("/api/essays", essayRoutes(context));
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
+  app.use("/api/seminars/:seminarId/moderation-log", moderationRoutes(context));
   app.use("/api/seminars", seminarRoutes(context, realtime));
   app.use(clientRoutes());
   app.use(notFoundHandler);
@@ -145,6 +152,7 @@ export function createApplication(options: {
     },
     async close() {
       shuttingDown = true;
+      phaseTimers.close();
       // Send and store the last tallies before the sockets close.
       await stopTallies(realtime);
       await realtime.close();

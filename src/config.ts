@@ -61,6 +61,8 @@ const environmentSchema = z.object({
   SEED_DEMO: flag.optional(),
   /** Joins by code allowed per client address per minute. */
   JOINS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(1_200),
+  /** Guest resumes (and resume-secret revocations) allowed per client address per minute. */
+  RESUMES_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(600),
   /**
    * Bearer token for the metrics. Without METRICS_PORT, /metrics on the main port exists only when
    * this is set; with METRICS_PORT, the metrics port checks it too.
@@ -105,6 +107,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     seedDemo: env.SEED_DEMO ?? env.DATABASE_URL === undefined,
     trustProxy: env.TRUST_PROXY,
     joinsPerMinutePerAddress: env.JOINS_PER_MINUTE_PER_ADDRESS,
+    resumesPerMinutePerAddress: env.RESUMES_PER_MINUTE_PER_ADDRESS,
     metricsToken: env.METRICS_TOKEN,
     metricsPort: env.METRICS_PORT,
     shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,

@@ -25,6 +25,9 @@ export const fail = {
   roomClosed: (message = "This seminar's room is closed.") => new AppError("room_closed", message),
   rateLimited: (retryAfterMs: number) =>
     new AppError("rate_limited", "Too many requests; slow down.", { retryAfterMs }),
+  /** A refusal from the rights table (moderation.policy refusalOf), with its code and details. */
+  refused: (refusal: { code: ErrorCode; message: string; details: unknown }) =>
+    new AppError(refusal.code, refusal.message, refusal.details),
 };
 
 /** Turns zod issues into the `details` of a validation_failed error. */

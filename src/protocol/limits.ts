@@ -23,6 +23,15 @@ export const LIMITS = {
   annotationTags: { max: 8, chars: 32 },
   quoteContextChars: 64,
   moderationReason: { max: 500 },
+  /** The longest mute with a duration (seconds); without one a mute lasts until unmuted. */
+  muteMaxSeconds: 24 * 3600,
+  /** The longest slow-mode interval between two posts of one participant (seconds). */
+  slowModeMaxSeconds: 600,
+  phaseLabel: { max: 200 },
+  /** The longest phase deadline (seconds from its start). */
+  phaseMaxSeconds: 6 * 3600,
+  /** Moderators' snapshots carry the newest this many moderation log entries. */
+  moderationLogInSnapshot: 100,
   /** Events a socket may send per second on average, and in a burst. */
   socketEventsPerSecond: 20,
   socketEventsBurst: 40,

@@ -158,12 +158,21 @@ export const CreateSeminarInput = z.object({
 });
 export type CreateSeminarInput = z.infer<typeof CreateSeminarInput>;
 
+/** A resume secret as handed out at join: 32 random bytes, base64url without padding. */
+export const ResumeSecret = z.string().regex(/^[A-Za-z0-9_-]{43}$/, "is not a resume secret");
+
 /** POST /api/seminars/join */
 export const JoinSeminarInput = z.object({
   code: JoinCode,
   displayName: DisplayName,
   /** Join to read along without writing. */
   asObserver: z.boolean().default(false),
+  /**
+   * The resume secret of an earlier membership in this seminar, if the client kept one: an active
+   * member gets a fresh token as themselves, a kicked one comes back as themselves, a banned one
+   * is refused. Another seminar's secret is ignored (a new membership is made).
+   */
+  resumeSecret: ResumeSecret.optional(),
 });
 export type JoinSeminarInput = z.infer<typeof JoinSeminarInput>;
 

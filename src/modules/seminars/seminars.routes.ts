@@ -4,12 +4,13 @@ import { fail } from "../../errors.ts";
 import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { LIMITS } from "../../protocol/limits.ts";
+import { ResumeInput, RevokeResumeInput } from "../../protocol/moderation.ts";
 import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
 import { endSessionClosingPrompts } from "./seminars.handlers.ts";
 import { type Actor, isModerator } from "./seminars.policy.ts";
-import { presentMember, presentSeminar } from "./seminars.presenter.ts";
+import { type MemberRecord, presentMember, presentSeminar } from "./seminars.presenter.ts";
 import {
   createSeminar,
   getSeminar,
@@ -17,13 +18,17 @@ import {
   listSeminars,
   replaceEssay,
   resolveMember,
+  resumeMembership,
+  revokeResumeSecret,
+  type SeminarRecord,
   startSession,
 } from "./seminars.service.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
 /**
- * /api/seminars: create and list (moderators), read (members), join by code (anyone),
- * start and end (moderators).
+ * /api/seminars: create and list (moderators), read (members), join by code (anyone), resume a
+ * guest's membership with its resume secret and revoke the secret (whoever holds it), start and
+ * end (moderators).
  */
 export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
   const router = Router();
@@ -36,6 +41,25 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     LIMITS.essayImportsPerAccount.points,
     LIMITS.essayImportsPerAccount.windowSeconds,
   );
+  // Resuming and revoking share a per-address limit: a secret has 256 random bits, so the limit
+  // bounds load, not guessing; a reloading lecture hall behind one address stays under it.
+  const resumes = new RateLimit(context.config.resumesPerMinutePerAddress, 60);
+
+  /** A guest's token for their membership as stored now, with the seminar and the member. */
+  const guestSession = (seminar: SeminarRecord, member: MemberRecord & { rightsVersion: number }) => {
+    const issued = context.tokens.issue({
+      kind: "guest",
+      sub: member.id,
+      sem: seminar.id,
+      rv: member.rightsVersion,
+    });
+    return {
+      token: issued.token,
+      expiresAt: issued.expiresAt.toISOString(),
+      seminar: presentSeminar(seminar, { moderator: false, publicUrl: context.publicUrl() }),
+      member: presentMember(member),
+    };
+  };
 
   const moderatorClaims = (req: Parameters<typeof bearerClaims>[0]) => {
     const claims = bearerClaims(req, context.tokens);
@@ -75,20 +99,29 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     route(async (req) => {
       await joins.consume(req.ip ?? "unknown");
       const input = parseInput(JoinSeminarInput, req.body);
-      const { seminar, member } = await joinByCode(context, realtime.rooms, input);
-      const issued = context.tokens.issue({
-        kind: "guest",
-        sub: member.id,
-        sem: seminar.id,
-        rv: member.rightsVersion,
-      });
-      return {
-        token: issued.token,
-        expiresAt: issued.expiresAt.toISOString(),
-        seminar: presentSeminar(seminar, { moderator: false, publicUrl: context.publicUrl() }),
-        member: presentMember(member),
-      };
+      const { seminar, member, resumeSecret } = await joinByCode(context, realtime.rooms, input);
+      return { ...guestSession(seminar, member), resumeSecret };
     }, 201),
+  );
+
+  router.post(
+    "/resume",
+    route(async (req) => {
+      await resumes.consume(req.ip ?? "unknown");
+      const input = parseInput(ResumeInput, req.body);
+      const { seminar, member } = await resumeMembership(context.prisma, input);
+      return guestSession(seminar, member);
+    }),
+  );
+
+  router.post(
+    "/resume/revoke",
+    route(async (req) => {
+      await resumes.consume(req.ip ?? "unknown");
+      const input = parseInput(RevokeResumeInput, req.body);
+      await revokeResumeSecret(context.prisma, input.secret);
+      return { revoked: true };
+    }),
   );
 
   router.get(
