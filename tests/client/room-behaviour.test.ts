@@ -142,7 +142,7 @@ describe("the reading room", () => {
     expect(await inView(last.id)).toBe(false);
   });
 
-  it("resumes as the same member after a reload, and asks to join again once the token is gone", async () => {
+  it("resumes as the same member after a reload and after expiry (resume secret), else asks to join again", async () => {
     const members = await server.prisma.membership.count({ where: { seminarId: room.seminar.id } });
     const url = ada.page.url();
     expect(url).toBe(`${server.url}/room/${room.seminar.id}`);
@@ -154,14 +154,33 @@ describe("the reading room", () => {
       .toMatch(/^Ada/);
     expect(await server.prisma.membership.count({ where: { seminarId: room.seminar.id } })).toBe(members);
 
-    // A token past its expiry cannot resume (until moderation adds the resume secret): join again.
-    await ada.page.evaluate(() => {
-      const key = "stepstone.sessions.v1";
-      const sessions = JSON.parse(localStorage.getItem(key)!) as Record<string, { expiresAt: string }>;
-      for (const session of Object.values(sessions))
-        session.expiresAt = new Date(Date.now() - 1000).toISOString();
-      localStorage.setItem(key, JSON.stringify(sessions));
-    });
+    // A token past its expiry resumes through the resume secret, as the same member.
+    const expireTokens = (dropSecret: boolean) =>
+      ada.page.evaluate((drop) => {
+        const key = "stepstone.sessions.v1";
+        const sessions = JSON.parse(localStorage.getItem(key)!) as Record<
+          string,
+          { expiresAt: string; resumeSecret?: string }
+        >;
+        for (const session of Object.values(sessions)) {
+          session.expiresAt = new Date(Date.now() - 1000).toISOString();
+          if (drop) delete session.resumeSecret;
+        }
+        localStorage.setItem(key, JSON.stringify(sessions));
+      }, dropSecret);
+    await expireTokens(false);
+    await ada.page.reload();
+    await waitForLive(ada.page);
+    expect(new URL(ada.page.url()).pathname).toBe(`/room/${room.seminar.id}`);
+    const renewed = await ada.page.evaluate(
+      () =>
+        Object.values(JSON.parse(localStorage.getItem("stepstone.sessions.v1")!))[0] as { expiresAt: string },
+    );
+    expect(Date.parse(renewed.expiresAt)).toBeGreaterThan(Date.now());
+    expect(await server.prisma.membership.count({ where: { seminarId: room.seminar.id } })).toBe(members);
+
+    // Without a secret (another browser, or cleared storage) an expired token means: join again.
+    await expireTokens(true);
     await ada.page.reload();
     await expect.poll(() => ada.page.getByRole("status").first().textContent()).toMatch(/session expired/);
     expect(new URL(ada.page.url()).pathname).toBe(`/join/${room.joinCode}`);

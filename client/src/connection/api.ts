@@ -1,18 +1,21 @@
 /**
- * The REST calls the participant client makes (today only joining by code). Inputs are checked
+ * The REST calls the participant client makes: joining by code and resuming with the secret. Inputs are checked
  * with the protocol's own schemas before they leave, so the guest sees the same rule as the server.
  */
 import type { z } from "zod";
+import { ResumeInput } from "../../../src/protocol/moderation.ts";
 import type { ErrorBody, Result } from "../../../src/protocol/result.ts";
 import { JoinSeminarInput } from "../../../src/protocol/schemas.ts";
 import type { MemberView, SeminarView } from "../../../src/protocol/views.ts";
 
-/** The join answer (POST /api/seminars/join). */
+/** The join answer (POST /api/seminars/join); a resume answer has no new secret. */
 export interface JoinAnswer {
   token: string;
   expiresAt: string;
   seminar: SeminarView;
   member: MemberView;
+  /** Keep it: exchanges for a fresh token as the same member (POST /api/seminars/resume). */
+  resumeSecret?: string;
 }
 
 /** Turns a zod failure into the protocol's validation error body, with the first message per field. */
@@ -50,4 +53,11 @@ export async function joinSeminar(input: z.input<typeof JoinSeminarInput>): Prom
   const parsed = JoinSeminarInput.safeParse(input);
   if (!parsed.success) return { ok: false, error: validationError(parsed.error) };
   return postJson<JoinAnswer>("/api/seminars/join", parsed.data);
+}
+
+/** Exchanges a resume secret for a fresh token as the same member (after expiry, on another device). */
+export async function resumeWithSecret(input: z.input<typeof ResumeInput>): Promise<Result<JoinAnswer>> {
+  const parsed = ResumeInput.safeParse(input);
+  if (!parsed.success) return { ok: false, error: validationError(parsed.error) };
+  return postJson<JoinAnswer>("/api/seminars/resume", parsed.data);
 }

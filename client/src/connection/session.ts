@@ -1,8 +1,10 @@
 /**
  * The guest's seminar sessions, kept in localStorage so that a reload (or a closed tab) resumes
- * as the same member while the token is valid. One entry per seminar.
+ * as the same member: with the token while it is valid, then with the resume secret. One entry
+ * per seminar.
  */
 import type { MemberView, SeminarView } from "../../../src/protocol/views.ts";
+import { resumeWithSecret } from "./api.ts";
 
 /** What the join answer gave us, and what we need to enter the room again. */
 export interface StoredSession {
@@ -15,10 +17,7 @@ export interface StoredSession {
   expiresAt: string;
   memberId: string;
   displayName: string;
-  /**
-   * Reserved for the moderation stage's resume secret: with it, an expired token can be
-   * exchanged for a new one as the same member (see `resumeSession`).
-   */
+  /** The resume secret from the join: an expired token is exchanged for a new one as the same member. */
   resumeSecret?: string;
 }
 
@@ -48,7 +47,13 @@ function writeAll(sessions: Record<string, StoredSession>): void {
 
 /** Stores the session of a fresh join (replacing an earlier one for the same seminar). */
 export function saveJoin(
-  joined: { token: string; expiresAt: string; seminar: SeminarView; member: MemberView },
+  joined: {
+    token: string;
+    expiresAt: string;
+    seminar: SeminarView;
+    member: MemberView;
+    resumeSecret?: string;
+  },
   joinCode: string,
 ): StoredSession {
   const session: StoredSession = {
@@ -59,6 +64,7 @@ export function saveJoin(
     expiresAt: joined.expiresAt,
     memberId: joined.member.id,
     displayName: joined.member.displayName,
+    resumeSecret: joined.resumeSecret,
   };
   const all = readAll();
   all[session.seminarId] = session;
@@ -98,13 +104,17 @@ export function isUsable(session: StoredSession, now = Date.now()): boolean {
 }
 
 /**
- * The session to enter the room with, or undefined when the guest must join again. Today only a
- * valid token resumes; the moderation stage adds the resume secret here (exchange it for a new
- * token as the same member, then `saveToken`).
+ * The session to enter the room with, or undefined when the guest must join again: a valid token
+ * as is, else the resume secret exchanged for a fresh token as the same member (refused for a
+ * banned member, a kicked one who has not rejoined, or a revoked secret: then join again).
  */
 export async function resumeSession(seminarId: string): Promise<StoredSession | undefined> {
   const session = loadSession(seminarId);
   if (!session) return undefined;
   if (isUsable(session)) return session;
-  return undefined;
+  if (!session.resumeSecret) return undefined;
+  const resumed = await resumeWithSecret({ seminarId, secret: session.resumeSecret });
+  if (!resumed.ok) return undefined;
+  saveToken(seminarId, resumed.data.token, resumed.data.expiresAt);
+  return loadSession(seminarId);
 }
