@@ -131,6 +131,8 @@ export function createRelay(httpServer: HttpServer): Relay {
         joinedAt: new Date().toISOString(),
         role: "participant",
         status: "active",
+        muted: false,
+        mutedUntil: null,
       };
       room.members.set(member.id, member);
       broadcast(room, "member:joined", member.id, { member });
@@ -195,6 +197,8 @@ export function createRelay(httpServer: HttpServer): Relay {
         joinedAt: new Date().toISOString(),
         role: "participant",
         status: "active",
+        muted: false,
+        mutedUntil: null,
       });
     }
     void socket.join(roomId);
@@ -225,8 +229,11 @@ export function createRelay(httpServer: HttpServer): Relay {
             memberId,
             role: "participant",
             displayName: room.members.get(memberId)?.displayName ?? "P",
-            permissions: { moderate: false, annotate: true, vote: true },
+            permissions: { moderate: false, annotate: true, vote: true, raiseHand: true, changeRoles: false },
           },
+          spotlight: null,
+          phase: null,
+          queue: [],
         };
         return { mode: "snapshot", snapshot };
       },

@@ -5,8 +5,11 @@ import { pinoHttp } from "pino-http";
 import type { Config } from "./config.ts";
 import type { AppContext } from "./context.ts";
 import type { PrismaClient } from "./db/client.ts";
-import { healthRoutes, metricsRoute } from "./http/health.ts";
-import { errorHandler, notFoundHandler } from "./http/respond.ts";
+import { clientRoutes } from "./http/client.ts";
+import { healthRoutes } from "./http/health.ts";
+import { metricsOnMainPort } from "./http/metrics.ts";
+import { assignRequestId } from "./http/request-id.ts";
+import { errorHandler, notFoundHandler, optionsHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
 import { createMetrics } from "./metrics.ts";
 import { accountRoutes } from "./modules/accounts/accounts.routes.ts";
@@ -14,6 +17,9 @@ import { TokenService } from "./modules/accounts/tokens.ts";
 import { annotationCommands } from "./modules/annotations/annotations.handlers.ts";
 import { annotationRoutes } from "./modules/annotations/annotations.routes.ts";
 import { essayRoutes } from "./modules/essays/essays.routes.ts";
+import { moderationCommands } from "./modules/moderation/moderation.handlers.ts";
+import { moderationRoutes } from "./modules/moderation/moderation.routes.ts";
+import { PhaseTimers } from "./modules/moderation/phase-timers.ts";
 import { promptCommands } from "./modules/prompts/prompts.handlers.ts";
 import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
 import { stopTallies } from "./modules/prompts/tallies.ts";
@@ -31,7 +37,14 @@ export interface Application {
   realtime: Realtime;
   /** Sets the public base URL once the listening address is known (unless PUBLIC_URL set it). */
   setPublicUrl(url: string): void;
-  /** Marks the app as draining (readyz answers 503) and closes sockets and the HTTP server. */
+  /** Marks the node as leaving: /readyz answers 503 from now on; everything else still works. */
+  beginShutdown(): void;
+  /**
+   * Stops accepting HTTP connections and resolves once the HTTP requests in flight have been
+   * answered, or after `timeoutMs`; resolves with how many were still running then.
+   */
+  finishRequests(timeoutMs: number): Promise<number>;
+  /** Marks the node as leaving and closes the sockets (see Realtime.close) and the HTTP server. */
   close(): Promise<void>;
 }
 
@@ -52,14 +65,31 @@ export function createApplication(options: {
     publicUrl: () => publicUrl,
   };
   let shuttingDown = false;
+  // HTTP requests not yet answered (Socket.IO's own requests never reach Express), so a shutdown
+  // can wait for them; `settled` wakes that wait.
+  let inFlight = 0;
+  let settled: (() => void) | undefined;
 
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", config.trustProxy);
-  app.use(helmet());
+  app.use((_req, res, next) => {
+    inFlight++;
+    res.once("close", () => {
+      inFlight--;
+      if (inFlight === 0) settled?.();
+    });
+    next();
+  });
+  // Helmet's default CSP allows the built client (scripts, styles and sockets from 'self');
+  // upgrade-insecure-requests is dropped so that a classroom server on plain HTTP (a LAN
+  // address) can load its own scripts. TLS, where there is one, is the proxy's job.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(
     pinoHttp({
       logger,
+      genReqId: assignRequestId,
+      customProps: (req) => ({ requestId: req.id }),
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" },
     }),
   );
@@ -68,26 +98,32 @@ export function createApplication(options: {
     res.on("finish", () => stop({ status: `${Math.floor(res.statusCode / 100)}xx` }));
     next();
   });
+  app.use(optionsHandler);
   app.use(express.json({ limit: LIMITS.maxHttpBodyBytes }));
 
   const httpServer = createServer(app);
   const realtime = createRealtime(httpServer, context);
+  const phaseTimers = new PhaseTimers(prisma, realtime.rooms, logger);
   realtime.handle({
     ...seminarCommands(context, realtime),
     ...annotationCommands(context, realtime),
     ...promptCommands(context, realtime),
+    ...moderationCommands(realtime, phaseTimers),
   });
+  phaseTimers.start();
 
   app.use(healthRoutes(prisma, () => shuttingDown));
-  app.use(metricsRoute(context));
+  app.use(metricsOnMainPort(context));
   app.use("/api/auth", accountRoutes(context));
   app.use("/api/essays", essayRoutes(context));
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
+  app.use("/api/seminars/:seminarId/moderation-log", moderationRoutes(context));
   app.use("/api", transcriptRoutes(context));
   app.use("/api/seminars", seminarRoutes(context, realtime));
+  app.use(clientRoutes());
   app.use(notFoundHandler);
-  app.use(errorHandler(logger));
+  app.use(errorHandler());
 
   return {
     context,
@@ -97,8 +133,28 @@ export function createApplication(options: {
     setPublicUrl(url) {
       if (!config.publicUrl) publicUrl = url.replace(/\/$/, "");
     },
+    beginShutdown() {
+      shuttingDown = true;
+    },
+    async finishRequests(timeoutMs) {
+      shuttingDown = true;
+      // Node closes idle keep-alive connections here; busy ones close after their answer.
+      if (httpServer.listening) httpServer.close();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          settled = resolve;
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        clearTimeout(timer);
+        settled = undefined;
+      }
+      httpServer.closeIdleConnections();
+      return inFlight;
+    },
     async close() {
       shuttingDown = true;
+      phaseTimers.close();
       // Send and store the last tallies before the sockets close.
       await stopTallies(realtime);
       await realtime.close();

@@ -38,4 +38,17 @@ describe("loadConfig", () => {
     expect(loadConfig({ DATABASE_URL: "postgresql://localhost/x" }).seedDemo).toBe(false);
     expect(loadConfig({ DATABASE_URL: "postgresql://localhost/x", SEED_DEMO: "true" }).seedDemo).toBe(true);
   });
+
+  it("bounds the shutdown drain window so a whole shutdown stays under 8 s", () => {
+    expect(loadConfig({}).shutdownDrainMs).toBe(2_000);
+    expect(loadConfig({ SHUTDOWN_DRAIN_MS: "0" }).shutdownDrainMs).toBe(0);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_MS: "5001" })).toThrow(/^SHUTDOWN_DRAIN_MS: /);
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_MS: "-1" })).toThrow(/^SHUTDOWN_DRAIN_MS: /);
+  });
+
+  it("reads the metrics port, which has no default", () => {
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: "9100" }).metricsPort).toBe(9100);
+    expect(() => loadConfig({ METRICS_PORT: "70000" })).toThrow(/^METRICS_PORT: /);
+  });
 });

@@ -63,8 +63,21 @@ const environmentSchema = z.object({
   JOINS_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(1_200),
   /** Transcript downloads one member may start per minute (each reads the whole session). */
   TRANSCRIPTS_PER_MINUTE: z.coerce.number().int().min(1).max(10_000).default(10),
-  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  /** Guest resumes (and resume-secret revocations) allowed per client address per minute. */
+  RESUMES_PER_MINUTE_PER_ADDRESS: z.coerce.number().int().min(1).max(100_000).default(600),
+  /**
+   * Bearer token for the metrics. Without METRICS_PORT, /metrics on the main port exists only when
+   * this is set; with METRICS_PORT, the metrics port checks it too.
+   */
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** A port of its own for GET /metrics (on HOST), kept off the public load balancer; 0 picks one. */
+  METRICS_PORT: port.optional(),
+  /**
+   * How long, after SIGTERM, /readyz answers 503 while the node still serves, so that the load
+   * balancer stops sending new work before connections close. At most 5 s, which keeps a whole
+   * shutdown under 8 s (a container's usual grace is 10 s).
+   */
+  SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(5_000).default(2_000),
   /** Express "trust proxy" setting: number of proxies in front of the app. */
   TRUST_PROXY: z.coerce.number().int().min(0).max(10).default(0),
 });
@@ -97,7 +110,10 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     trustProxy: env.TRUST_PROXY,
     joinsPerMinutePerAddress: env.JOINS_PER_MINUTE_PER_ADDRESS,
     transcriptsPerMinute: env.TRANSCRIPTS_PER_MINUTE,
+    resumesPerMinutePerAddress: env.RESUMES_PER_MINUTE_PER_ADDRESS,
     metricsToken: env.METRICS_TOKEN,
+    metricsPort: env.METRICS_PORT,
+    shutdownDrainMs: env.SHUTDOWN_DRAIN_MS,
   };
 }
 

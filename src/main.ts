@@ -1,18 +1,32 @@
 import { mkdir } from "node:fs/promises";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createApplication } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
-import { createPrismaClient } from "./db/client.ts";
-import { type EmbeddedPostgres, startEmbeddedPostgres } from "./db/embedded.ts";
+import type { Application } from "./app.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import type { PrismaClient } from "./db/client.ts";
+import type { EmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrator.ts";
-import { seedDemo } from "./db/seed.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, type Logger } from "./logger.ts";
 
-/** Starts the server: configuration, database (embedded unless DATABASE_URL), migrations, seed, listen. */
-async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
+/**
+ * The longest a shutdown may take, from the signal to the exit: below the 10 s a container
+ * manager usually grants before SIGKILL. Past it the process exits with code 1.
+ */
+const SHUTDOWN_DEADLINE_MS = 8_000;
+/** What the deadline keeps back, after HTTP requests, for closing sockets and the database. */
+const CLOSING_RESERVE_MS = 2_000;
+
+/** What a running server holds; each part is set once it has started, so a shutdown closes what exists. */
+interface Running {
+  embedded?: EmbeddedPostgres;
+  prisma?: PrismaClient;
+  application?: Application;
+  metricsServer?: Server;
+}
+
+function readConfig(): Config {
   try {
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`stepstone: invalid configuration: ${error.message}`);
@@ -20,29 +34,73 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config);
-  await mkdir(config.dataDir, { recursive: true });
+}
 
-  let embedded: EmbeddedPostgres | undefined;
+async function listen(server: Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** The application's code: Express, Socket.IO, Prisma's client and every module. */
+function loadApplicationCode() {
+  return Promise.all([
+    import("./app.ts"),
+    import("./db/client.ts"),
+    import("./db/seed.ts"),
+    import("./http/metrics.ts"),
+  ]).then(([app, client, seed, metrics]) => ({
+    createApplication: app.createApplication,
+    createPrismaClient: client.createPrismaClient,
+    seedDemo: seed.seedDemo,
+    createMetricsServer: metrics.createMetricsServer,
+  }));
+}
+
+/**
+ * Database (embedded unless DATABASE_URL), migrations, application, listening, demo seed.
+ * The application's code loads while the database starts: PGlite compiles its WebAssembly on
+ * other threads, so the two overlap (and PGlite is not loaded at all with DATABASE_URL).
+ */
+async function start(config: Config, logger: Logger, running: Running): Promise<void> {
+  await mkdir(config.dataDir, { recursive: true });
+  const code = loadApplicationCode();
   if (!config.databaseUrl) {
     logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: starting the embedded PostgreSQL");
-    embedded = await startEmbeddedPostgres(config.dataDir);
+    const { EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres } = await import("./db/embedded.ts");
+    running.embedded = await startEmbeddedPostgres(config.dataDir, { template: EMBEDDED_TEMPLATE_DIR });
   }
-  const databaseUrl = config.databaseUrl ?? embedded!.url;
+  const databaseUrl = config.databaseUrl ?? running.embedded!.url;
   const report = await migrate(databaseUrl, { log: (line) => logger.info(line) });
   logger.info(
     { applied: report.applied.length, total: report.applied.length + report.alreadyApplied.length },
     "migrations",
   );
 
-  const prisma = createPrismaClient(databaseUrl, { maxConnections: embedded ? 1 : config.databasePoolSize });
-  const application = createApplication({ config, prisma, logger });
+  const { createApplication, createPrismaClient, seedDemo, createMetricsServer } = await code;
+  running.prisma = createPrismaClient(databaseUrl, {
+    maxConnections: running.embedded ? 1 : config.databasePoolSize,
+  });
+  const application = createApplication({ config, prisma: running.prisma, logger });
+  running.application = application;
 
-  await new Promise<void>((resolve) => application.httpServer.listen(config.port, config.host, resolve));
-  const { port } = application.httpServer.address() as AddressInfo;
+  const port = await listen(application.httpServer, config.port, config.host);
   application.setPublicUrl(`http://localhost:${port}`);
   const url = application.context.publicUrl();
-  logger.info({ url, database: embedded ? "embedded" : "external" }, "listening");
+  logger.info({ url, port, database: running.embedded ? "embedded" : "external" }, "listening");
+
+  if (config.metricsPort !== undefined) {
+    running.metricsServer = createMetricsServer(application.context);
+    const metricsPort = await listen(running.metricsServer, config.metricsPort, config.host);
+    logger.info({ metricsPort }, "metrics listening");
+  } else if (config.metricsToken === undefined) {
+    logger.info("metrics are off: set METRICS_PORT or METRICS_TOKEN to serve them");
+  }
 
   if (config.seedDemo) {
     const demo = await seedDemo(application);
@@ -60,34 +118,80 @@ async function main(): Promise<void> {
       ].join("\n"),
     );
   }
-
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down: draining connections");
-    const force = setTimeout(() => {
-      logger.error("shutdown took longer than 10 s; exiting");
-      process.exit(1);
-    }, 10_000);
-    force.unref();
-    try {
-      await application.close();
-      await prisma.$disconnect();
-      await embedded?.stop();
-      logger.info("stopped");
-      process.exit(0);
-    } catch (error) {
-      logger.error({ err: error }, "shutdown failed");
-      process.exit(1);
-    }
-  };
-  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
-  process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-main().catch((error: unknown) => {
-  console.error(`stepstone: failed to start: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+/**
+ * Stops the node in the order a rolling restart needs:
+ * 1. /readyz answers 503; after SIGTERM the node goes on serving for the drain window, so the load
+ *    balancer notices and sends new work elsewhere (SIGINT, a person at a terminal, skips it);
+ * 2. no new HTTP connections; the requests in flight are answered;
+ * 3. the application closes: sockets are told why and disconnected, commands in flight finish;
+ * 4. the database closes last.
+ */
+async function shutDown(signal: string, config: Config, logger: Logger, running: Running): Promise<void> {
+  const deadline = Date.now() + SHUTDOWN_DEADLINE_MS;
+  const { application } = running;
+  if (application) {
+    application.beginShutdown();
+    if (signal === "SIGTERM" && application.httpServer.listening && config.shutdownDrainMs > 0) {
+      logger.info({ signal, drainMs: config.shutdownDrainMs }, "shutting down: draining (/readyz is 503)");
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainMs));
+    } else {
+      logger.info({ signal }, "shutting down");
+    }
+    const unanswered = await application.finishRequests(
+      Math.max(0, deadline - CLOSING_RESERVE_MS - Date.now()),
+    );
+    if (unanswered > 0) logger.warn({ unanswered }, "HTTP requests still running at shutdown");
+    await application.close();
+  }
+  if (running.metricsServer?.listening) {
+    const metricsServer = running.metricsServer;
+    await new Promise((resolve) => metricsServer.close(resolve));
+    metricsServer.closeAllConnections();
+  }
+  await running.prisma?.$disconnect();
+  await running.embedded?.stop();
+  logger.info("stopped");
+}
+
+/** Starts the server and stops it cleanly on SIGTERM or SIGINT (see shutDown). */
+function main(): void {
+  const config = readConfig();
+  const logger = createLogger(config);
+  const running: Running = {};
+  const starting = start(config, logger, running);
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // npm passes a terminal's Ctrl-C on as well, so the same signal may come twice.
+    if (stopping) return;
+    stopping = true;
+    const force = setTimeout(() => {
+      logger.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    force.unref();
+    // A signal during start-up waits for it to finish, so nothing is torn down half-built.
+    starting
+      .catch(() => undefined)
+      .then(() => shutDown(signal, config, logger, running))
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
+
+  starting.catch((error: unknown) => {
+    console.error(`stepstone: failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
+
+main();

@@ -46,22 +46,27 @@ describe("npm start on embedded defaults", () => {
     const password = / \/ (\S+)/.exec(first.output())![1];
     expect(await stop(first.child, first.exited)).toBe(0);
 
-    // Second start on the same data: same seminar, same credentials, and the server answers.
-    const second = start({ ...env, PORT: "39517" });
+    // Second start on the same data, on a free port it reports in its banner (no PUBLIC_URL, so
+    // the banner shows the port it listens on): same seminar, same credentials, and it answers.
+    const { PUBLIC_URL: _unused, ...withoutPublicUrl } = env;
+    const second = start(withoutPublicUrl);
     await waitFor(() => /join code/.test(second.output()), 90_000, "the second banner");
     expect(/join code ([A-Z0-9]{6})/.exec(second.output())![1]).toBe(code);
-    const health = await fetch("http://127.0.0.1:39517/healthz");
+    const port = /running at http:\/\/localhost:(\d+)/.exec(second.output())?.[1];
+    expect(Number(port)).toBeGreaterThan(0);
+    const base = `http://127.0.0.1:${port}`;
+    const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    const ready = await fetch("http://127.0.0.1:39517/readyz");
+    const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    const login = await fetch("http://127.0.0.1:39517/api/auth/login", {
+    const login = await fetch(`${base}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ email: "demo@stepstone.local", password }),
     });
     const session = (await login.json()) as { ok: boolean; data: { token: string } };
     expect(session.ok).toBe(true);
-    const list = await fetch("http://127.0.0.1:39517/api/seminars", {
+    const list = await fetch(`${base}/api/seminars`, {
       headers: { authorization: `Bearer ${session.data.token}` },
     });
     const seminars = (await list.json()) as { data: { joinCode: string; title: string }[] };

@@ -1,11 +1,13 @@
 import { loadConfig } from "../config.ts";
-import { startEmbeddedPostgres } from "./embedded.ts";
+import { EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrator.ts";
 
 /** `npm run db:migrate`: applies pending migrations to DATABASE_URL (or the embedded database). */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres(config.dataDir);
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres(config.dataDir, { template: EMBEDDED_TEMPLATE_DIR });
   try {
     const url = config.databaseUrl ?? embedded!.url;
     const report = await migrate(url, { log: (line) => console.log(line) });

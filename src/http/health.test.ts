@@ -16,7 +16,8 @@ describe("health, readiness and metrics", () => {
   });
 
   it("answers unknown routes with the not_found envelope", async () => {
-    for (const path of ["/api/nothing-here", "/join/ABCDEF", "/"]) {
+    // The web client's pages (/, /join/:code, /room/:id) are tested in tests/client/serving.test.ts.
+    for (const path of ["/api/nothing-here", "/nothing-here", "/join/ABCDEF/extra"]) {
       const missing = await server.http("GET", path);
       expect(missing.status).toBe(404);
       expect(missing.body).toMatchObject({ ok: false, error: { code: "not_found" } });

@@ -1,54 +1,53 @@
 import { Router } from "express";
-import type { AppContext } from "../context.ts";
 import type { PrismaClient } from "../db/client.ts";
+import { UNAVAILABLE_RETRY_AFTER_MS } from "../errors.ts";
+import { sendError } from "./respond.ts";
+
+/** How long /readyz waits for the database before calling it unreachable. */
+const READY_TIMEOUT_MS = 2_000;
 
 /**
  * GET /healthz: the process is alive (no dependencies checked).
- * GET /readyz: 200 when the database answers within 2 s, else 503 with the reason.
+ * GET /readyz: 200 when the database answers within 2 s; 503 `unavailable` while the node shuts
+ * down or when the database does not answer. The answer names no database detail (that goes to
+ * the log, under the request's id).
  */
 export function healthRoutes(prisma: PrismaClient, isShuttingDown: () => boolean): Router {
   const router = Router();
   router.get("/healthz", (_req, res) => {
     res.json({ ok: true, data: { status: "alive" } });
   });
-  router.get("/readyz", async (_req, res) => {
+  router.get("/readyz", async (req, res) => {
     if (isShuttingDown()) {
-      res.status(503).json({ ok: false, error: { code: "unavailable", message: "Shutting down." } });
+      sendError(req, res, {
+        code: "unavailable",
+        message: "Shutting down.",
+        details: { retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS },
+      });
       return;
     }
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         prisma.$queryRaw`SELECT 1`,
-        new Promise((_, reject) => setTimeout(() => reject(new Error("timed out after 2 s")), 2_000).unref()),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${READY_TIMEOUT_MS} ms`)),
+            READY_TIMEOUT_MS,
+          );
+        }),
       ]);
       res.json({ ok: true, data: { status: "ready", database: "up" } });
     } catch (error) {
-      res.status(503).json({
-        ok: false,
-        error: { code: "unavailable", message: `Database unreachable: ${(error as Error).message}` },
+      req.log.warn({ err: error }, "readiness check: the database did not answer");
+      sendError(req, res, {
+        code: "unavailable",
+        message: "The database is not reachable.",
+        details: { retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS },
       });
+    } finally {
+      clearTimeout(timer);
     }
-  });
-  return router;
-}
-
-/**
- * GET /metrics: Prometheus text format. With METRICS_TOKEN set it requires
- * `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise); without it, keep /metrics off the
- * public network (the compose load balancer does not route it).
- */
-export function metricsRoute(context: AppContext): Router {
-  const router = Router();
-  router.get("/metrics", async (req, res) => {
-    const token = context.config.metricsToken;
-    if (token && req.get("authorization") !== `Bearer ${token}`) {
-      res
-        .status(401)
-        .json({ ok: false, error: { code: "unauthenticated", message: "Metrics need the metrics token." } });
-      return;
-    }
-    res.set("content-type", context.metrics.registry.contentType);
-    res.send(await context.metrics.registry.metrics());
   });
   return router;
 }

@@ -18,11 +18,6 @@ export class RateLimit {
       throw error;
     }
   }
-
-  /** Forgets `key` (after a successful login). */
-  async reset(key: string): Promise<void> {
-    await this.limiter.delete(key);
-  }
 }
 
 /** At most `max` of something running at once on this process (heavy downloads, for example). */

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { LIMITS } from "./limits.ts";
-import { hasNoNul, Id } from "./schemas.ts";
+import { Id, text } from "./schemas.ts";
 import type { AnnotationView, BlockKind } from "./views.ts";
 
 /** The fixed set of reactions; each member toggles each kind at most once per annotation. */
@@ -36,8 +36,7 @@ const FORBIDDEN_IN_BODY = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/u;
  * A comment body: plain text, NFC, line ends turned into LF, trimmed, 1-4,000 code points; control
  * characters other than line feed and tab are rejected.
  */
-export const AnnotationBody = z
-  .string()
+export const AnnotationBody = text()
   .transform((value) => value.normalize("NFC").replace(/\r\n?/g, "\n").trim())
   .pipe(
     z
@@ -54,8 +53,7 @@ export const AnnotationBody = z
   );
 
 /** One tag: trimmed, NFC, lower-cased, 1-32 code points of letters, digits, `_` and `-`. */
-export const AnnotationTag = z
-  .string()
+export const AnnotationTag = text()
   .transform((value) => value.trim().toLowerCase().normalize("NFC"))
   .pipe(
     z
@@ -75,15 +73,10 @@ export const AnnotationTags = z
   .transform((tags) => [...new Set(tags)]);
 
 /** A client-chosen id that makes a retried create idempotent (per author). */
-export const ClientId = z
-  .string()
-  .min(1)
-  .max(CLIENT_ID_MAX)
-  .refine(hasNoNul, "must not contain NUL characters");
+export const ClientId = text().min(1).max(CLIENT_ID_MAX);
 
 /** Quoted text as the client saw it; compared with the paragraph after NFC normalisation. */
-const QuoteText = z
-  .string()
+const QuoteText = text()
   .max(LIMITS.essaySourceChars)
   .transform((value) => value.normalize("NFC"));
 
@@ -168,8 +161,7 @@ export const ReactAnnotationInput = z.object({
 export type ReactAnnotationInput = z.infer<typeof ReactAnnotationInput>;
 
 /** A moderator's reason for an action: plain text, NFC, trimmed, at most 500 code points. */
-export const ModerationReason = z
-  .string()
+export const ModerationReason = text()
   .transform((value) => value.normalize("NFC").trim())
   .pipe(
     z
@@ -202,7 +194,7 @@ export const ListAnnotationsQuery = z.object({
   /** Only annotations carrying this tag (normalised like tags are). */
   tag: AnnotationTag.optional(),
   /** The `nextCursor` of the previous page. */
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: text().min(1).max(200).optional(),
   /** Page size, 1-200 (default 50). */
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

@@ -14,9 +14,30 @@ import {
   ReactAnnotationInput,
   ReplyAnnotationInput,
 } from "./annotations.ts";
+import {
+  MemberActionInput,
+  MemberRoleInput,
+  MuteMemberInput,
+  PhaseInput,
+  QueueCallInput,
+  QueueLowerInput,
+  QueueRaiseInput,
+  ReasonInput,
+  SlowModeInput,
+  SpotlightInput,
+} from "./moderation.ts";
 import { PromptCreateInput, PromptRefInput, PromptUpdateInput, PromptVoteInput } from "./prompts.ts";
 import { EmptyInput, PresenceFocusInput, RoomSyncInput } from "./schemas.ts";
-import type { AnnotationView, BallotView, PromptView, SyncView } from "./views.ts";
+import type {
+  AnnotationView,
+  BallotView,
+  MemberView,
+  PhaseView,
+  PromptView,
+  QueueEntryView,
+  SpotlightView,
+  SyncView,
+} from "./views.ts";
 
 /**
  * What each command's ack carries on success. Errors come in the envelope with the codes listed
@@ -99,6 +120,68 @@ export interface CommandResults {
    * Participants. Errors: forbidden, not_found, room_closed, conflict (not open), validation_failed.
    */
   "prompt:vote": BallotView;
+  /**
+   * Mute a member (for `durationSeconds`, or until unmuted): they read and vote but cannot post.
+   * member:moderated. Moderators, on members below them (docs/moderation.md). Errors: forbidden,
+   * not_found. Muting again changes the end; the ack is the member as now.
+   */
+  "member:mute": MemberView;
+  /** Unmute a member (member:moderated). Moderators. Errors as member:mute. Unmuting the unmuted acks it unchanged. */
+  "member:unmute": MemberView;
+  /**
+   * Remove a member from the room: their connections close (`kicked`), their tokens and hand are
+   * gone; they may join again by code. Moderators. Errors as member:mute, conflict (banned).
+   */
+  "member:kick": MemberView;
+  /**
+   * Ban a member: as a kick, and joining again (by code with their resume secret, by resume secret or
+   * by an old token) is refused. Moderators. Errors as member:mute.
+   */
+  "member:ban": MemberView;
+  /** Lift a ban: the member counts as kicked (they may join again by code). Moderators. Errors as member:mute. */
+  "member:unban": MemberView;
+  /**
+   * Give a member (by id) or a moderator account (by e-mail) the role co_moderator, participant or
+   * observer; their connections close (`rights_changed`) and reconnect with the new role. The
+   * host only; the host's own role cannot change. Errors: forbidden, not_found, conflict (not active).
+   */
+  "member:role": MemberView;
+  /** Lock the room: new joins are refused with room_closed; members inside stay. Moderators; draft or live. */
+  "room:lock": { locked: boolean };
+  /** Unlock the room. Moderators; draft or live. Errors: forbidden, room_closed (ended). */
+  "room:unlock": { locked: boolean };
+  /**
+   * Set slow mode: the least seconds between two posts (annotations and replies) of one
+   * participant, 0 to 600 (0: off); posting sooner is rate_limited with retryAfterMs. Moderators.
+   */
+  "room:slow_mode": { seconds: number };
+  /**
+   * Spotlight a paragraph of the essay (optionally a span of it), or clear it. Moderators; live.
+   * Errors: forbidden, room_closed, not_found (paragraph), validation_failed (span outside it).
+   */
+  "room:spotlight": { spotlight: SpotlightView | null };
+  /**
+   * Start a phase (the current one ends), with an optional deadline the server announces with
+   * room:phase_ended; or leave phases (`phase: null`). Moderators; live. Errors: forbidden, room_closed.
+   */
+  "room:phase": { phase: PhaseView | null };
+  /**
+   * Raise one's hand; the queue keeps the order in which the room accepted the raises. Participants;
+   * live; not while muted. Raising a raised hand acks the queue unchanged. Errors: forbidden, room_closed.
+   */
+  "queue:raise": { queue: QueueEntryView[] };
+  /**
+   * Lower one's own hand, or (moderators) anyone's. Lowering a hand that is not raised acks the
+   * queue unchanged. Errors: forbidden (someone else's), not_found, room_closed.
+   */
+  "queue:lower": { queue: QueueEntryView[] };
+  /**
+   * Give the floor to the first raised hand, or to a chosen member whose hand is raised; it leaves
+   * the queue. Moderators; live. Errors: forbidden, conflict (queue empty, member not in it), room_closed.
+   */
+  "queue:call": { queue: QueueEntryView[] };
+  /** Lower every hand. Moderators; live. Clearing an empty queue acks it without an event. */
+  "queue:clear": { queue: QueueEntryView[] };
 }
 
 /** The name of a command. */
@@ -128,6 +211,21 @@ export const COMMAND_INPUTS = {
   "prompt:reopen": PromptRefInput,
   "prompt:reveal": PromptRefInput,
   "prompt:vote": PromptVoteInput,
+  "member:mute": MuteMemberInput,
+  "member:unmute": MemberActionInput,
+  "member:kick": MemberActionInput,
+  "member:ban": MemberActionInput,
+  "member:unban": MemberActionInput,
+  "member:role": MemberRoleInput,
+  "room:lock": ReasonInput,
+  "room:unlock": ReasonInput,
+  "room:slow_mode": SlowModeInput,
+  "room:spotlight": SpotlightInput,
+  "room:phase": PhaseInput,
+  "queue:raise": QueueRaiseInput,
+  "queue:lower": QueueLowerInput,
+  "queue:call": QueueCallInput,
+  "queue:clear": ReasonInput,
 } as const satisfies { [E in CommandName]: z.ZodType };
 
 /** What a client sends as the payload of command `E`. */

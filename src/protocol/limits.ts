@@ -9,6 +9,11 @@ export const LIMITS = {
   password: { min: 10, max: 256 },
   seminarTitle: { min: 1, max: 200 },
   essaySourceChars: 200_000,
+  /**
+   * Seminar creations and essay replacements (each runs the essay importer) one moderator account
+   * may make per window, together.
+   */
+  essayImportsPerAccount: { points: 60, windowSeconds: 600 },
   promptsPerSeminar: 50,
   promptQuestion: { min: 1, max: 500 },
   promptOptions: { min: 2, max: 12 },
@@ -18,6 +23,15 @@ export const LIMITS = {
   annotationTags: { max: 8, chars: 32 },
   quoteContextChars: 64,
   moderationReason: { max: 500 },
+  /** The longest mute with a duration (seconds); without one a mute lasts until unmuted. */
+  muteMaxSeconds: 24 * 3600,
+  /** The longest slow-mode interval between two posts of one participant (seconds). */
+  slowModeMaxSeconds: 600,
+  phaseLabel: { max: 200 },
+  /** The longest phase deadline (seconds from its start). */
+  phaseMaxSeconds: 6 * 3600,
+  /** Moderators' snapshots carry the newest this many moderation log entries. */
+  moderationLogInSnapshot: 100,
   /** Events a socket may send per second on average, and in a burst. */
   socketEventsPerSecond: 20,
   socketEventsBurst: 40,

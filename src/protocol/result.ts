@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   "unavailable",
   /** The payload is larger than allowed. */
   "payload_too_large",
+  /** The body is not JSON in UTF-8, or uses a Content-Encoding we do not read (HTTP only). */
+  "unsupported_media_type",
   /** Something went wrong on our side; it has been logged. */
   "internal",
 ] as const;
@@ -35,6 +37,8 @@ export interface ErrorBody {
   code: ErrorCode;
   message: string;
   details?: unknown;
+  /** HTTP answers only: the request's id (also the X-Request-Id header), as found in the logs. */
+  requestId?: string;
 }
 
 /** What every Socket.IO ack and every HTTP response body is. */
@@ -48,6 +52,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   room_closed: 423,
   unavailable: 503,

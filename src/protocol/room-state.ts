@@ -4,29 +4,31 @@
  * hold the room exactly as the server's log says. No Node, Express or Prisma imports here.
  */
 import type { PresenceDelta } from "./events.ts";
-import type { AnnotationView, RoomEventView, RoomSnapshot, SyncView, TallyView } from "./views.ts";
+import type {
+  AnnotationView,
+  MemberView,
+  RoomEventView,
+  RoomSnapshot,
+  SyncView,
+  TallyView,
+} from "./views.ts";
 
 /** Applies one event to a room state (in place). Unknown event types are ignored. */
 export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void {
   state.seq = event.seq;
+  // A moderator's state keeps the moderation log: each moderation event carries its entry.
+  if ("log" in event.data && event.data.log && state.moderationLog) {
+    const entry = event.data.log;
+    if (!state.moderationLog.some((item) => item.id === entry.id)) state.moderationLog.push(entry);
+  }
   switch (event.type) {
     case "member:joined":
-    case "member:updated": {
-      const index = state.members.findIndex((member) => member.id === event.data.member.id);
-      if (index >= 0) state.members[index] = event.data.member;
-      else state.members.push(event.data.member);
-      // The roster's order is (joinedAt, id), as in snapshots: guests admitted together share a time.
-      state.members.sort((a, b) =>
-        a.joinedAt === b.joinedAt
-          ? a.id < b.id
-            ? -1
-            : a.id > b.id
-              ? 1
-              : 0
-          : a.joinedAt < b.joinedAt
-            ? -1
-            : 1,
-      );
+    case "member:updated":
+    case "member:moderated": {
+      upsertMember(state, event.data.member);
+      // Only an active participant can hold a raised hand (a kick, ban or new role lowers it).
+      const member = event.data.member;
+      if (member.status !== "active" || member.role !== "participant") removeHand(state, member.id);
       return;
     }
     case "seminar:started":
@@ -71,7 +73,47 @@ export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void 
       state.prompts.sort((a, b) => a.position - b.position);
       return;
     }
+    case "room:locked":
+      state.seminar = { ...state.seminar, locked: event.data.locked };
+      return;
+    case "room:slow_mode":
+      state.seminar = { ...state.seminar, slowModeSeconds: event.data.seconds };
+      return;
+    case "room:spotlight":
+      state.spotlight = event.data.spotlight;
+      state.seminar = { ...state.seminar, spotlightParagraphId: event.data.spotlight?.paragraphId ?? null };
+      return;
+    case "room:phase":
+      state.phase = event.data.phase;
+      return;
+    case "room:phase_ended":
+      if (state.phase?.id === event.data.phase.id) state.phase = event.data.phase;
+      return;
+    case "queue:updated": {
+      const { action, memberId, raisedAt } = event.data;
+      if (action === "clear") state.queue = [];
+      else if (action === "raise" && memberId && raisedAt) {
+        if (!state.queue.some((hand) => hand.memberId === memberId)) state.queue.push({ memberId, raisedAt });
+      } else if (memberId) removeHand(state, memberId);
+      return;
+    }
   }
+}
+
+/** Adds or replaces a member; the roster's order is (joinedAt, id), as in snapshots. */
+function upsertMember(state: RoomSnapshot, member: MemberView): void {
+  const index = state.members.findIndex((item) => item.id === member.id);
+  if (index >= 0) state.members[index] = member;
+  else state.members.push(member);
+  // Guests admitted together share a joinedAt; the id breaks the tie.
+  state.members.sort((a, b) =>
+    a.joinedAt === b.joinedAt ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.joinedAt < b.joinedAt ? -1 : 1,
+  );
+}
+
+/** Takes a member's hand out of the queue (lowered, called, or no longer a participant). */
+function removeHand(state: RoomSnapshot, memberId: string): void {
+  state.queue = state.queue.filter((hand) => hand.memberId !== memberId);
 }
 
 function upsertAnnotation(list: AnnotationView[], annotation: AnnotationView): void {

@@ -12,6 +12,7 @@ import type {
   EssayView,
   MemberRole,
   MemberView,
+  ModerationLogEntryView,
   PromptView,
   RoomEventView,
   SeminarView,
@@ -85,20 +86,6 @@ export interface TranscriptTallySnapshotView extends TallySnapshotView {
   promptId: string;
 }
 
-/** One row of the moderation log (moderators only). */
-export interface ModerationEntryView {
-  id: string;
-  at: string;
-  actorId: string;
-  /** The command, for example annotation:hide or member:ban. */
-  action: string;
-  targetMemberId: string | null;
-  targetAnnotationId: string | null;
-  reason: string | null;
-  /** What else the action recorded; omitted from anonymised transcripts. */
-  details?: unknown;
-}
-
 /** One entry of the timeline: a room event as the viewer receives it, or a stored tally. */
 export type TimelineEntryView =
   | { kind: "event"; at: string; event: RoomEventView }
@@ -138,7 +125,7 @@ export interface TranscriptDocument {
   /** Every annotation and reply the viewer may see, oldest first; deletions are tombstones. */
   annotations: TranscriptAnnotationView[];
   /** The moderation log: moderators only (null for everyone else). */
-  moderationLog: ModerationEntryView[] | null;
+  moderationLog: ModerationLogEntryView[] | null;
   /** Room events and stored tallies merged by time. */
   timeline: TimelineEntryView[];
 }

@@ -10,6 +10,11 @@ export type BlockKind = "heading" | "section_marker" | "caption" | "paragraph" |
 export type PromptKind = "single_choice" | "multiple_choice" | "scale";
 export type PromptState = "draft" | "open" | "closed";
 export type ResultsVisibility = "live" | "after_close" | "moderators";
+export type PhaseKind = "reading" | "discussion" | "voting" | "wrap_up" | "custom";
+/** What a moderator did to a member (member:mute … member:role). */
+export type MemberModeration = "mute" | "unmute" | "kick" | "ban" | "unban" | "role";
+/** What happened in the speaking queue. */
+export type QueueAction = "raise" | "lower" | "call" | "clear";
 
 /** A seminar as its members and owner see it. */
 export interface SeminarView {
@@ -55,6 +60,10 @@ export interface MemberView {
   status: MemberStatus;
   /** When they joined (ISO, milliseconds, UTC). The roster is ordered by joinedAt, then id. */
   joinedAt: string;
+  /** Muted at the time this view was made: reads and votes, cannot post. */
+  muted: boolean;
+  /** When a timed mute ends (null: not muted, or muted until unmuted). */
+  mutedUntil: string | null;
 }
 
 /** Who is connected now and what they read. Ephemeral, not in the event log. */
@@ -134,11 +143,71 @@ export interface BallotView {
   revision: number;
 }
 
-/** What the viewer may do; the UI hides what would be refused. */
+/** What the viewer may do now; the UI hides what would be refused (docs/moderation.md). */
 export interface PermissionsView {
+  /** Moderate annotations, members and the room. */
   moderate: boolean;
+  /** Annotate and reply (false while muted). */
   annotate: boolean;
   vote: boolean;
+  /** Raise a hand in the speaking queue. */
+  raiseHand: boolean;
+  /** Change members' roles (the host). */
+  changeRoles: boolean;
+}
+
+/** The spotlighted paragraph, and span of it (code points; both null: the whole paragraph). */
+export type SpotlightView = {
+  paragraphId: string;
+  start: number | null;
+  end: number | null;
+};
+
+/** A phase of the session. Its deadline is the server's; room:phase_ended announces it. */
+export interface PhaseView {
+  id: string;
+  kind: PhaseKind;
+  label: string;
+  startedAt: string | null;
+  /** When it is due to end (null: no deadline). */
+  deadline: string | null;
+  /** When it ended: its deadline passed, or another phase replaced it (null: running). */
+  endedAt: string | null;
+}
+
+/** A raised hand, in queue order. */
+export interface QueueEntryView {
+  memberId: string;
+  raisedAt: string;
+}
+
+/** What a moderation action changed, by action (absent fields do not apply). Plain JSON. */
+export type ModerationDetails = {
+  /** member:mute: when the mute ends (null: until unmuted). */
+  until?: string | null;
+  /** member:role: the role before and after. */
+  from?: MemberRole;
+  to?: MemberRole;
+  /** room:slow_mode: the interval in seconds. */
+  seconds?: number;
+  /** room:spotlight: what is spotlighted (null: cleared). */
+  spotlight?: SpotlightView | null;
+  /** room:phase: the phase started (null: phases left). */
+  phase?: { kind: PhaseKind; label: string; deadline: string | null } | null;
+};
+
+/** One entry of the moderation log (moderators only). */
+export interface ModerationLogEntryView {
+  id: string;
+  /** The command, for example member:mute or annotation:hide. */
+  action: string;
+  /** The moderator who acted. */
+  actorId: string;
+  targetMemberId: string | null;
+  targetAnnotationId: string | null;
+  reason: string | null;
+  details: ModerationDetails | null;
+  at: string;
 }
 
 /** The viewer's own place in the seminar. */
@@ -161,6 +230,17 @@ export interface RoomSnapshot {
   tallies: TallyView[];
   myBallots: BallotView[];
   viewer: ViewerView;
+  /** What the room is pointed at (null: nothing). */
+  spotlight: SpotlightView | null;
+  /** The current phase (null: none); it may have ended and wait for the next. */
+  phase: PhaseView | null;
+  /** Raised hands in the order they will be called. */
+  queue: QueueEntryView[];
+  /**
+   * Moderators only: the newest LIMITS.moderationLogInSnapshot entries of the moderation log,
+   * oldest first; later entries arrive in the `log` field of moderation events.
+   */
+  moderationLog?: ModerationLogEntryView[];
 }
 
 /**
@@ -183,6 +263,43 @@ export interface RoomEventDataMap {
     annotation: AnnotationView;
     action: "hide" | "restore" | "pin" | "unpin" | "remove";
     reason: string | null;
+    /** Its moderation log entry, for moderators (null for others). */
+    log: ModerationLogEntryView | null;
+  };
+  /**
+   * A moderator muted, unmuted, kicked, banned, unbanned a member or changed their role; `member`
+   * is as it is now. `reason` only for moderators and the member concerned; `log` for moderators.
+   */
+  "member:moderated": {
+    member: MemberView;
+    action: MemberModeration;
+    reason: string | null;
+    log: ModerationLogEntryView | null;
+  };
+  /** The room was locked (no new joins) or unlocked. */
+  "room:locked": { locked: boolean; reason: string | null; log: ModerationLogEntryView | null };
+  /** Slow mode changed: the least seconds between two posts of a participant (0: off). */
+  "room:slow_mode": { seconds: number; reason: string | null; log: ModerationLogEntryView | null };
+  /** The spotlight moved or was cleared; participants' clients follow unless they opted out. */
+  "room:spotlight": {
+    spotlight: SpotlightView | null;
+    reason: string | null;
+    log: ModerationLogEntryView | null;
+  };
+  /** A phase started (the previous one ended), or phases were left (`phase: null`). */
+  "room:phase": { phase: PhaseView | null; reason: string | null; log: ModerationLogEntryView | null };
+  /** The server's announcement that a phase's deadline passed (actor null). */
+  "room:phase_ended": { phase: PhaseView };
+  /**
+   * The speaking queue changed: `raise` appends `memberId` (at `raisedAt`); `lower` and `call`
+   * remove `memberId` (a call gives them the floor); `clear` empties it.
+   */
+  "queue:updated": {
+    action: QueueAction;
+    memberId: string | null;
+    raisedAt: string | null;
+    reason: string | null;
+    log: ModerationLogEntryView | null;
   };
   /**
    * In place of any annotation event when the viewer may not see that annotation (now): drop it

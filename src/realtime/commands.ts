@@ -77,7 +77,9 @@ export async function dispatch(
       error instanceof UnknownCommand ? toErrorBody(fail.notFound(`Command ${event}`)) : toErrorBody(error);
     stop({ outcome: mapped.body.code });
     if (mapped.unknown) {
-      hooks.logger.error({ err: error, command: event, member: context.actor.memberId }, "command failed");
+      // A lost database is expected to happen and answered as retryable: a warning, not an error.
+      const level = mapped.body.code === "unavailable" ? "warn" : "error";
+      hooks.logger[level]({ err: error, command: event, member: context.actor.memberId }, "command failed");
     }
     ack({ ok: false, error: mapped.body });
   }

@@ -6,9 +6,15 @@
  */
 import { isHidden } from "../modules/annotations/annotations.policy.ts";
 import { presentAnnotationFor } from "../modules/annotations/annotations.presenter.ts";
+import { presentModerationEntry, presentPhase } from "../modules/moderation/moderation.presenter.ts";
 import type { Viewer } from "../modules/seminars/seminars.policy.ts";
 import { presentMemberFor, presentSeminar } from "../modules/seminars/seminars.presenter.ts";
-import type { RoomEventDataMap, RoomEventType, RoomEventView } from "../protocol/views.ts";
+import type {
+  ModerationLogEntryView,
+  RoomEventDataMap,
+  RoomEventType,
+  RoomEventView,
+} from "../protocol/views.ts";
 import type { RoomFactType, StoredEvent, StoredEventOf } from "./room-facts.ts";
 import type { Subjects } from "./subjects.ts";
 
@@ -42,7 +48,29 @@ function subject<T>(map: Map<string, T>, id: string, what: string): T {
   return found;
 }
 
-function member(event: StoredEventOf<"member:joined" | "member:updated">, context: PresentContext) {
+/** The moderation log entry of an action, for moderators only (null for everyone else). */
+function logEntry(
+  actionId: string | null | undefined,
+  context: PresentContext,
+): ModerationLogEntryView | null {
+  if (!context.viewer.moderator || !actionId) return null;
+  const row = context.subjects.moderationActions.get(actionId);
+  return row ? presentModerationEntry(row) : null;
+}
+
+/** The reason of an action, for moderators only (the log row holds it). */
+function moderatorReason(actionId: string, context: PresentContext): string | null {
+  return logEntry(actionId, context)?.reason ?? null;
+}
+
+function phase(phaseId: string, context: PresentContext) {
+  return presentPhase(subject(context.subjects.phases, phaseId, "Phase"));
+}
+
+function member(
+  event: StoredEventOf<"member:joined" | "member:updated" | "member:moderated">,
+  context: PresentContext,
+) {
   const row = subject(context.subjects.members, event.fact.memberId, "Member");
   return presentMemberFor(context.viewer, row, context.pseudonyms);
 }
@@ -106,8 +134,54 @@ const PRESENTERS: { [K in RoomFactType]: EventPresenter<K> } = {
       annotation: view,
       action: event.fact.action,
       reason: privileged ? event.fact.reason : null,
+      log: logEntry(event.fact.actionId, context),
     });
   },
+  "member:moderated": (event, context) => {
+    // The member concerned learns why (a mute's reason); everyone else but moderators does not.
+    const concerned = context.viewer.moderator || context.viewer.memberId === event.fact.memberId;
+    const row = context.subjects.moderationActions.get(event.fact.actionId);
+    return wire(event, "member:moderated", {
+      member: member(event, context),
+      action: event.fact.action,
+      reason: concerned ? (row?.reason ?? null) : null,
+      log: logEntry(event.fact.actionId, context),
+    });
+  },
+  "room:locked": (event, context) =>
+    wire(event, "room:locked", {
+      locked: event.fact.locked,
+      reason: moderatorReason(event.fact.actionId, context),
+      log: logEntry(event.fact.actionId, context),
+    }),
+  "room:slow_mode": (event, context) =>
+    wire(event, "room:slow_mode", {
+      seconds: event.fact.seconds,
+      reason: moderatorReason(event.fact.actionId, context),
+      log: logEntry(event.fact.actionId, context),
+    }),
+  "room:spotlight": (event, context) =>
+    wire(event, "room:spotlight", {
+      spotlight: event.fact.spotlight,
+      reason: moderatorReason(event.fact.actionId, context),
+      log: logEntry(event.fact.actionId, context),
+    }),
+  "room:phase": (event, context) =>
+    wire(event, "room:phase", {
+      phase: event.fact.phaseId ? phase(event.fact.phaseId, context) : null,
+      reason: moderatorReason(event.fact.actionId, context),
+      log: logEntry(event.fact.actionId, context),
+    }),
+  "room:phase_ended": (event, context) =>
+    wire(event, "room:phase_ended", { phase: phase(event.fact.phaseId, context) }),
+  "queue:updated": (event, context) =>
+    wire(event, "queue:updated", {
+      action: event.fact.action,
+      memberId: event.fact.memberId,
+      raisedAt: event.fact.raisedAt,
+      reason: event.fact.actionId ? moderatorReason(event.fact.actionId, context) : null,
+      log: logEntry(event.fact.actionId, context),
+    }),
   "prompt:created": (event, context) => wire(event, "prompt:created", { prompt: prompt(event, context) }),
   "prompt:updated": (event, context) => wire(event, "prompt:updated", { prompt: prompt(event, context) }),
   "prompt:opened": (event, context) => wire(event, "prompt:opened", { prompt: prompt(event, context) }),
@@ -130,6 +204,8 @@ function presentOne<K extends RoomFactType>(event: StoredEventOf<K>, context: Pr
  * wrote an annotation now hidden sees it, where other participants get annotation:withdrawn.
  */
 export function privilegedMembers(event: StoredEvent, subjects: Subjects): string[] {
+  // The member a moderator acted on is told the reason.
+  if (event.type === "member:moderated") return [event.fact.memberId];
   if (!event.type.startsWith("annotation:")) return [];
   const id = "annotationId" in event.fact ? event.fact.annotationId : null;
   const row = id ? subjects.annotations.get(id) : undefined;

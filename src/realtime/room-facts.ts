@@ -13,6 +13,15 @@ const Nothing = z.object({});
 /** The moderation actions on an annotation. */
 export const ANNOTATION_MODERATIONS = ["hide", "restore", "pin", "unpin", "remove"] as const;
 
+/** The moderation actions on a member. */
+export const MEMBER_MODERATIONS = ["mute", "unmute", "kick", "ban", "unban", "role"] as const;
+
+/** What can happen in the speaking queue. */
+export const QUEUE_ACTIONS = ["raise", "lower", "call", "clear"] as const;
+
+/** The moderation log row (moderation_actions.id) an action wrote. */
+const ActionRef = z.object({ actionId: z.uuid() });
+
 /** Each fact type's stored data, parsed whenever the log is read back. */
 export const ROOM_FACTS = {
   /** A member joined (guest by code, or a moderator's membership created). */
@@ -35,10 +44,41 @@ export const ROOM_FACTS = {
     memberId: z.uuid(),
     active: z.boolean(),
   }),
-  /** A moderator hid, restored, pinned, unpinned or removed it. */
+  /** A moderator hid, restored, pinned, unpinned or removed it (facts before the log id lack it). */
   "annotation:moderated": AnnotationRef.extend({
     action: z.enum(ANNOTATION_MODERATIONS),
     reason: z.string().nullable(),
+    actionId: z.uuid().optional(),
+  }),
+  /** A moderator muted, unmuted, kicked, banned, unbanned the member or changed their role. */
+  "member:moderated": MemberRef.extend({ action: z.enum(MEMBER_MODERATIONS) }).extend(ActionRef.shape),
+  /** The room was locked or unlocked. */
+  "room:locked": ActionRef.extend({ locked: z.boolean() }),
+  /** Slow mode was set (seconds; 0: off). */
+  "room:slow_mode": ActionRef.extend({ seconds: z.number().int().min(0) }),
+  /** The spotlight moved (paragraph, optional span in code points) or was cleared. */
+  "room:spotlight": ActionRef.extend({
+    spotlight: z
+      .object({
+        paragraphId: z.uuid(),
+        start: z.number().int().nullable(),
+        end: z.number().int().nullable(),
+      })
+      .nullable(),
+  }),
+  /** A phase started (phases row), or phases were left (null). */
+  "room:phase": ActionRef.extend({ phaseId: z.uuid().nullable() }),
+  /** A phase's deadline passed (the server's announcement). */
+  "room:phase_ended": z.object({ phaseId: z.uuid() }),
+  /**
+   * A hand was raised (memberId, raisedAt), lowered or called (memberId), or every hand lowered
+   * (clear). actionId: the log row when a moderator did it (null for a member's own hand).
+   */
+  "queue:updated": z.object({
+    action: z.enum(QUEUE_ACTIONS),
+    memberId: z.uuid().nullable(),
+    raisedAt: z.iso.datetime().nullable(),
+    actionId: z.uuid().nullable(),
   }),
   "prompt:created": PromptRef,
   "prompt:updated": PromptRef,

@@ -27,6 +27,8 @@ export interface LockedMember {
   id: string;
   role: MemberRole;
   status: MemberStatus;
+  /** Muted since (null: not muted); see moderation.policy isMuted. */
+  mutedAt: Date | null;
   mutedUntil: Date | null;
   rightsVersion: number;
 }
@@ -70,6 +72,7 @@ interface LockRow {
   member_id: string | null;
   role: MemberRole | null;
   status: MemberStatus | null;
+  muted_at: Date | null;
   muted_until: Date | null;
   rights_version: number | null;
 }
@@ -85,7 +88,7 @@ interface LockRow {
 export async function lockRoom(tx: Tx, scope: WriteScope): Promise<LockedRoom> {
   const rows = await tx.$queryRaw<LockRow[]>`
     SELECT s.state::text AS state, s.locked, s.slow_mode_seconds, m.id::text AS member_id,
-      m.role::text AS role, m.status::text AS status, m.muted_until, m.rights_version
+      m.role::text AS role, m.status::text AS status, m.muted_at, m.muted_until, m.rights_version
     FROM seminars s
     LEFT JOIN memberships m ON m.id = ${scope.memberId ?? null}::uuid AND m.seminar_id = s.id
     WHERE s.id = ${scope.seminarId}::uuid
@@ -103,6 +106,7 @@ export async function lockRoom(tx: Tx, scope: WriteScope): Promise<LockedRoom> {
       id: row.member_id,
       role: row.role,
       status: row.status,
+      mutedAt: row.muted_at,
       mutedUntil: row.muted_until,
       rightsVersion: row.rights_version,
     };

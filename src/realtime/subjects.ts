@@ -1,6 +1,9 @@
 import type { PrismaClient, Tx } from "../db/client.ts";
 import type { AnnotationRecord } from "../modules/annotations/annotations.presenter.ts";
 import { readAnnotationRecords } from "../modules/annotations/annotations.service.ts";
+import type { ModerationLogRow } from "../modules/moderation/moderation.log.ts";
+import type { PhaseRecord } from "../modules/moderation/moderation.presenter.ts";
+import { readModerationRows, readPhaseRecords } from "../modules/moderation/moderation.service.ts";
 import { readPromptViews } from "../modules/prompts/prompts.service.ts";
 import type { MemberRecord } from "../modules/seminars/seminars.presenter.ts";
 import {
@@ -23,6 +26,9 @@ export interface Subjects {
   members: Map<string, MemberRecord>;
   annotations: Map<string, AnnotationRecord>;
   prompts: Map<string, PromptView>;
+  /** Moderation log rows, by id (moderation facts refer to theirs). */
+  moderationActions: Map<string, ModerationLogRow>;
+  phases: Map<string, PhaseRecord>;
 }
 
 /** Subjects a write already holds, recorded as it goes (RoomTx.known). */
@@ -32,6 +38,8 @@ export class SubjectCache implements Subjects {
   readonly members = new Map<string, MemberRecord>();
   readonly annotations = new Map<string, AnnotationRecord>();
   readonly prompts = new Map<string, PromptView>();
+  readonly moderationActions = new Map<string, ModerationLogRow>();
+  readonly phases = new Map<string, PhaseRecord>();
 
   /** Records an annotation as the write left it. */
   annotation(row: AnnotationRecord): void {
@@ -47,6 +55,16 @@ export class SubjectCache implements Subjects {
   prompt(view: PromptView): void {
     this.prompts.set(view.id, view);
   }
+
+  /** Records a moderation log row the write made. */
+  moderation(row: ModerationLogRow): void {
+    this.moderationActions.set(row.id, row);
+  }
+
+  /** Records a phase as the write left it. */
+  phase(row: PhaseRecord): void {
+    this.phases.set(row.id, row);
+  }
 }
 
 /** The subjects a write records for live delivery. */
@@ -57,6 +75,8 @@ function referencedIds(events: StoredEvent[]) {
   const annotations = new Set<string>();
   const members = new Set<string>();
   const prompts = new Set<string>();
+  const actions = new Set<string>();
+  const phases = new Set<string>();
   let seminar = false;
   let essay = false;
   for (const event of events) {
@@ -64,6 +84,25 @@ function referencedIds(events: StoredEvent[]) {
       case "member:joined":
       case "member:updated":
         members.add(event.fact.memberId);
+        break;
+      case "member:moderated":
+        members.add(event.fact.memberId);
+        actions.add(event.fact.actionId);
+        break;
+      case "room:locked":
+      case "room:slow_mode":
+      case "room:spotlight":
+        actions.add(event.fact.actionId);
+        break;
+      case "room:phase":
+        actions.add(event.fact.actionId);
+        if (event.fact.phaseId) phases.add(event.fact.phaseId);
+        break;
+      case "room:phase_ended":
+        phases.add(event.fact.phaseId);
+        break;
+      case "queue:updated":
+        if (event.fact.actionId) actions.add(event.fact.actionId);
         break;
       case "seminar:started":
       case "seminar:ended":
@@ -77,8 +116,11 @@ function referencedIds(events: StoredEvent[]) {
       case "annotation:updated":
       case "annotation:deleted":
       case "annotation:reacted":
+        annotations.add(event.fact.annotationId);
+        break;
       case "annotation:moderated":
         annotations.add(event.fact.annotationId);
+        if (event.fact.actionId) actions.add(event.fact.actionId);
         break;
       case "prompt:created":
       case "prompt:updated":
@@ -89,7 +131,7 @@ function referencedIds(events: StoredEvent[]) {
         break;
     }
   }
-  return { annotations, members, prompts, seminar, essay };
+  return { annotations, members, prompts, actions, phases, seminar, essay };
 }
 
 /**
@@ -105,10 +147,12 @@ export async function loadSubjects(
   const wanted = referencedIds(events);
   const missing = <T>(ids: Set<string>, have: Map<string, T> | undefined) =>
     [...ids].filter((id) => !have?.has(id));
-  const [annotations, members, prompts, seminar, essay] = await Promise.all([
+  const [annotations, members, prompts, actions, phases, seminar, essay] = await Promise.all([
     readAnnotationRecords(db, seminarId, missing(wanted.annotations, known?.annotations)),
     readMemberRecords(db, seminarId, missing(wanted.members, known?.members)),
     readPromptViews(db, seminarId, missing(wanted.prompts, known?.prompts)),
+    readModerationRows(db, seminarId, missing(wanted.actions, known?.moderationActions)),
+    readPhaseRecords(db, seminarId, missing(wanted.phases, known?.phases)),
     wanted.seminar && !known?.seminar ? getSeminar(db, seminarId) : (known?.seminar ?? null),
     wanted.essay && !known?.essay ? readEssayView(db, seminarId) : (known?.essay ?? null),
   ]);
@@ -121,5 +165,10 @@ export async function loadSubjects(
     ]),
     members: new Map([...(known?.members ?? []), ...members.map((row) => [row.id, row] as const)]),
     prompts: new Map([...(known?.prompts ?? []), ...prompts.map((view) => [view.id, view] as const)]),
+    moderationActions: new Map([
+      ...(known?.moderationActions ?? []),
+      ...actions.map((row) => [row.id, row] as const),
+    ]),
+    phases: new Map([...(known?.phases ?? []), ...phases.map((row) => [row.id, row] as const)]),
   };
 }

@@ -72,7 +72,17 @@ export async function buildSeminar(
   return { seminar, moderator };
 }
 
-/** Joins a seminar by code as a guest; returns the guest token and member. */
+/** What joining by code (and resuming) answers. */
+export interface GuestSession {
+  token: string;
+  expiresAt: string;
+  member: MemberView;
+  seminar: SeminarView;
+  /** Only in the join answer. */
+  resumeSecret: string;
+}
+
+/** Joins a seminar by code as a guest; returns the guest token, member and resume secret. */
 export async function buildGuest(
   server: TestServer,
   joinCode: string,
@@ -80,14 +90,19 @@ export async function buildGuest(
   asObserver = false,
 ) {
   return expectOk(
-    await server.http<{ token: string; member: MemberView; seminar: SeminarView }>(
-      "POST",
-      "/api/seminars/join",
-      {
-        code: joinCode,
-        displayName,
-        asObserver,
-      },
-    ),
+    await server.http<GuestSession>("POST", "/api/seminars/join", {
+      code: joinCode,
+      displayName,
+      asObserver,
+    }),
   );
+}
+
+/** A new moderator account made co-moderator of a seminar (as the host would with member:role). */
+export async function buildCoModerator(server: TestServer, seminarId: string, displayName = "Co") {
+  const account = await buildModerator(server, { displayName });
+  const member = await server.prisma.membership.create({
+    data: { seminarId, accountId: account.accountId, role: "co_moderator", displayName },
+  });
+  return { ...account, memberId: member.id };
 }

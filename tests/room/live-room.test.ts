@@ -168,12 +168,17 @@ describe("the live room", () => {
     const watcher = await RoomClient.join(server.url, {
       token: (await buildGuest(server, seminar.joinCode!, "Counter")).token,
     });
-    // Let the watcher's own join (batched too) arrive before counting.
-    await new Promise((resolve) => setTimeout(resolve, 3 * LIMITS.membershipBatchMs));
-    const messages: number[] = [];
-    watcher.socket.on("room:event", () => messages.push(1));
-    watcher.socket.on("room:events", (events) => messages.push(events.length));
+    // Count only messages that carry events after `start`: the watcher's own join (batched too)
+    // may still arrive, whenever it does, and is not part of the burst.
     const start = watcher.stream.seq;
+    const messages: number[] = [];
+    watcher.socket.on("room:event", (event) => {
+      if (event.seq > start) messages.push(1);
+    });
+    watcher.socket.on("room:events", (events) => {
+      const fresh = events.filter((event) => event.seq > start).length;
+      if (fresh > 0) messages.push(fresh);
+    });
     const writer = (
       await Promise.all(
         Array.from({ length: 20 }, (_, i) => buildGuest(server, seminar.joinCode!, `Burst ${i}`)),
@@ -446,19 +451,30 @@ describe("token expiry", async () => {
     const guest = await buildGuest(shortLived, seminar.joinCode!, "Expiring");
     const lazy = await connect(shortLived.url, { token: guest.token });
     const diligent = await connect(shortLived.url, { token: guest.token });
-    const lazyGone = new Promise<string>((resolve) => lazy.once("disconnect", resolve));
-    // JWT expiry has one-second resolution: the first token expires 3-4 s after issue, the refreshed
-    // one (issued at 1.5 s) no earlier than 4.5 s.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const goneAt = (socket: typeof lazy) =>
+      new Promise<{ reason: string; at: number }>((resolve) =>
+        socket.once("disconnect", (reason) => resolve({ reason, at: Date.now() })),
+      );
+    const lazyGone = goneAt(lazy);
+    const diligentGone = goneAt(diligent);
+    // JWT expiry has one-second resolution: refresh once a new second has begun, so that the
+    // refreshed token expires at least a second after the first one.
+    const expiry = (token: string) =>
+      JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { exp: number; iat: number };
+    const original = expiry(guest.token);
+    await eventually(() => Math.floor(Date.now() / 1000) > original.iat, 2_000, "the next second");
     const refreshed = await send(diligent, "auth:refresh", {});
     if (!refreshed.ok) throw new Error(refreshed.error.message);
-    expect(refreshed.data.token).not.toBe(guest.token);
-    expect(await lazyGone).toBe("io server disconnect");
-    // The original token has expired by now; the refreshed one has not.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(diligent.connected).toBe(true);
-    const diligentGone = new Promise<string>((resolve) => diligent.once("disconnect", resolve));
-    expect(await diligentGone).toBe("io server disconnect");
+    const renewed = expiry(refreshed.data.token);
+    expect(renewed.exp).toBeGreaterThan(original.exp);
+    const lazyEnd = await lazyGone;
+    expect(lazyEnd.reason).toBe("io server disconnect");
+    // Each socket is disconnected at its own token's expiry: the refreshed one at the later one,
+    // which is at least a second after the first token's.
+    const diligentEnd = await diligentGone;
+    expect(diligentEnd.reason).toBe("io server disconnect");
+    expect(lazyEnd.at).toBeGreaterThanOrEqual(original.exp * 1000 - 100);
+    expect(diligentEnd.at).toBeGreaterThanOrEqual(renewed.exp * 1000 - 100);
   });
 });
 
@@ -474,6 +490,16 @@ describe("resource limits", () => {
     await locker.connect();
     await locker.query("BEGIN");
     await locker.query("LOCK TABLE memberships IN ACCESS EXCLUSIVE MODE");
+    // Authentications waiting for the lock, in this file's database only.
+    const waiting = async () => {
+      const rows = await server.db.prisma.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+        WHERE c.relname = 'memberships' AND NOT l.granted
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+      return rows[0]!.n;
+    };
+    const engine = server.app.realtime.io.engine;
+    const openBefore = engine.clientsCount;
     for (let i = 0; i < LIMITS.socketsPerMember; i++) {
       const socket = connectClient(server.url, {
         auth: { token: guest.token },
@@ -485,10 +511,12 @@ describe("resource limits", () => {
       await new Promise((resolve) =>
         socket.io.engine?.readyState === "open" ? resolve(null) : socket.io.once("open", () => resolve(null)),
       );
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The server is authenticating it (its query waits for the lock): now leave.
+      await eventually(async () => (await waiting()) > i, 5_000, "the authentication to wait");
       socket.close();
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Unlock only once the server has seen every one of them go.
+    await eventually(() => engine.clientsCount <= openBefore, 5_000, "the clients to be gone");
     await locker.query("COMMIT");
     await locker.end();
 

@@ -52,4 +52,23 @@ describe("two nodes behind one deployment (Redis adapter)", () => {
     expect(onB.stream.state!.members).toEqual(onA.stream.state!.members);
     for (const client of [host, onA, onB]) client.close();
   });
+
+  it("bans a member on one node and closes their connections on the other, which then refuses them", async () => {
+    const { seminar, moderator } = await buildSeminar(nodeA);
+    const host = await RoomClient.join(nodeA.url, { token: moderator.token, seminarId: seminar.id });
+    const ada = await buildGuest(nodeB, seminar.joinCode!, "Ada");
+    const onB = await RoomClient.join(nodeB.url, { token: ada.token });
+    const closing = new Promise<string>((resolve) =>
+      onB.socket.once("connection:closing", (info) => resolve(info.reason)),
+    );
+    expectOk(await host.send("member:ban", { memberId: ada.member.id, reason: "across nodes" }));
+    expect(await closing).toBe("banned");
+    await eventually(() => !onB.socket.connected, 5_000, "the banned socket on B to close");
+    const again = await nodeB.http("POST", "/api/seminars/resume", { secret: ada.resumeSecret });
+    expect(again.body).toMatchObject({
+      ok: false,
+      error: { code: "forbidden", details: { reason: "banned" } },
+    });
+    host.close();
+  });
 });

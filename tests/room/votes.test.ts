@@ -92,6 +92,13 @@ const vote = (
     ? client.send("prompt:vote", { promptId, optionIds, clientBallotId })
     : send(client, "prompt:vote", { promptId, optionIds, clientBallotId });
 
+/**
+ * Resolves once every packet the server sent these clients before now has arrived: a round trip
+ * on each connection (room:sync after the last seq) is answered behind them, in order. Lets a test
+ * check that something was *not* sent without waiting an arbitrary time.
+ */
+const barrier = (clients: RoomClient[]) => Promise.all(clients.map((client) => client.sync()));
+
 describe("the prompt life cycle", () => {
   it("creates, edits, opens, closes, reopens and reveals, each a room event every client applies", async () => {
     const { seminar, host, guests, close } = await room([], 1);
@@ -476,7 +483,7 @@ describe("ballots", () => {
       );
       expect(lastTally(voters[0]!, prompt.id)).toEqual(final);
     }
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Every vote has been answered, so none is still in flight: what is stored now is final.
     expect(await server.prisma.ballot.count({ where: { prompt: { seminarId: seminar.id } } })).toBe(
       outcome.accepted,
     );
@@ -523,7 +530,8 @@ describe("who sees which counts", () => {
       5_000,
       "host",
     );
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    // Whatever the flush that reached the host sent the others has reached them too.
+    await barrier(watchers);
     expect(leaked()).toEqual([]);
     expect(
       hostPackets.some((packet) => packet.event === "tally:update" && promptOf(packet.args) === modsOnly),
@@ -557,7 +565,7 @@ describe("who sees which counts", () => {
     expectOk(await host.send("prompt:close", { promptId: modsOnly }));
     for (const client of watchers)
       await eventually(() => lastTally(client, afterClose)?.ballots === 3, 5_000, "after close");
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await barrier(watchers);
     hidden.delete(afterClose);
     expect(leaked()).toEqual([]);
     expect(watchers.every((client) => lastTally(client, modsOnly) === undefined)).toBe(true);
@@ -598,7 +606,8 @@ describe("who sees which counts", () => {
       );
     }
     for (const id of promptIds) expectOk(await host.send("prompt:close", { promptId: id }));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The closing tallies were sent before the closes were acknowledged; let them reach everyone.
+    await barrier(everyone);
 
     const [yes, no] = optionsOf(named) as [string, string];
     const votersSent = (index: number) =>

@@ -68,13 +68,22 @@ const NAMES = {
   ada: "Zelda Quaxworth",
   bo: "Bartholomew Ximenes",
   observer: "Olga Onlooker",
+  banned: "Mallory Banworthy",
 };
 
 interface Session {
   seminarId: string;
   title: string;
-  tokens: { host: string; co: string; ada: string; bo: string; observer: string; outsider: string };
-  ids: { ada: string; bo: string; observer: string };
+  tokens: {
+    host: string;
+    co: string;
+    ada: string;
+    bo: string;
+    observer: string;
+    outsider: string;
+    banned: string;
+  };
+  ids: { ada: string; bo: string; observer: string; banned: string };
   emails: string[];
   annotations: {
     highlight: AnnotationView;
@@ -126,6 +135,7 @@ async function runSession(): Promise<Session> {
   const ada = await buildGuest(server, seminar.joinCode!, NAMES.ada);
   const bo = await buildGuest(server, seminar.joinCode!, NAMES.bo);
   const observer = await buildGuest(server, seminar.joinCode!, NAMES.observer, true);
+  const banned = await buildGuest(server, seminar.joinCode!, NAMES.banned);
   const outsiderSeminar = await buildSeminar(server);
   const outsider = await buildGuest(server, outsiderSeminar.seminar.joinCode!, "Someone Else");
 
@@ -133,6 +143,7 @@ async function runSession(): Promise<Session> {
   const adaClient = await RoomClient.join(server.url, { token: ada.token });
   const boClient = await RoomClient.join(server.url, { token: bo.token });
   const observerClient = await RoomClient.join(server.url, { token: observer.token });
+  const bannedClient = await RoomClient.join(server.url, { token: banned.token });
   const paragraphs = hostClient.stream.state!.essay.paragraphs.filter((p) => p.kind === "paragraph");
   const first = paragraphs[0]!;
   const cjk = paragraphs.find((p) => /[\u4e00-\u9fff]/.test(p.text))!;
@@ -174,6 +185,12 @@ async function runSession(): Promise<Session> {
   expectOk(await boClient.send("annotation:react", { annotationId: highlight.id, kind: "agree" }));
   expectOk(await hostClient.send("annotation:hide", { annotationId: hidden.id, reason: "off topic" }));
   expectOk(await hostClient.send("annotation:pin", { annotationId: highlight.id }));
+  // Phases and a ban: the session moves on, a spammer is removed (their annotation stays).
+  expectOk(await hostClient.send("room:phase", { phase: "reading" }));
+  expectOk(await bannedClient.send("annotation:create", { paragraphId: first.id, body: "buy cheap essays" }));
+  expectOk(await hostClient.send("member:ban", { memberId: banned.member.id, reason: "spam" }));
+  expectOk(await hostClient.send("room:phase", { phase: "discussion" }));
+  bannedClient.close();
 
   const promptIds = hostClient.stream.state!.prompts.map((prompt) => prompt.id);
   const options = (i: number) => hostClient.stream.state!.prompts[i]!.options.map((option) => option.id);
@@ -211,8 +228,9 @@ async function runSession(): Promise<Session> {
       bo: bo.token,
       observer: observer.token,
       outsider: outsider.token,
+      banned: banned.token,
     },
-    ids: { ada: ada.member.id, bo: bo.member.id, observer: observer.member.id },
+    ids: { ada: ada.member.id, bo: bo.member.id, observer: observer.member.id, banned: banned.member.id },
     emails: [host.email, co.email],
     annotations: { highlight, reply, deleted, hidden },
     clients: { host: hostClient, ada: adaClient, bo: boClient, observer: observerClient },
@@ -311,6 +329,13 @@ describe("access", () => {
     }
   });
 
+  it("refuses a banned member (forbidden), whatever the setting", async () => {
+    await openToParticipants();
+    const result = await download(server, session.seminarId, session.tokens.banned, "format=json");
+    expect(result.status).toBe(403);
+    expect(errorOf(result)).toMatchObject({ ok: false, error: { code: "forbidden" } });
+  });
+
   it("answers not_found to another seminar's members and unauthenticated without a token", async () => {
     const outsider = await download(server, session.seminarId, session.tokens.outsider, "format=json");
     expect(outsider.status).toBe(404);
@@ -389,7 +414,13 @@ describe("each audience sees what it could see live", () => {
     expect(document.moderationLog?.map((entry) => entry.action)).toEqual([
       "annotation:hide",
       "annotation:pin",
+      "room:phase",
+      "member:ban",
+      "room:phase",
     ]);
+    expect(document.moderationLog?.[3]).toMatchObject({ targetMemberId: session.ids.banned, reason: "spam" });
+    expect(document.members.find((m) => m.id === session.ids.banned)).toMatchObject({ status: "banned" });
+    expect(document.annotations.some((a) => a.authorId === session.ids.banned)).toBe(true);
     expect(document.moderationLog?.[0]).toMatchObject({
       targetAnnotationId: hidden.id,
       reason: "off topic",
@@ -670,6 +701,7 @@ describe("anonymised", () => {
         "Participant 1",
         "Participant 2",
         "Observer 1",
+        "Participant 3",
       ]);
       // Pseudonymous ids stand where the member ids stood, consistently.
       const author = first.members.find((m) => m.displayName === "Participant 1")!;

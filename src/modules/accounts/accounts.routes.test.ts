@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { startTestServer } from "../../../tests/helpers/server.ts";
+import { MAX_CONSECUTIVE_FAILURES, MAX_FAILURES_PER_ADDRESS } from "./login-throttle.ts";
 
 const server = await startTestServer();
 
@@ -44,7 +45,9 @@ describe("accounts over HTTP", () => {
     });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
-    expect(wrong.body).toEqual(unknown.body);
+    // Each answer names its own request (error.requestId); everything else must be the same.
+    const withoutRequestId = (body: unknown) => JSON.stringify(body).replace(/"requestId":"[^"]*"/, "");
+    expect(withoutRequestId(wrong.body)).toBe(withoutRequestId(unknown.body));
     expect(wrong.body).toMatchObject({ ok: false, error: { code: "unauthenticated" } });
   });
 
@@ -84,16 +87,59 @@ describe("accounts over HTTP", () => {
     expect(await server.prisma.account.count()).toBe(before);
   });
 
-  it("rate-limits login attempts per address and e-mail", async () => {
-    const attempt = () =>
-      server.http("POST", "/api/auth/login", { email: "target@example.test", password: "guess-guess-guess" });
+  it("limits consecutive failed logins per address and e-mail, and forgets them on success", async () => {
+    const password = "correct horse battery staple";
+    await server.http("POST", "/api/auth/register", {
+      email: "target@example.test",
+      password,
+      displayName: "T",
+    });
+    const attempt = (pass: string) =>
+      server.http("POST", "/api/auth/login", { email: "target@example.test", password: pass });
+    // Nine failures, a success: the run of failures is over, so nine more are still answered 401.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < MAX_CONSECUTIVE_FAILURES - 1; i++)
+        expect((await attempt("guess-guess-guess")).status).toBe(401);
+      expect((await attempt(password)).status).toBe(200);
+    }
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await attempt()).status);
-    expect(statuses.slice(0, 10).every((status) => status === 401)).toBe(true);
-    expect(statuses.slice(10)).toEqual([429, 429]);
-    const limited = await attempt();
-    expect(limited.body).toMatchObject({ ok: false, error: { code: "rate_limited" } });
-  });
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES + 2; i++)
+      statuses.push((await attempt("guess-guess-guess")).status);
+    expect(statuses.slice(0, MAX_CONSECUTIVE_FAILURES).every((status) => status === 401)).toBe(true);
+    expect(statuses.slice(MAX_CONSECUTIVE_FAILURES)).toEqual([429, 429]);
+    // Locked for this e-mail from this address, even with the right password, with a retry hint.
+    const limited = await attempt(password);
+    expect(limited.body).toMatchObject({
+      ok: false,
+      error: { code: "rate_limited", details: { retryAfterMs: expect.any(Number) } },
+    });
+  }, 60_000);
+
+  it("counts only failures per address: a lecture hall's successful logins never lock anyone out", async () => {
+    const password = "correct horse battery staple";
+    await server.http("POST", "/api/auth/register", {
+      email: "hall@example.test",
+      password,
+      displayName: "Hall",
+    });
+    const login = (email: string, pass: string) =>
+      server.http("POST", "/api/auth/login", { email, password: pass });
+    // More successful logins from one address than the per-address failure limit.
+    const successes = await inBatches(MAX_FAILURES_PER_ADDRESS + 5, () =>
+      login("hall@example.test", password),
+    );
+    expect(successes.filter((answer) => answer.status !== 200)).toEqual([]);
+    // Failures for many e-mails (so no e-mail reaches its own limit) do reach the address limit;
+    // earlier tests in this file failed from the same address, so it comes at or before the limit.
+    const statuses: number[] = [];
+    for (let i = 0; i <= MAX_FAILURES_PER_ADDRESS && !statuses.includes(429); i++) {
+      statuses.push((await login(`guess-${i}@example.test`, "wrong-wrong")).status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.slice(0, -1).every((status) => status === 401)).toBe(true);
+    const blocked = await login("hall@example.test", password);
+    expect(blocked.body).toMatchObject({ ok: false, error: { code: "rate_limited" } });
+  }, 120_000);
 
   it("refuses oversized bodies with payload_too_large", async () => {
     const huge = await server.http("POST", "/api/auth/login", {
@@ -104,3 +150,13 @@ describe("accounts over HTTP", () => {
     expect(huge.body).toMatchObject({ ok: false, error: { code: "payload_too_large" } });
   });
 });
+
+/** Runs `count` calls, four at a time (Argon2 runs on the thread pool: this keeps the test short). */
+async function inBatches<T>(count: number, run: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < count; i += 4) {
+    const batch = Array.from({ length: Math.min(4, count - i) }, (_, j) => run(i + j));
+    results.push(...(await Promise.all(batch)));
+  }
+  return results;
+}

@@ -1,19 +1,20 @@
 import { Router } from "express";
 import type { AppContext } from "../../context.ts";
-import { fail } from "../../errors.ts";
+import { AppError, fail } from "../../errors.ts";
 import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { LoginInput, RegisterInput } from "../../protocol/schemas.ts";
 import { authenticate, getAccount, presentAccount, registerAccount } from "./accounts.service.ts";
+import { LoginThrottle } from "./login-throttle.ts";
 
 /**
  * POST /api/auth/register, POST /api/auth/login, POST /api/auth/refresh, GET /api/auth/me.
- * Login is rate-limited per address and e-mail (10 per 15 minutes) and per address (100 per 15 minutes).
+ * Failed logins are limited (LoginThrottle): 10 consecutive failures per address and e-mail, 100
+ * failures per address, each in 15 minutes; successful logins count for nothing.
  */
 export function accountRoutes(context: AppContext): Router {
   const router = Router();
-  const perAccount = new RateLimit(10, 15 * 60);
-  const perAddress = new RateLimit(100, 15 * 60);
+  const logins = new LoginThrottle();
   const registrations = new RateLimit(20, 60 * 60);
 
   const session = (account: { id: string; email: string; displayName: string; createdAt: Date }) => {
@@ -38,11 +39,15 @@ export function accountRoutes(context: AppContext): Router {
     "/login",
     route(async (req) => {
       const input = parseInput(LoginInput, req.body);
-      const key = `${req.ip}:${input.email}`;
-      await perAddress.consume(req.ip ?? "unknown");
-      await perAccount.consume(key);
-      const account = await authenticate(context.prisma, input);
-      await perAccount.reset(key);
+      const address = req.ip ?? "unknown";
+      await logins.check(address, input.email);
+      const account = await authenticate(context.prisma, input).catch(async (error: unknown) => {
+        // Only wrong credentials count; a database outage is nobody's failed attempt.
+        if (error instanceof AppError && error.code === "unauthenticated")
+          await logins.failed(address, input.email);
+        throw error;
+      });
+      await logins.succeeded(address, input.email);
       return session(account);
     }),
   );

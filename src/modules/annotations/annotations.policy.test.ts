@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type Actor, AUDIENCE_VIEWERS, viewerOf } from "../seminars/seminars.policy.ts";
+import { type Actor, AUDIENCE_VIEWERS, type RoomState, viewerOf } from "../seminars/seminars.policy.ts";
 import {
   annotateRefusal,
   canReadHistory,
@@ -10,7 +10,7 @@ import {
 } from "./annotations.policy.ts";
 
 const actor = (role: Actor["role"], memberId = "m-1"): Actor => ({ memberId, seminarId: "s-1", role });
-const live = { state: "live", locked: false } as const;
+const live: RoomState = { state: "live", locked: false };
 const annotation = (overrides: { deletedAt?: Date; hiddenAt?: Date } = {}) => ({
   authorId: "author",
   deletedAt: overrides.deletedAt ?? null,
@@ -19,12 +19,38 @@ const annotation = (overrides: { deletedAt?: Date; hiddenAt?: Date } = {}) => ({
 
 describe("annotation policy", () => {
   it("lets writers annotate only while live; observers are forbidden, closed rooms room_closed", () => {
-    expect(annotateRefusal(actor("participant"), live)).toBeNull();
-    expect(annotateRefusal(actor("host"), live)).toBeNull();
-    expect(annotateRefusal(actor("observer"), live)).toBe("forbidden");
-    expect(annotateRefusal(actor("participant"), { state: "ended", locked: false })).toBe("room_closed");
-    expect(annotateRefusal(actor("co_moderator"), { state: "draft", locked: false })).toBe("room_closed");
-    expect(annotateRefusal(actor("observer"), { state: "ended", locked: false })).toBe("forbidden");
+    const code = (role: Actor["role"], room = live, muted = false) =>
+      annotateRefusal("post", { role, status: "active", muted }, room)?.code ?? null;
+    expect(code("participant")).toBeNull();
+    expect(code("host")).toBeNull();
+    expect(code("observer")).toBe("forbidden");
+    expect(code("participant", { state: "ended", locked: false })).toBe("room_closed");
+    expect(code("co_moderator", { state: "draft", locked: false })).toBe("room_closed");
+    expect(code("observer", { state: "ended", locked: false })).toBe("forbidden");
+  });
+
+  it("refuses a muted member's posts, edits and reactions with reason muted, but lets them delete their own", () => {
+    const muted = { role: "participant", status: "active", muted: true } as const;
+    for (const right of ["post", "edit_own", "react"] as const) {
+      expect(annotateRefusal(right, muted, live)).toMatchObject({
+        code: "forbidden",
+        details: { reason: "muted" },
+      });
+    }
+    expect(annotateRefusal("delete_own", muted, live)).toBeNull();
+    // A closed room is what a muted member is told first: muting changes nothing there.
+    expect(annotateRefusal("post", muted, { state: "ended", locked: false })?.code).toBe("room_closed");
+  });
+
+  it("gives kicked and banned members no right at all", () => {
+    for (const status of ["kicked", "banned"] as const) {
+      expect(
+        annotateRefusal("delete_own", { role: "participant", status, muted: false }, live),
+      ).toMatchObject({
+        code: "forbidden",
+        details: { reason: "inactive" },
+      });
+    }
   });
 
   it("allows annotating body blocks and headings, not section markers", () => {

@@ -5,13 +5,13 @@
 import { ANNOTATABLE_BLOCK_KINDS } from "../../protocol/annotations.ts";
 import type { BlockKind } from "../../protocol/views.ts";
 import {
-  type Actor,
-  canAnnotate,
-  isModerator,
-  isWriter,
-  type RoomState,
-  type Viewer,
-} from "../seminars/seminars.policy.ts";
+  asRole,
+  holdsRight,
+  type Refusal,
+  type RightHolder,
+  refusalOf,
+} from "../moderation/moderation.policy.ts";
+import { type Actor, isModerator, type RoomState, type Viewer } from "../seminars/seminars.policy.ts";
 
 /** The parts of an annotation a decision depends on. */
 export interface AnnotationState {
@@ -24,13 +24,22 @@ export interface AnnotationState {
 export const isAnnotatableBlock = (kind: BlockKind): boolean =>
   (ANNOTATABLE_BLOCK_KINDS as readonly BlockKind[]).includes(kind);
 
+/** The rights (moderation.policy RIGHTS) that writing annotations takes. */
+export type AnnotationRight = "post" | "edit_own" | "delete_own" | "react";
+
 /**
- * Why an actor may not write annotations now, or null when they may (canAnnotate): observers are
- * `forbidden`; anyone while the seminar is a draft or has ended gets `room_closed`.
+ * Why a member may not write annotations now, or null when they may, from the rights table:
+ * observers (and kicked or banned members) are `forbidden`; anyone while the seminar is a draft or
+ * has ended gets `room_closed`; a muted member posting, editing or reacting is `forbidden` with
+ * `details.reason: "muted"` (deleting one's own stays allowed). Slow mode is checked by the
+ * service, which reads the member's last post.
  */
-export function annotateRefusal(actor: Actor, room: RoomState): "forbidden" | "room_closed" | null {
-  if (canAnnotate(actor, room)) return null;
-  return isWriter(actor.role) ? "room_closed" : "forbidden";
+export function annotateRefusal(
+  right: AnnotationRight,
+  member: RightHolder,
+  room: RoomState,
+): Refusal | null {
+  return refusalOf(right, member, room.state);
 }
 
 /** Edit and delete: the author only (moderators hide, they do not rewrite). */
@@ -62,4 +71,4 @@ export const canReadHistory = (viewer: Viewer, annotation: AnnotationState): boo
 
 /** May hide, restore, pin, unpin or remove annotations: moderators, once the session has started. */
 export const canModerateAnnotations = (actor: Actor, room: RoomState): boolean =>
-  isModerator(actor.role) && room.state !== "draft";
+  holdsRight("moderate_annotations", asRole(actor.role), room.state);

@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
-import { fail } from "../../errors.ts";
+import { AppError, fail } from "../../errors.ts";
 import type {
   CreateAnnotationInput,
   DeleteAnnotationInput,
@@ -16,10 +16,13 @@ import type { ANNOTATION_MODERATIONS } from "../../realtime/room-facts.ts";
 import type { ActedRoom, RoomWriter } from "../../realtime/room-writer.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { codePointLength, quoteContext, sliceCodePoints } from "../essays/essay.text.ts";
+import { logAction } from "../moderation/moderation.log.ts";
+import { holderOf, isSlowed } from "../moderation/moderation.policy.ts";
+import { assertRight } from "../moderation/rights.ts";
 import { type Actor, isModerator, type Viewer, viewerOf } from "../seminars/seminars.policy.ts";
 import {
+  type AnnotationRight,
   annotateRefusal,
-  canModerateAnnotations,
   canReadHistory,
   canRespondTo,
   isAnnotatableBlock,
@@ -174,14 +177,29 @@ export function anchorSelector(
 // ---------------------------------------------------------------------------------------------
 // Writes
 
-/** Throws unless the actor (as stored now) may write annotations in this room now. */
-function assertMayAnnotate(room: ActedRoom): void {
-  const refusal = annotateRefusal(room.actor, room);
-  if (refusal === "forbidden") throw fail.forbidden("Observers cannot annotate.");
-  if (refusal === "room_closed") {
-    throw fail.roomClosed(
-      room.state === "ended" ? "This seminar has ended." : "The session has not started yet.",
-    );
+/** Throws unless the actor (as stored now: role, status, mute) may use `right` in this room now. */
+function assertMayAnnotate(room: ActedRoom, right: AnnotationRight): void {
+  const refusal = annotateRefusal(right, holderOf(room.member), room);
+  if (refusal) throw fail.refused(refusal);
+}
+
+/**
+ * Slow mode: a participant's posts (annotations and replies) must be room.slowModeSeconds apart.
+ * Their latest post is read under the room's lock, so two racing posts cannot both pass; the wait
+ * is computed by the database's clock, which stamped the posts. `rate_limited` with retryAfterMs.
+ */
+async function assertSlowMode(tx: Tx, room: ActedRoom): Promise<void> {
+  if (room.slowModeSeconds === 0 || !isSlowed(room.actor.role)) return;
+  const rows = await tx.$queryRaw<{ wait_ms: number | null }[]>`
+    SELECT CEIL(EXTRACT(EPOCH FROM MAX(created_at) + make_interval(secs => ${room.slowModeSeconds}::int)
+      - clock_timestamp()) * 1000)::int AS wait_ms
+    FROM annotations WHERE seminar_id = ${room.seminarId}::uuid AND author_id = ${room.member.id}::uuid`;
+  const wait = rows[0]?.wait_ms ?? null;
+  if (wait !== null && wait > 0) {
+    throw new AppError("rate_limited", `Slow mode: one post every ${room.slowModeSeconds} s.`, {
+      retryAfterMs: wait,
+      slowModeSeconds: room.slowModeSeconds,
+    });
   }
 }
 
@@ -225,7 +243,8 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
       if (retried.parentId !== null || retried.paragraphId !== input.paragraphId) throw clientIdReused();
       return retried;
     }
-    assertMayAnnotate(room);
+    assertMayAnnotate(room, "post");
+    await assertSlowMode(tx, room);
     // Only a live session has a frozen essay; its blocks come from memory. A block of another
     // seminar's essay is simply not in this one.
     const block = (await frozenEssay(tx, actor.seminarId))?.blocks.get(input.paragraphId);
@@ -273,7 +292,8 @@ export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: 
         throw clientIdReused();
       return retried;
     }
-    assertMayAnnotate(room);
+    assertMayAnnotate(room, "post");
+    await assertSlowMode(tx, room);
     const target = await loadAnnotation(tx, actor, input.parentId);
     if (!canRespondTo(room.actor, target)) {
       throw fail.conflict(`You cannot reply to a ${isDeleted(target) ? "deleted" : "hidden"} annotation.`);
@@ -312,7 +332,7 @@ const sameTags = (a: string[], b: string[]) => a.length === b.length && a.every(
  */
 export async function editAnnotation(rooms: RoomWriter, actor: Actor, input: EditAnnotationInput) {
   return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
-    assertMayAnnotate(room);
+    assertMayAnnotate(room, "edit_own");
     const current = await loadAnnotation(tx, actor, input.annotationId);
     if (!isAuthor(room.actor, current)) throw fail.forbidden("Only its author can edit an annotation.");
     if (isDeleted(current)) throw fail.conflict("A deleted annotation cannot be edited.");
@@ -354,7 +374,7 @@ export async function editAnnotation(rooms: RoomWriter, actor: Actor, input: Edi
  */
 export async function deleteAnnotation(rooms: RoomWriter, actor: Actor, input: DeleteAnnotationInput) {
   return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
-    assertMayAnnotate(room);
+    assertMayAnnotate(room, "delete_own");
     const current = await loadAnnotation(tx, actor, input.annotationId);
     if (!isAuthor(room.actor, current)) throw fail.forbidden("Only its author can delete an annotation.");
     if (isDeleted(current)) return current;
@@ -381,7 +401,7 @@ export async function reactToAnnotation(
   input: ReactAnnotationInput,
 ): Promise<{ active: boolean }> {
   return rooms.write(actor, async ({ tx, room, append, known }) => {
-    assertMayAnnotate(room);
+    assertMayAnnotate(room, "react");
     const annotation = await loadAnnotation(tx, actor, input.annotationId);
     if (!canRespondTo(room.actor, annotation)) {
       throw fail.conflict(
@@ -445,8 +465,7 @@ export async function moderateAnnotation(
   input: ModerateAnnotationInput,
 ): Promise<AnnotationRow> {
   return rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators moderate annotations.");
-    if (!canModerateAnnotations(room.actor, room)) throw fail.roomClosed("The session has not started yet.");
+    assertRight("moderate_annotations", room);
     const current = await loadAnnotation(tx, actor, input.annotationId);
     if (isDeleted(current)) throw fail.conflict("The annotation was deleted; nothing is left to moderate.");
     const step = MODERATIONS[action];
@@ -457,21 +476,21 @@ export async function moderateAnnotation(
       data: step.data(new Date(), actor.memberId),
       select: annotationSelect,
     });
-    await tx.moderationAction.create({
-      data: {
-        seminarId: actor.seminarId,
-        actorId: actor.memberId,
+    const logged = await logAction(
+      { tx, room, known },
+      {
         action: `annotation:${action}`,
         targetAnnotationId: current.id,
         targetMemberId: current.authorId,
-        reason: input.reason ?? null,
+        reason: input.reason,
       },
-    });
+    );
     known.annotation(updated);
     await append("annotation:moderated", actor.memberId, {
       annotationId: updated.id,
       action,
       reason: input.reason ?? null,
+      actionId: logged.id,
     });
     return updated;
   });

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { PrismaClient, Tx } from "../../db/client.ts";
 import type { BlockKind, EssayView } from "../../protocol/views.ts";
 import { presentEssay } from "../seminars/seminars.presenter.ts";
@@ -8,8 +9,8 @@ export interface FrozenEssay {
   blocks: Map<string, { kind: BlockKind; text: string }>;
 }
 
-const MAX_ENTRIES = 2_000;
-const cache = new Map<string, FrozenEssay>();
+/** At most this many frozen essays are kept; the least recently used goes first. */
+const cache = new LRUCache<string, FrozenEssay>({ max: 2_000 });
 
 /**
  * The frozen essay of a seminar, read from the database once and then from memory. A frozen essay
@@ -22,12 +23,7 @@ export async function frozenEssay(
   seminarId: string,
 ): Promise<FrozenEssay | undefined> {
   const cached = cache.get(seminarId);
-  if (cached) {
-    // Refresh its place so the least recently used entry is the one dropped.
-    cache.delete(seminarId);
-    cache.set(seminarId, cached);
-    return cached;
-  }
+  if (cached) return cached;
   const essay = await db.essay.findUnique({
     where: { seminarId },
     include: { paragraphs: { orderBy: { position: "asc" } } },
@@ -38,6 +34,5 @@ export async function frozenEssay(
     blocks: new Map(essay.paragraphs.map((block) => [block.id, { kind: block.kind, text: block.text }])),
   };
   cache.set(seminarId, entry);
-  if (cache.size > MAX_ENTRIES) cache.delete(cache.keys().next().value!);
   return entry;
 }

@@ -21,7 +21,7 @@ export function essayRoutes(context: AppContext): Router {
       if (claims.kind !== "moderator") throw fail.forbidden("Only moderators prepare essays.");
       await previews.consume(claims.sub);
       const input = parseInput(EssayInput, req.body);
-      const essay = importOrFail(input);
+      const essay = await importOrFail(input);
       const count = (kind: string) => essay.blocks.filter((block) => block.kind === kind).length;
       return {
         title: essay.title,

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
 import { AppError, fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
@@ -5,7 +6,9 @@ import type { PromptStateView, PromptVoteInput, TallySnapshotView } from "../../
 import type { PromptInput } from "../../protocol/schemas.ts";
 import type { BallotView, PromptKind, PromptView, ResultsVisibility } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
-import { type Actor, canVote, type RoomState } from "../seminars/seminars.policy.ts";
+import { asRole, refusalOf } from "../moderation/moderation.policy.ts";
+import { assertRight, assertRole } from "../moderation/rights.ts";
+import type { Actor, RoomState } from "../seminars/seminars.policy.ts";
 import { checkPromptInput, promptOptionRows } from "../seminars/seminars.service.ts";
 import {
   ballotProblem,
@@ -18,8 +21,6 @@ import {
   canSeeVoters,
   isAcceptingBallots,
   isEditable,
-  isPreparable,
-  isRunnable,
   type PromptFacts,
 } from "./prompts.policy.ts";
 import {
@@ -463,12 +464,11 @@ async function checkParagraph(tx: Tx, seminarId: string, paragraphId: string | u
  * too many prompts, `room_closed` once the seminar has ended.
  */
 export async function createPrompt(deps: PromptDeps, actor: Actor, input: PromptInput): Promise<PromptView> {
-  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators create prompts.");
+  assertRole("prepare_prompts", actor);
   checkPromptInput(input);
   const options = promptOptionRows(input);
   return deps.rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators create prompts.");
-    if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
+    assertRight("prepare_prompts", room);
     await checkParagraph(tx, actor.seminarId, input.paragraphId);
     // Positions are taken under the seminar lock, so concurrent creates get distinct ones.
     const { _count, _max } = await tx.prompt.aggregate({
@@ -506,13 +506,12 @@ export async function updatePrompt(
   promptId: string,
   input: PromptInput,
 ): Promise<PromptView> {
-  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators edit prompts.");
+  assertRole("prepare_prompts", actor);
   checkPromptInput(input);
   const options = promptOptionRows(input);
   return deps.rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators edit prompts.");
+    assertRight("prepare_prompts", room);
     const locked = await lockPrompt(tx, actor.seminarId, promptId);
-    if (!isPreparable(room)) throw fail.roomClosed("This seminar has ended.");
     if (!isEditable(locked)) throw fail.conflict(`The prompt is ${locked.state}; only drafts can be edited.`);
     await checkParagraph(tx, actor.seminarId, input.paragraphId);
     // A draft has no ballots, so its options can be replaced outright.
@@ -583,14 +582,13 @@ export async function changePromptState(
   promptId: string,
   step: PromptStep,
 ): Promise<PromptView> {
-  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators run prompts.");
+  assertRole("run_prompts", actor);
   const transition: Transition = TRANSITIONS[step];
   const view = await deps.rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!canManagePrompts(room.actor)) throw fail.forbidden("Only moderators run prompts.");
+    assertRight("run_prompts", room);
     // The prompt lock makes this wait for ballots being written: they are stored and counted
     // before the close, or they see the closed prompt and are refused.
     const locked = await lockPrompt(tx, actor.seminarId, promptId);
-    if (!isRunnable(room)) throw fail.roomClosed(`The seminar is ${room.state}, not live.`);
     if (!transition.allowed(locked)) throw fail.conflict(transition.refusal(locked));
     const prompt = await tx.prompt.update({
       where: { id: locked.id },
@@ -646,11 +644,10 @@ export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVote
   }
   const found = await readBallotTarget(deps.prisma, actor.seminarId, input.promptId);
   if (!found) throw fail.notFound("Prompt");
-  if (!canVote(actor, found.seminar)) {
-    throw actor.role === "participant"
-      ? fail.roomClosed(`The seminar is ${found.seminar.state}, not live.`)
-      : fail.forbidden("Only participants vote.");
-  }
+  // The rights table, for the role the connection was admitted with; the ballot's own statement
+  // checks the stored membership again (kicked, banned or given another role since).
+  const refusal = refusalOf("vote", asRole(actor.role), found.seminar.state);
+  if (refusal) throw fail.refused(refusal);
   if (!isAcceptingBallots(found)) {
     const stored = await deps.prisma.ballot.findUnique({
       where: { promptId_memberId: { promptId: found.id, memberId: actor.memberId } },
@@ -670,24 +667,19 @@ export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVote
   return presentBallot(stored.ballot);
 }
 
-/** What a ballot is checked against before it is written (read without locks, in one query). */
-/** What a ballot is checked against, for prompts seen open (bounded; oldest forgotten first). */
-const openPromptRules = new Map<
+/** What a ballot is checked against, for prompts seen open (bounded; least recently used forgotten first). */
+const openPromptRules = new LRUCache<
   string,
   { seminarId: string; kind: PromptKind; maxChoices: number; optionIds: string[] }
->();
-const MAX_OPEN_PROMPT_RULES = 10_000;
+>({ max: 10_000 });
 
 function rememberOpenPrompt(target: BallotTarget, seminarId: string): void {
-  openPromptRules.delete(target.id);
   openPromptRules.set(target.id, {
     seminarId,
     kind: target.kind,
     maxChoices: target.maxChoices,
     optionIds: target.optionIds,
   });
-  if (openPromptRules.size > MAX_OPEN_PROMPT_RULES)
-    openPromptRules.delete(openPromptRules.keys().next().value!);
 }
 
 interface BallotTarget {
@@ -791,7 +783,7 @@ async function writeBallot(
  * closed meanwhile is skipped. `forbidden` unless moderator.
  */
 export async function closeOpenPrompts(deps: PromptDeps, actor: Actor): Promise<void> {
-  if (!canManagePrompts(actor)) throw fail.forbidden("Only moderators run prompts.");
+  assertRole("run_prompts", actor);
   const open = await deps.prisma.prompt.findMany({
     where: { seminarId: actor.seminarId, state: "open" },
     select: { id: true },

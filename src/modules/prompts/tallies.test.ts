@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../../../tests/helpers/server.ts";
 import type { TallyView } from "../../protocol/views.ts";
 import type { PromptFacts } from "./prompts.policy.ts";
 import type { TallyReading } from "./prompts.service.ts";
@@ -77,7 +78,8 @@ function recordingAudiences() {
   return { sent, audiences, moderatorView, participantView };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A flush interval the tests never reach: they flush explicitly, so nothing depends on timing. */
+const NEVER = 10_000;
 const warnings: unknown[] = [];
 const logger = { warn: (obj: unknown) => void warnings.push(obj) } as unknown as ConstructorParameters<
   typeof TallyCoalescer
@@ -113,7 +115,8 @@ describe("TallyCoalescer", () => {
       coalescer.changed(SEMINAR, PROMPT);
     }
     expect(prompt.state.reads).toBe(0);
-    await sleep(60);
+    // The timer flushes the burst: wait for its message, then check that it took one read.
+    await eventually(() => sent.everyone.length > 0, 5_000, "the coalesced tally");
     expect(prompt.state.reads).toBe(1);
     expect(sent.everyone).toEqual([
       { promptId: PROMPT, version: 100, counts: { yes: 66, no: 34 }, ballots: 100 },
@@ -131,16 +134,16 @@ describe("TallyCoalescer", () => {
     });
     prompt.vote("yes", "a");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(30);
-    expect(prompt.state.reads).toBe(1);
+    await eventually(() => prompt.state.reads === 1, 5_000, "the timer's read");
     // Stored after the read began: not in it, so the prompt must be flushed again.
     prompt.vote("no", "b");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(40);
+    // A flush now (as the timer would do) must not start a second read beside the held one.
+    await coalescer.flush();
     expect(prompt.state.reads).toBe(1);
     prompt.state.hold = undefined;
     release();
-    await sleep(60);
+    await eventually(() => moderatorView().length === 2, 5_000, "the second tally");
     expect(prompt.state.maxConcurrentReads).toBe(1);
     expect(moderatorView().map((tally) => tally.version)).toEqual([1, 2]);
     expect(moderatorView().at(-1)).toMatchObject({ counts: { yes: 1, no: 1 }, ballots: 2 });
@@ -148,10 +151,10 @@ describe("TallyCoalescer", () => {
 
   it("sends hidden counts to moderators only, and everything at once on sendNow when they become visible", async () => {
     const prompt = fakePrompt({ resultsVisibility: "after_close" });
-    const { coalescer, sent, participantView, moderatorView } = build(prompt);
+    const { coalescer, sent, participantView, moderatorView } = build(prompt, NEVER);
     prompt.vote("yes", "a");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(60);
+    await coalescer.flush();
     expect(moderatorView().map((tally) => tally.version)).toEqual([1]);
     expect(participantView()).toEqual([]);
     // Closing: same version, a larger audience; sent without waiting for the interval.
@@ -165,11 +168,11 @@ describe("TallyCoalescer", () => {
 
   it("gives voters of named prompts to moderators only", async () => {
     const prompt = fakePrompt({ anonymous: false });
-    const { coalescer, sent } = build(prompt);
+    const { coalescer, sent } = build(prompt, NEVER);
     prompt.vote("yes", "a");
     prompt.vote("no", "b");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(60);
+    await coalescer.flush();
     expect(sent.everyone).toEqual([]);
     expect(sent.moderators).toEqual([
       {
@@ -187,12 +190,12 @@ describe("TallyCoalescer", () => {
 
   it("does not resend an unchanged tally on the interval", async () => {
     const prompt = fakePrompt();
-    const { coalescer, sent, stored } = build(prompt);
+    const { coalescer, sent, stored } = build(prompt, NEVER);
     prompt.vote("yes", "a");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(60);
+    await coalescer.flush();
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(60);
+    await coalescer.flush();
     expect(prompt.state.reads).toBe(2);
     expect(sent.everyone).toHaveLength(1);
     expect(stored).toEqual([1]);
@@ -200,17 +203,17 @@ describe("TallyCoalescer", () => {
 
   it("logs a failed flush and recovers with the next ballot", async () => {
     const prompt = fakePrompt();
-    const { coalescer, sent } = build(prompt);
+    const { coalescer, sent } = build(prompt, NEVER);
     prompt.state.fail = true;
     prompt.vote("yes", "a");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(60);
+    await coalescer.flush();
     expect(warnings).toHaveLength(1);
     expect(sent.everyone).toEqual([]);
     prompt.state.fail = false;
     prompt.vote("no", "b");
     coalescer.changed(SEMINAR, PROMPT);
-    await sleep(60);
+    await coalescer.flush();
     expect(sent.everyone.map((tally) => tally.version)).toEqual([2]);
   });
 

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { AppContext } from "../../context.ts";
 import type { Logger } from "../../logger.ts";
 import { LIMITS } from "../../protocol/limits.ts";
@@ -49,7 +50,10 @@ export interface TallyCoalescerOptions {
 export class TallyCoalescer implements TallySink {
   private readonly dirty = new Map<string, string>();
   private readonly running = new Map<string, Promise<void>>();
-  private readonly lastSent = new Map<string, { version: number; participants: boolean }>();
+  /** The last tally sent per prompt (bounded: the least recently sent are forgotten first). */
+  private readonly lastSent = new LRUCache<string, { version: number; participants: boolean }>({
+    max: MAX_REMEMBERED,
+  });
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly flushMs: number;
@@ -133,9 +137,7 @@ export class TallyCoalescer implements TallySink {
       if (!force && last && last.version >= tally.version && last.participants === participants) return;
       await this.options.store(tally);
       // Most recently sent last; the oldest entries go once the map is large (a long-lived node).
-      this.lastSent.delete(promptId);
       this.lastSent.set(promptId, { version: tally.version, participants });
-      if (this.lastSent.size > MAX_REMEMBERED) this.lastSent.delete(this.lastSent.keys().next().value!);
       const { audiences } = this.options;
       // Moderators always see counts; voters only on named prompts. Participants never get voters.
       const forModerators = presentTally(tally, { withVoters: !facts.anonymous });

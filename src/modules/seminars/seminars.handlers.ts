@@ -5,6 +5,7 @@ import { LIMITS } from "../../protocol/limits.ts";
 import type { CommandHandlers } from "../../realtime/commands.ts";
 import { type Realtime, roomOf } from "../../realtime/server.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
+import { assertRole } from "../moderation/rights.ts";
 import { promptDeps } from "../prompts/prompts.handlers.ts";
 import { closeOpenPrompts } from "../prompts/prompts.service.ts";
 import type { Actor } from "./seminars.policy.ts";
@@ -18,6 +19,7 @@ import { syncRoom } from "./snapshot.ts";
  * period (LIMITS.endedRoomGraceMs; the room is read-only; moderators stay to review and download).
  */
 export async function endSessionClosingPrompts(context: AppContext, realtime: Realtime, actor: Actor) {
+  assertRole("end", actor);
   for (let attempt = 0; ; attempt++) {
     await closeOpenPrompts(promptDeps(context, realtime), actor);
     try {

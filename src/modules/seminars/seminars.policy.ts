@@ -1,4 +1,5 @@
 import type { MemberRole, MemberStatus, PermissionsView, SeminarState } from "../../protocol/views.ts";
+import { asRole, holdsRight, type RightHolder } from "../moderation/moderation.policy.ts";
 
 /** Who is acting, in which seminar. */
 export interface Actor {
@@ -48,13 +49,13 @@ export const isWriter = (role: MemberRole): boolean => role !== "observer";
 /** The session is running (writing allowed). */
 export const isLive = (room: RoomState): boolean => room.state === "live";
 
-/** May start the session: moderators, while the seminar is a draft. */
+/** May start the session: moderators, while the seminar is a draft (the rights table: start). */
 export const canStart = (actor: Actor, room: RoomState): boolean =>
-  isModerator(actor.role) && room.state === "draft";
+  holdsRight("start", asRole(actor.role), room.state);
 
-/** May end the session: moderators, while it is live. */
+/** May end the session: moderators, while it is live (the rights table: end). */
 export const canEnd = (actor: Actor, room: RoomState): boolean =>
-  isModerator(actor.role) && room.state === "live";
+  holdsRight("end", asRole(actor.role), room.state);
 
 /** May join by code: the seminar has not ended and is not locked. */
 export const canJoin = (room: RoomState): boolean => room.state !== "ended" && !room.locked;
@@ -62,18 +63,24 @@ export const canJoin = (room: RoomState): boolean => room.state !== "ended" && !
 /** A member whose status is not active has no rights at all. */
 export const isActive = (status: MemberStatus): boolean => status === "active";
 
-/** May annotate: writers (not observers) while the session is live. */
-export const canAnnotate = (actor: Actor, room: RoomState): boolean => isWriter(actor.role) && isLive(room);
+/** May annotate: writers (not observers) while the session is live (the rights table: post). */
+export const canAnnotate = (actor: Actor, room: RoomState): boolean =>
+  holdsRight("post", asRole(actor.role), room.state);
 
-/** May vote: participants (moderators run prompts; observers only read) while live. */
+/** May vote: participants (moderators run prompts; observers only read) while live (rights table: vote). */
 export const canVote = (actor: Actor, room: RoomState): boolean =>
-  actor.role === "participant" && isLive(room);
+  holdsRight("vote", asRole(actor.role), room.state);
 
-/** What the viewer may do, for snapshots (the UI hides what would be refused). */
-export function permissionsFor(actor: Actor, room: RoomState): PermissionsView {
+/**
+ * What the viewer may do now, for snapshots (the UI hides what would be refused), read from the
+ * rights table for the member as stored (a muted member may not annotate).
+ */
+export function permissionsFor(holder: RightHolder, room: RoomState): PermissionsView {
   return {
-    moderate: isModerator(actor.role),
-    annotate: canAnnotate(actor, room),
-    vote: canVote(actor, room),
+    moderate: holdsRight("moderate_members", holder, room.state),
+    annotate: holdsRight("post", holder, room.state),
+    vote: holdsRight("vote", holder, room.state),
+    raiseHand: holdsRight("raise_hand", holder, room.state),
+    changeRoles: holdsRight("change_roles", holder, room.state),
   };
 }

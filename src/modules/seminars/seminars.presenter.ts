@@ -1,4 +1,5 @@
 import type { EssayView, MemberView, ParagraphView, SeminarView } from "../../protocol/views.ts";
+import { isMuted } from "../moderation/moderation.policy.ts";
 import type { Viewer } from "./seminars.policy.ts";
 
 /** Builds the join link for a code. */
@@ -85,16 +86,28 @@ export interface MemberRecord {
   role: MemberView["role"];
   status: MemberView["status"];
   createdAt: Date;
+  mutedAt: Date | null;
+  mutedUntil: Date | null;
 }
 
-/** A member as the room sees them: the one member-view builder (events, snapshots, REST, transcripts). */
-export function presentMember(member: MemberRecord, displayName: string = member.displayName): MemberView {
+/**
+ * A member as the room sees them: the one member-view builder (events, snapshots, REST,
+ * transcripts). Whether they are muted is public (the room sees who may not post), as of `now`.
+ */
+export function presentMember(
+  member: MemberRecord,
+  displayName: string = member.displayName,
+  now: Date = new Date(),
+): MemberView {
+  const muted = isMuted(member, now);
   return {
     id: member.id,
     displayName,
     role: member.role,
     status: member.status,
     joinedAt: member.createdAt.toISOString(),
+    muted,
+    mutedUntil: muted ? (member.mutedUntil?.toISOString() ?? null) : null,
   };
 }
 

@@ -3,13 +3,15 @@ import type { AppContext } from "../../context.ts";
 import { fail } from "../../errors.ts";
 import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
+import { LIMITS } from "../../protocol/limits.ts";
+import { ResumeInput, RevokeResumeInput } from "../../protocol/moderation.ts";
 import { CreateSeminarInput, EssayInput, Id, JoinSeminarInput } from "../../protocol/schemas.ts";
 import { SeminarSettingsInput } from "../../protocol/transcripts.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { getAccount } from "../accounts/accounts.service.ts";
 import { endSessionClosingPrompts } from "./seminars.handlers.ts";
 import { type Actor, isModerator } from "./seminars.policy.ts";
-import { presentMember, presentSeminar } from "./seminars.presenter.ts";
+import { type MemberRecord, presentMember, presentSeminar } from "./seminars.presenter.ts";
 import {
   createSeminar,
   getSeminar,
@@ -17,20 +19,49 @@ import {
   listSeminars,
   replaceEssay,
   resolveMember,
+  resumeMembership,
+  revokeResumeSecret,
+  type SeminarRecord,
   startSession,
   updateSeminarSettings,
 } from "./seminars.service.ts";
 import { buildSnapshot } from "./snapshot.ts";
 
 /**
- * /api/seminars: create and list (moderators), read (members), join by code (anyone),
- * start and end, change settings (moderators).
+ * /api/seminars: create and list (moderators), read (members), join by code (anyone), resume a
+ * guest's membership with its resume secret and revoke the secret (whoever holds it), start and
+ * end, change settings (moderators).
  */
 export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
   const router = Router();
   // A lecture hall often shares one address (NAT), so the per-address limit is generous; join
   // codes have 31^6 values, so guessing one at this rate is hopeless anyway.
   const joins = new RateLimit(context.config.joinsPerMinutePerAddress, 60);
+  // Creating a seminar and replacing its essay both run the importer: one budget per account,
+  // counted before the body is read, so refused and oversized attempts count too.
+  const essayImports = new RateLimit(
+    LIMITS.essayImportsPerAccount.points,
+    LIMITS.essayImportsPerAccount.windowSeconds,
+  );
+  // Resuming and revoking share a per-address limit: a secret has 256 random bits, so the limit
+  // bounds load, not guessing; a reloading lecture hall behind one address stays under it.
+  const resumes = new RateLimit(context.config.resumesPerMinutePerAddress, 60);
+
+  /** A guest's token for their membership as stored now, with the seminar and the member. */
+  const guestSession = (seminar: SeminarRecord, member: MemberRecord & { rightsVersion: number }) => {
+    const issued = context.tokens.issue({
+      kind: "guest",
+      sub: member.id,
+      sem: seminar.id,
+      rv: member.rightsVersion,
+    });
+    return {
+      token: issued.token,
+      expiresAt: issued.expiresAt.toISOString(),
+      seminar: presentSeminar(seminar, { moderator: false, publicUrl: context.publicUrl() }),
+      member: presentMember(member),
+    };
+  };
 
   const moderatorClaims = (req: Parameters<typeof bearerClaims>[0]) => {
     const claims = bearerClaims(req, context.tokens);
@@ -46,6 +77,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     "/",
     route(async (req) => {
       const claims = moderatorClaims(req);
+      await essayImports.consume(claims.sub);
       const input = parseInput(CreateSeminarInput, req.body);
       const account = await getAccount(context.prisma, claims.sub);
       const seminar = await createSeminar(context, account, input);
@@ -69,20 +101,29 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     route(async (req) => {
       await joins.consume(req.ip ?? "unknown");
       const input = parseInput(JoinSeminarInput, req.body);
-      const { seminar, member } = await joinByCode(context, realtime.rooms, input);
-      const issued = context.tokens.issue({
-        kind: "guest",
-        sub: member.id,
-        sem: seminar.id,
-        rv: member.rightsVersion,
-      });
-      return {
-        token: issued.token,
-        expiresAt: issued.expiresAt.toISOString(),
-        seminar: presentSeminar(seminar, { moderator: false, publicUrl: context.publicUrl() }),
-        member: presentMember(member),
-      };
+      const { seminar, member, resumeSecret } = await joinByCode(context, realtime.rooms, input);
+      return { ...guestSession(seminar, member), resumeSecret };
     }, 201),
+  );
+
+  router.post(
+    "/resume",
+    route(async (req) => {
+      await resumes.consume(req.ip ?? "unknown");
+      const input = parseInput(ResumeInput, req.body);
+      const { seminar, member } = await resumeMembership(context.prisma, input);
+      return guestSession(seminar, member);
+    }),
+  );
+
+  router.post(
+    "/resume/revoke",
+    route(async (req) => {
+      await resumes.consume(req.ip ?? "unknown");
+      const input = parseInput(RevokeResumeInput, req.body);
+      await revokeResumeSecret(context.prisma, input.secret);
+      return { revoked: true };
+    }),
   );
 
   router.get(
@@ -114,7 +155,9 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     "/:id/essay",
     route(async (req) => {
       const seminarId = parseInput(Id, req.params.id);
-      const member = await memberOf(req, seminarId);
+      const claims = bearerClaims(req, context.tokens);
+      await essayImports.consume(claims.sub);
+      const member = await resolveMember(context.prisma, claims, seminarId);
       const input = parseInput(EssayInput, req.body);
       return replaceEssay(realtime.rooms, { seminarId, memberId: member.id, role: member.role }, input);
     }),

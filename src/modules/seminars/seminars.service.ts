@@ -8,8 +8,11 @@ import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../pr
 import type { SeminarSettingsInput } from "../../protocol/transcripts.ts";
 import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
-import { EssayImportError, importEssay } from "../essays/essay.importer.ts";
-import { type Actor, canEnd, canJoin, canStart, isActive, isModerator } from "./seminars.policy.ts";
+import { hashResumeSecret, newResumeSecret } from "../accounts/resume-secrets.ts";
+import type { ImportedEssay } from "../essays/essay.importer.ts";
+import { importEssayOffThread } from "../essays/essay.pool.ts";
+import { assertRight } from "../moderation/rights.ts";
+import { type Actor, canJoin, isActive, isModerator } from "./seminars.policy.ts";
 import { type MemberRecord, presentEssay } from "./seminars.presenter.ts";
 
 /** Join codes: nanoid's unbiased generator over our unambiguous alphabet. */
@@ -25,6 +28,9 @@ export const seminarSelect = {
   locked: true,
   slowModeSeconds: true,
   spotlightParagraphId: true,
+  spotlightStart: true,
+  spotlightEnd: true,
+  currentPhaseId: true,
   transcriptAccess: true,
   startedAt: true,
   endedAt: true,
@@ -34,19 +40,16 @@ export const seminarSelect = {
 
 export type SeminarRecord = Prisma.SeminarGetPayload<{ select: typeof seminarSelect }>;
 
-/** Runs the importer, turning its errors into validation_failed. */
-export function importOrFail(essay: CreateSeminarInput["essay"]) {
-  try {
-    return importEssay(essay.text, { format: essay.format, title: essay.title });
-  } catch (error) {
-    if (error instanceof EssayImportError)
-      throw new AppError("validation_failed", error.message, error.details);
-    throw error;
-  }
+/**
+ * Runs the importer on a worker thread (never on the event loop); its refusals are
+ * `validation_failed`, a full import queue is `unavailable`.
+ */
+export function importOrFail(essay: CreateSeminarInput["essay"]): Promise<ImportedEssay> {
+  return importEssayOffThread(essay.text, { format: essay.format, title: essay.title });
 }
 
 /** The stored form of an imported essay: its metadata, the source as submitted and its blocks in order. */
-function essayRecord(essay: ReturnType<typeof importEssay>, sourceText: string) {
+function essayRecord(essay: ImportedEssay, sourceText: string) {
   return {
     title: essay.title,
     byline: essay.byline,
@@ -110,7 +113,7 @@ export async function createSeminar(
   account: { id: string; displayName: string },
   input: CreateSeminarInput,
 ): Promise<SeminarRecord> {
-  const essay = importOrFail(input.essay);
+  const essay = await importOrFail(input.essay);
   for (const prompt of input.prompts) {
     checkPromptInput(prompt);
     if (prompt.paragraphId)
@@ -166,10 +169,13 @@ export async function listSeminars(prisma: PrismaClient, accountId: string): Pro
   });
 }
 
-/** A moderator's membership in a seminar; `not_found` when they have none (outside is not_found). */
-export async function moderatorMembership(prisma: PrismaClient | Tx, accountId: string, seminarId: string) {
+/**
+ * An account's active membership in a seminar (host or co-moderator, or whatever role the host
+ * gave it since); `not_found` when it has none (outside is not_found, and so is kicked or banned).
+ */
+export async function accountMembership(prisma: PrismaClient | Tx, accountId: string, seminarId: string) {
   const member = await prisma.membership.findFirst({
-    where: { seminarId, accountId, role: { in: ["host", "co_moderator"] }, status: "active" },
+    where: { seminarId, accountId, status: "active" },
   });
   if (!member) throw fail.notFound("Seminar");
   return member;
@@ -183,12 +189,14 @@ export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): 
 }
 
 /** The fields a member view is built from. */
-const memberSelect = {
+export const memberSelect = {
   id: true,
   displayName: true,
   role: true,
   status: true,
   createdAt: true,
+  mutedAt: true,
+  mutedUntil: true,
 } satisfies Prisma.MembershipSelect;
 
 /** Members of a seminar by id (those of other seminars are not found). */
@@ -214,9 +222,12 @@ export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string
       role: MemberView["role"];
       status: MemberView["status"];
       created_at: Date;
+      muted_at: Date | null;
+      muted_until: Date | null;
     }[]
   >`
-    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
+      muted_at, muted_until
     FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
   return rows.map((row) => ({
     id: row.id,
@@ -224,6 +235,8 @@ export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string
     role: row.role,
     status: row.status,
     createdAt: row.created_at,
+    mutedAt: row.muted_at,
+    mutedUntil: row.muted_until,
   }));
 }
 
@@ -247,7 +260,7 @@ export async function readEssayView(db: PrismaClient | Tx, seminarId: string): P
 }
 
 /** The first of "Ada", "Ada 2", "Ada 3", … not in `used` (lower-cased names), within 40 characters. */
-function freeName(wanted: string, used: ReadonlySet<string>): string {
+export function freeName(wanted: string, used: ReadonlySet<string>): string {
   if (!used.has(wanted.toLowerCase())) return wanted;
   for (let n = 2; ; n++) {
     const suffix = ` ${n}`;
@@ -260,11 +273,16 @@ function freeName(wanted: string, used: ReadonlySet<string>): string {
 interface PendingJoin {
   displayName: string;
   role: MemberRole;
-  resolve(value: JoinResult): void;
+  /** The hash of the resume secret made for them. */
+  secretHash: string;
+  resolve(value: Admitted): void;
   reject(error: unknown): void;
 }
 
-type JoinResult = { seminar: SeminarRecord; member: Prisma.MembershipGetPayload<object> };
+type Admitted = { seminar: SeminarRecord; member: Prisma.MembershipGetPayload<object> };
+
+/** A guest admitted by code: the seminar, their membership and their resume secret (shown once). */
+export type JoinResult = Admitted & { resumeSecret: string };
 
 /** Guests waiting per room, per application (RoomWriter). */
 const joinQueues = new WeakMap<RoomWriter, Map<string, PendingJoin[]>>();
@@ -281,21 +299,30 @@ const JOIN_BATCH = 50;
  * transaction (group commit): a lecture hall joining at once costs one commit per batch instead of
  * one per guest. Each guest's acknowledgement still follows the commit that stored them.
  */
-export async function joinByCode(context: AppContext, rooms: RoomWriter, input: JoinSeminarInput) {
+export async function joinByCode(
+  context: AppContext,
+  rooms: RoomWriter,
+  input: JoinSeminarInput,
+): Promise<JoinResult> {
   const found = await context.prisma.seminar.findUnique({
     where: { joinCode: input.code },
     select: { id: true },
   });
   if (!found) throw fail.notFound("Seminar with that code");
+  if (input.resumeSecret !== undefined) {
+    const returning = await rejoin(context, rooms, found.id, input.resumeSecret);
+    if (returning) return returning;
+  }
   const role: MemberRole = input.asObserver ? "observer" : "participant";
+  const { secret, hash } = newResumeSecret();
   let queues = joinQueues.get(rooms);
   if (!queues) {
     queues = new Map();
     joinQueues.set(rooms, queues);
   }
   const waiting = queues.get(found.id);
-  return new Promise<JoinResult>((resolve, reject) => {
-    const join = { displayName: input.displayName, role, resolve, reject };
+  const admitted = await new Promise<Admitted>((resolve, reject) => {
+    const join = { displayName: input.displayName, role, secretHash: hash, resolve, reject };
     if (waiting) {
       waiting.push(join);
       return;
@@ -303,6 +330,81 @@ export async function joinByCode(context: AppContext, rooms: RoomWriter, input: 
     queues.set(found.id, [join]);
     void admitQueued(rooms, queues, found.id);
   });
+  return { ...admitted, resumeSecret: secret };
+}
+
+/**
+ * A guest joining by code with the resume secret of a membership in this seminar comes back as
+ * that member: an active one simply gets a fresh token (they are inside already, so a lock does
+ * not keep them out); a kicked one is active again (member:joined) if the room admits joins now
+ * (room_closed otherwise); a banned one is `forbidden`. A secret of another seminar, revoked or
+ * unknown, is no membership: null (the guest joins as a new member).
+ */
+async function rejoin(
+  context: AppContext,
+  rooms: RoomWriter,
+  seminarId: string,
+  secret: string,
+): Promise<JoinResult | null> {
+  const member = await context.prisma.membership.findUnique({
+    where: { resumeSecretHash: hashResumeSecret(secret) },
+    select: { id: true, seminarId: true },
+  });
+  if (!member || member.seminarId !== seminarId) return null;
+  const admitted = await rooms.writeForRoom(seminarId, async ({ tx, room, append, known }) => {
+    const current = await tx.membership.findUniqueOrThrow({ where: { id: member.id } });
+    if (current.status === "banned") throw bannedError();
+    if (current.status === "active") return { seminar: await getSeminar(tx, seminarId), member: current };
+    if (!canJoin(room)) {
+      throw fail.roomClosed(room.state === "ended" ? "This seminar has ended." : "This room is locked.");
+    }
+    const back = await tx.membership.update({ where: { id: current.id }, data: { status: "active" } });
+    known.member(back);
+    await append("member:joined", back.id, { memberId: back.id });
+    return { seminar: await getSeminar(tx, seminarId), member: back };
+  });
+  return { ...admitted, resumeSecret: secret };
+}
+
+const bannedError = () =>
+  new AppError("forbidden", "A moderator banned you from this seminar.", { reason: "banned" });
+
+/**
+ * A fresh guest token for the membership a resume secret belongs to (after the token expired, a
+ * reload, on another device): the same member, with their annotations and ballots. Errors:
+ * unauthenticated (unknown or revoked secret), not_found (`seminarId` given and not the
+ * secret's), forbidden with details.reason "kicked" (join again by code) or "banned".
+ */
+export async function resumeMembership(
+  prisma: PrismaClient,
+  input: { seminarId?: string | undefined; secret: string },
+): Promise<Admitted> {
+  const member = await prisma.membership.findUnique({
+    where: { resumeSecretHash: hashResumeSecret(input.secret) },
+  });
+  if (!member) throw fail.unauthenticated("That resume secret is not valid (unknown or revoked).");
+  if (input.seminarId !== undefined && input.seminarId !== member.seminarId) throw fail.notFound("Seminar");
+  if (member.status === "banned") throw bannedError();
+  if (member.status === "kicked") {
+    throw new AppError("forbidden", "A moderator removed you from this seminar; join again with the code.", {
+      reason: "kicked",
+    });
+  }
+  return { seminar: await getSeminar(prisma, member.seminarId), member };
+}
+
+/**
+ * Revokes a resume secret: from now on it resumes nothing and a join by code with it makes a new
+ * member. The guest's current token stays valid until it expires. Errors: unauthenticated
+ * (unknown or already revoked).
+ */
+export async function revokeResumeSecret(prisma: PrismaClient, secret: string): Promise<void> {
+  const revoked = await prisma.membership.updateMany({
+    where: { resumeSecretHash: hashResumeSecret(secret) },
+    data: { resumeSecretHash: null },
+  });
+  if (revoked.count === 0)
+    throw fail.unauthenticated("That resume secret is not valid (unknown or revoked).");
 }
 
 /** Admits the room's waiting guests, a batch at a time, until nobody waits. */
@@ -329,7 +431,7 @@ async function admitQueued(rooms: RoomWriter, queues: Map<string, PendingJoin[]>
 }
 
 /** Admits one guest, picking another free name if a concurrent join took theirs. */
-async function admitOne(rooms: RoomWriter, seminarId: string, join: PendingJoin): Promise<JoinResult> {
+async function admitOne(rooms: RoomWriter, seminarId: string, join: PendingJoin): Promise<Admitted> {
   for (let attempt = 0; ; attempt++) {
     try {
       return (await admit(rooms, seminarId, [join]))[0]!;
@@ -344,7 +446,7 @@ async function admitOne(rooms: RoomWriter, seminarId: string, join: PendingJoin)
  * query for the names in use), insert them in one statement and their member:joined facts in
  * another, so a batch costs a handful of statements however many guests it holds.
  */
-function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Promise<JoinResult[]> {
+function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Promise<Admitted[]> {
   return rooms.writeForRoom(seminarId, async ({ tx, room, appendMany, known }) => {
     if (!canJoin(room)) {
       throw fail.roomClosed(room.state === "ended" ? "This seminar has ended." : "This room is locked.");
@@ -368,7 +470,12 @@ function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Prom
       return name;
     });
     const created = await tx.membership.createManyAndReturn({
-      data: joins.map((join, i) => ({ seminarId, role: join.role, displayName: names[i]! })),
+      data: joins.map((join, i) => ({
+        seminarId,
+        role: join.role,
+        displayName: names[i]!,
+        resumeSecretHash: join.secretHash,
+      })),
     });
     const byName = new Map(created.map((member) => [member.displayName, member]));
     const members = names.map((name) => byName.get(name)!);
@@ -387,7 +494,7 @@ function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Prom
  */
 export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: CreateSeminarInput["essay"]) {
   if (!isModerator(actor.role)) throw fail.forbidden("Only moderators edit the essay.");
-  const essay = importOrFail(input);
+  const essay = await importOrFail(input);
   return rooms.write(actor, async ({ tx, room, append, known }) => {
     if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators edit the essay.");
     const stored = await tx.essay.findUnique({
@@ -413,8 +520,7 @@ export async function replaceEssay(rooms: RoomWriter, actor: Actor, input: Creat
 /** Starts the session: freezes the essay, makes the room writable. `conflict` unless draft. */
 export async function startSession(rooms: RoomWriter, actor: Actor) {
   return rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators start the session.");
-    if (!canStart(room.actor, room)) throw fail.conflict(`The session is ${room.state}, not draft.`);
+    assertRight("start", room);
     const now = new Date();
     known.seminar = await tx.seminar.update({
       where: { id: actor.seminarId },
@@ -459,8 +565,7 @@ export async function updateSeminarSettings(
 /** Ends the session: the room becomes read-only. `conflict` unless live. */
 export async function endSession(rooms: RoomWriter, actor: Actor) {
   return rooms.write(actor, async ({ tx, room, append, known }) => {
-    if (!isModerator(room.actor.role)) throw fail.forbidden("Only moderators end the session.");
-    if (!canEnd(room.actor, room)) throw fail.conflict(`The session is ${room.state}, not live.`);
+    assertRight("end", room);
     // Open prompts are closed first (closeOpenPrompts); one reopened meanwhile refuses the end, so
     // an ended seminar never has an open prompt.
     const open = await tx.prompt.count({ where: { seminarId: actor.seminarId, state: "open" } });
@@ -493,5 +598,5 @@ export async function resolveMember(
     return member;
   }
   if (!seminarId) throw fail.validation("seminarId is required with a moderator token.");
-  return moderatorMembership(prisma, claims.sub, seminarId);
+  return accountMembership(prisma, claims.sub, seminarId);
 }

@@ -9,6 +9,13 @@ import { readEventsSince } from "../../realtime/room-log.ts";
 import { loadSubjects } from "../../realtime/subjects.ts";
 import { listAnnotationViews } from "../annotations/annotations.service.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
+import { holderOf } from "../moderation/moderation.policy.ts";
+import {
+  presentModerationEntry,
+  presentPhase,
+  presentSpotlight,
+} from "../moderation/moderation.presenter.ts";
+import { listRecentModerationLog, readRoomModeration } from "../moderation/moderation.service.ts";
 import { loadPromptState } from "../prompts/prompts.service.ts";
 import { isActive, permissionsFor, viewerOf } from "./seminars.policy.ts";
 import { presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
@@ -28,15 +35,16 @@ export interface SnapshotViewer {
  * Checks, inside the read, that the viewer is still an active member with the rights they were
  * admitted with (rights are decided when each command runs, not only at connect).
  */
-async function assertStillMember(tx: Tx, viewer: SnapshotViewer): Promise<void> {
+async function assertStillMember(tx: Tx, viewer: SnapshotViewer) {
   const member = await tx.membership.findFirst({
     where: { id: viewer.memberId, seminarId: viewer.seminarId },
-    select: { status: true, rightsVersion: true },
+    select: { role: true, status: true, rightsVersion: true, mutedAt: true, mutedUntil: true },
   });
   if (!member) throw fail.notFound("Seminar");
   if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
   if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== member.rightsVersion)
     throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+  return member;
 }
 
 /**
@@ -50,7 +58,7 @@ export async function buildSnapshot(
 ): Promise<RoomSnapshot> {
   return context.prisma.$transaction(
     async (tx) => {
-      await assertStillMember(tx, viewer);
+      const stored = await assertStillMember(tx, viewer);
       const seminar = await tx.seminar.findUnique({ where: { id: viewer.seminarId }, select: seminarSelect });
       if (!seminar) throw fail.notFound("Seminar");
       // A frozen essay comes from memory (it never changes); a draft's is read each time.
@@ -62,6 +70,11 @@ export async function buildSnapshot(
       const annotations = await listAnnotationViews(tx, seminar.id, asViewer);
       const actor = { seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role };
       const prompts = await loadPromptState(tx, seminar.id, actor);
+      const moderation = await readRoomModeration(tx, seminar);
+      // Moderators' snapshots carry the recent moderation log; later entries come with the events.
+      const log = asViewer.moderator
+        ? await listRecentModerationLog(tx, seminar.id, LIMITS.moderationLogInSnapshot)
+        : null;
       return {
         seq: seminar.lastSeq,
         seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl: context.publicUrl() }),
@@ -76,8 +89,12 @@ export async function buildSnapshot(
           memberId: viewer.memberId,
           role: viewer.role,
           displayName: viewer.displayName,
-          permissions: permissionsFor(actor, seminar),
+          permissions: permissionsFor(holderOf(stored), seminar),
         },
+        spotlight: presentSpotlight(seminar),
+        phase: moderation.phase ? presentPhase(moderation.phase) : null,
+        queue: moderation.queue,
+        ...(log ? { moderationLog: log.map(presentModerationEntry) } : {}),
       };
     },
     { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },

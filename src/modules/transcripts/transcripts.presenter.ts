@@ -6,7 +6,6 @@
  */
 import { createHmac } from "node:crypto";
 import type {
-  ModerationEntryView,
   TimelineEntryView,
   TranscriptAnnotationView,
   TranscriptBallotView,
@@ -54,33 +53,6 @@ export function presentNamedBallot(row: NamedBallotRow): TranscriptBallotView {
 /** One stored tally of a prompt's history. */
 export function presentStoredTally(row: TallySnapshotRow): TranscriptTallySnapshotView {
   return { promptId: row.promptId, ...presentTallySnapshot(row) };
-}
-
-/** One row of the moderation log; `details` stays out of anonymised transcripts (it is free-form). */
-export function presentModerationEntry(
-  row: {
-    id: string;
-    createdAt: Date;
-    actorId: string;
-    action: string;
-    targetMemberId: string | null;
-    targetAnnotationId: string | null;
-    reason: string | null;
-    details: unknown;
-  },
-  anonymized: boolean,
-): ModerationEntryView {
-  const view: ModerationEntryView = {
-    id: row.id,
-    at: row.createdAt.toISOString(),
-    actorId: row.actorId,
-    action: row.action,
-    targetMemberId: row.targetMemberId,
-    targetAnnotationId: row.targetAnnotationId,
-    reason: row.reason,
-  };
-  if (!anonymized && row.details !== null && row.details !== undefined) view.details = row.details;
-  return view;
 }
 
 /** A presented room event as a timeline entry. */

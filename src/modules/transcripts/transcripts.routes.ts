@@ -1,7 +1,8 @@
-import { readFileSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { create as contentDisposition } from "content-disposition";
 import { Router } from "express";
+/** docs/transcript.schema.json, the JSON Schema of the JSON transcript (bundled with the build). */
+import transcriptSchema from "../../../docs/transcript.schema.json" with { type: "json" };
 import type { AppContext } from "../../context.ts";
 import { ConcurrencyLimit, RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput } from "../../http/respond.ts";
@@ -11,9 +12,6 @@ import { TranscriptQuery } from "../../protocol/transcripts.ts";
 import { resolveMember } from "../seminars/seminars.service.ts";
 import { renderTranscript } from "./transcript.files.ts";
 import { openTranscript } from "./transcripts.service.ts";
-
-/** docs/transcript.schema.json: the JSON Schema of the JSON transcript, served as published. */
-export const TRANSCRIPT_SCHEMA_PATH = new URL("../../../docs/transcript.schema.json", import.meta.url);
 
 /**
  * Transcript downloads, mounted at /api:
@@ -30,7 +28,7 @@ export function transcriptRoutes(context: AppContext): Router {
   const router = Router();
   const perMember = new RateLimit(context.config.transcriptsPerMinute, 60);
   const running = new ConcurrencyLimit(LIMITS.concurrentTranscripts);
-  const schema = readFileSync(TRANSCRIPT_SCHEMA_PATH, "utf8");
+  const schema = `${JSON.stringify(transcriptSchema, null, 2)}\n`;
 
   router.get("/transcript.schema.json", (_req, res) => {
     res.type("application/schema+json").set("cache-control", "public, max-age=3600").send(schema);

@@ -15,7 +15,6 @@ import type { PrismaClient } from "../../db/client.ts";
 import { fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import {
-  type ModerationEntryView,
   type TimelineEntryView,
   TRANSCRIPT_SCHEMA_VERSION,
   type TranscriptAnnotationView,
@@ -23,7 +22,7 @@ import {
   type TranscriptDocument,
   type TranscriptTallySnapshotView,
 } from "../../protocol/transcripts.ts";
-import type { MemberView } from "../../protocol/views.ts";
+import type { MemberView, ModerationLogEntryView } from "../../protocol/views.ts";
 import { presentEvent } from "../../realtime/presenters.ts";
 import { readEventsSince } from "../../realtime/room-log.ts";
 import { loadSubjects } from "../../realtime/subjects.ts";
@@ -35,6 +34,8 @@ import {
   readRevisions,
 } from "../annotations/annotations.service.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
+import { presentModerationEntry } from "../moderation/moderation.presenter.ts";
+import { readModerationLogPage } from "../moderation/moderation.service.ts";
 import { canSeeVoters } from "../prompts/prompts.policy.ts";
 import {
   listNamedBallots,
@@ -48,7 +49,6 @@ import { getSeminar, listMemberRecords, readEssayView } from "../seminars/semina
 import { canReadModerationLog, canReadTranscript, canSeeTallySnapshot } from "./transcripts.policy.ts";
 import {
   eventEntry,
-  presentModerationEntry,
   presentNamedBallot,
   presentStoredTally,
   presentTranscriptAnnotation,
@@ -88,7 +88,7 @@ export interface TranscriptSource {
   /** The threads on one paragraph, oldest root first, replies oldest first. */
   threads(paragraphId: string): AsyncIterable<TranscriptThread[]>;
   /** The moderation log, oldest first; null when the viewer may not read it. */
-  moderationLog(): AsyncIterable<ModerationEntryView[]> | null;
+  moderationLog(): AsyncIterable<ModerationLogEntryView[]> | null;
   /** Room events up to head.asOfSeq merged with the tally history by time. */
   timeline(): AsyncIterable<TimelineEntryView[]>;
 }
@@ -245,57 +245,27 @@ export async function openTranscript(
     tallyHistory,
     annotations: () => annotationPages(),
     threads,
-    moderationLog: () =>
-      canReadModerationLog(viewer) ? moderationLogPages(db, seminar.id, anonymized, shown) : null,
+    moderationLog: () => (canReadModerationLog(viewer) ? moderationLogPages(db, actor, shown) : null),
     timeline: () => mergeByTime(events(), mapPages(tallyHistory(), tallyEntry), pageSize),
   };
 }
 
 /**
- * The moderation log of a seminar, oldest first, page by page.
- * TEMPORARY: reads `moderation_actions` itself until the moderation module's
- * `listModerationLog(db, seminarId)` lands; then this becomes a call to it (same rows, same order).
+ * The moderation log of a seminar, oldest first, page by page, read and presented by the
+ * moderation module (readModerationLogPage refuses anyone but moderators).
  */
 async function* moderationLogPages(
   db: PrismaClient,
-  seminarId: string,
-  anonymized: boolean,
+  actor: Actor,
   shown: <T>(value: T) => T,
-): AsyncGenerator<ModerationEntryView[]> {
-  let after: { createdAt: Date; id: string } | undefined;
-  for (;;) {
+): AsyncGenerator<ModerationLogEntryView[]> {
+  let cursor: string | undefined;
+  do {
     await nextTurn();
-    const rows = await db.moderationAction.findMany({
-      where: {
-        seminarId,
-        ...(after
-          ? {
-              createdAt: { gte: after.createdAt },
-              OR: [
-                { createdAt: { gt: after.createdAt } },
-                { createdAt: after.createdAt, id: { gt: after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-      take: LIMITS.transcriptPageSize,
-      select: {
-        id: true,
-        createdAt: true,
-        actorId: true,
-        action: true,
-        targetMemberId: true,
-        targetAnnotationId: true,
-        reason: true,
-        details: true,
-      },
-    });
-    const last = rows.at(-1);
-    if (!last) return;
-    yield rows.map((row) => shown(presentModerationEntry(row, anonymized)));
-    after = last;
-  }
+    const page = await readModerationLogPage(db, actor, { cursor, limit: LIMITS.transcriptPageSize });
+    yield page.items.map((row) => shown(presentModerationEntry(row)));
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
 }
 
 /**

@@ -1,0 +1,430 @@
+/**
+ * One guest's live connection to a seminar room: a typed Socket.IO client, the room stream
+ * (`RoomStream` from the protocol: events applied once, in seq order, gaps filled with
+ * room:sync), the outbox of writes made offline, and signals the UI reads.
+ *
+ * The room log is the delivery guarantee: after every (re)connect the client asks
+ * `room:sync { since: <last seq> }` and applies exactly what it missed, keeping what it showed
+ * in the meantime.
+ */
+import { signal } from "@preact/signals";
+import { io, type Socket } from "socket.io-client";
+import type { ClientToServerEvents, PresenceDelta } from "../../../src/protocol/events.ts";
+import type { ErrorBody, ErrorCode, Result } from "../../../src/protocol/result.ts";
+import { applyPresence, applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
+import type {
+  AnnotationView,
+  BallotView,
+  RoomEventView,
+  RoomSnapshot,
+  SyncView,
+  TallyView,
+} from "../../../src/protocol/views.ts";
+import { afterClose, type ClientServerEvents, type ClosingInfo, describeClose } from "./closing.ts";
+import { Outbox, type OutboxItem, type QueuedCommand } from "./outbox.ts";
+import { isUsable, resumeSession, type StoredSession, saveToken } from "./session.ts";
+
+type ClientSocket = Socket<ClientServerEvents, ClientToServerEvents>;
+
+/** What the connection indicator shows. */
+export type ConnectionStatus =
+  /** First connection, nothing to show yet. */
+  | "connecting"
+  /** Connected and caught up with the room's log. */
+  | "live"
+  /** Connected, catching up after a reconnect. */
+  | "syncing"
+  /** Lost: what is shown stays, writes wait in the outbox, the client keeps trying. */
+  | "offline"
+  /** Over for good (removed, session expired, seminar gone): see `ended`. */
+  | "ended";
+
+/** Why the connection ended for good. */
+export interface EndedInfo {
+  message: string;
+  /** Whether joining again (a new name) is the way back. */
+  rejoin: boolean;
+}
+
+/** Commands answered at once and never queued: toggles and edits are not idempotent. */
+export type ImmediateCommand =
+  | { event: "annotation:react"; payload: Parameters<ClientToServerEvents["annotation:react"]>[0] }
+  | { event: "annotation:edit"; payload: Parameters<ClientToServerEvents["annotation:edit"]>[0] }
+  | { event: "annotation:delete"; payload: Parameters<ClientToServerEvents["annotation:delete"]>[0] };
+
+/** How long an ack may take before the command is treated as lost (and sent again if queued). */
+const ACK_TIMEOUT_MS = 10_000;
+/** Error codes after which a queued write is tried again rather than refused. */
+const RETRYABLE: readonly ErrorCode[] = ["rate_limited", "unavailable", "internal"];
+const OFFLINE: ErrorBody = {
+  code: "unavailable",
+  message: "You are offline. This cannot wait for the connection: try again when you are back.",
+};
+
+/** Options for tests and benchmarks; the app uses the defaults. */
+export interface RoomConnectionOptions {
+  /** Socket.IO URL (default: this page's origin). */
+  url?: string;
+}
+
+/** A live room for one stored guest session. Call `start()`, then `close()` when leaving. */
+export class RoomConnection {
+  readonly stream = new RoomStream();
+  /** Increases whenever the room state changes; read it to re-render. */
+  readonly revision = signal(0);
+  readonly status = signal<ConnectionStatus>("connecting");
+  readonly ended = signal<EndedInfo | null>(null);
+  /** The last `connection:closing` notice, shown while reconnecting. */
+  readonly notice = signal<string | null>(null);
+  readonly outbox: Outbox;
+  private readonly socket: ClientSocket;
+  private closing: ClosingInfo | undefined;
+  /** Counts connections, so a flush loop of an earlier connection stops. */
+  private epoch = 0;
+  private flushEpoch = -1;
+  private syncing = false;
+  private syncAgain = false;
+  private focus: string | null = null;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private session: StoredSession,
+    options: RoomConnectionOptions = {},
+  ) {
+    this.outbox = new Outbox(session.seminarId, session.memberId);
+    const url = options.url ?? window.location.origin;
+    this.socket = io(url, {
+      auth: { token: session.token },
+      autoConnect: false,
+      // WebSocket first (one round trip less on a phone); long-polling if a proxy blocks it.
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 5_000,
+    });
+    this.listen();
+  }
+
+  /** The room as last synchronised (undefined before the first snapshot). */
+  get room(): RoomSnapshot | undefined {
+    return this.stream.state;
+  }
+
+  /** The member this connection acts as. */
+  get memberId(): string {
+    return this.session.memberId;
+  }
+
+  /** Opens the connection. */
+  start(): void {
+    window.addEventListener("offline", this.wentOffline);
+    window.addEventListener("online", this.cameOnline);
+    this.socket.connect();
+  }
+
+  /** Closes the connection for good (leaving the room). */
+  close(): void {
+    clearTimeout(this.retryTimer);
+    window.removeEventListener("offline", this.wentOffline);
+    window.removeEventListener("online", this.cameOnline);
+    this.socket.removeAllListeners();
+    this.socket.disconnect();
+  }
+
+  /**
+   * The device lost its network: drop the socket now instead of waiting for the heartbeat to
+   * time out (tens of seconds), so the reader sees at once that writes will wait.
+   */
+  private readonly wentOffline = () => {
+    if (this.status.value === "ended") return;
+    this.socket.io.engine?.close();
+  };
+
+  /** The network is back: reconnect now rather than at the next back-off step. */
+  private readonly cameOnline = () => {
+    if (this.status.value === "ended" || this.socket.connected) return;
+    this.socket.disconnect().connect();
+  };
+
+  /** Queues a create, reply or ballot; it is sent now if connected, else on reconnect. */
+  enqueue(command: QueuedCommand): OutboxItem {
+    const item = this.outbox.add(command);
+    void this.flush();
+    return item;
+  }
+
+  /** Sends a command that cannot wait; refused with `unavailable` while offline. */
+  async sendNow(command: ImmediateCommand): Promise<Result<unknown>> {
+    if (this.status.value !== "live" && this.status.value !== "syncing") return { ok: false, error: OFFLINE };
+    try {
+      const sender = this.socket.timeout(ACK_TIMEOUT_MS);
+      switch (command.event) {
+        case "annotation:react":
+          return await sender.emitWithAck("annotation:react", command.payload);
+        case "annotation:edit": {
+          const result = await sender.emitWithAck("annotation:edit", command.payload);
+          if (result.ok) this.learnAnnotation(result.data);
+          return result;
+        }
+        case "annotation:delete": {
+          const result = await sender.emitWithAck("annotation:delete", command.payload);
+          if (result.ok) this.learnAnnotation(result.data);
+          return result;
+        }
+      }
+    } catch {
+      return { ok: false, error: { code: "unavailable", message: "No answer from the server. Try again." } };
+    }
+  }
+
+  /** Reports the paragraph being read (sent when it changes, and again after a reconnect). */
+  reportFocus(paragraphId: string | null): void {
+    if (this.focus === paragraphId) return;
+    this.focus = paragraphId;
+    if (this.status.value === "live") this.socket.emit("presence:focus", { paragraphId }, () => {});
+  }
+
+  private listen(): void {
+    const socket = this.socket;
+    socket.on("connect", () => {
+      this.epoch++;
+      this.outbox.requeueSending();
+      this.status.value = this.stream.state ? "syncing" : "connecting";
+      void this.sync();
+    });
+    socket.on("disconnect", (reason) => this.onDisconnect(reason));
+    socket.on("connect_error", (error) => this.onConnectError(error));
+    socket.on("room:event", (event) => this.receive([event]));
+    socket.on("room:events", (events) => this.receive(events));
+    socket.on("presence:delta", (delta: PresenceDelta) => {
+      if (!this.stream.state) return;
+      applyPresence(this.stream.state, delta);
+      this.changed();
+    });
+    socket.on("tally:update", (tally: TallyView) => {
+      if (this.stream.state && applyTally(this.stream.state, tally)) this.changed();
+    });
+    socket.on("auth:expiring", () => void this.refreshToken());
+    socket.on("connection:closing", (info) => {
+      this.closing = info;
+      this.notice.value = info.message || describeClose(info.reason);
+    });
+  }
+
+  private receive(events: RoomEventView[]): void {
+    let gap = false;
+    for (const event of events) gap = this.stream.receive(event) || gap;
+    this.changed();
+    if (gap) void this.sync();
+  }
+
+  /** Catches up (or loads the snapshot); runs one at a time, again if asked meanwhile. */
+  private async sync(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = true;
+    try {
+      do {
+        this.syncAgain = false;
+        const since = this.stream.state ? { since: this.stream.seq } : {};
+        let result: Result<SyncView>;
+        try {
+          result = await this.socket.timeout(ACK_TIMEOUT_MS * 2).emitWithAck("room:sync", since);
+        } catch {
+          // No answer: the connection is probably gone; the next connect syncs again.
+          return;
+        }
+        if (!result.ok) {
+          if (result.error.code === "rate_limited") this.syncAgain = true;
+          else return;
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          continue;
+        }
+        this.stream.sync(result.data);
+        this.changed();
+      } while (this.syncAgain && this.socket.connected);
+      if (this.socket.connected) {
+        this.status.value = "live";
+        this.notice.value = null;
+        if (this.focus) this.socket.emit("presence:focus", { paragraphId: this.focus }, () => {});
+        void this.flush();
+      }
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /** Sends queued writes in order while this connection lasts. */
+  private async flush(): Promise<void> {
+    const epoch = this.epoch;
+    if (this.flushEpoch === epoch || this.status.value !== "live") return;
+    this.flushEpoch = epoch;
+    try {
+      for (;;) {
+        if (this.epoch !== epoch || this.status.value !== "live") return;
+        const item = this.outbox.next();
+        if (!item) return;
+        this.outbox.mark(item.key, "sending");
+        let result: Result<unknown>;
+        try {
+          result = await this.sendQueued(item.command);
+        } catch {
+          // The ack was lost (timeout): send it again, same key, now or on the next connection.
+          this.outbox.mark(item.key, "waiting");
+          continue;
+        }
+        if (result.ok) {
+          this.outbox.remove(item.key);
+        } else if (RETRYABLE.includes(result.error.code)) {
+          this.outbox.mark(item.key, "waiting");
+          const wait = retryAfter(result.error) ?? 2_000;
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => void this.flush(), wait);
+          return;
+        } else {
+          this.outbox.mark(item.key, "refused", result.error);
+        }
+      }
+    } finally {
+      if (this.flushEpoch === epoch) this.flushEpoch = -1;
+    }
+  }
+
+  private async sendQueued(command: QueuedCommand): Promise<Result<unknown>> {
+    const sender = this.socket.timeout(ACK_TIMEOUT_MS);
+    switch (command.event) {
+      case "annotation:create": {
+        const result = await sender.emitWithAck("annotation:create", command.payload);
+        if (result.ok) this.learnAnnotation(result.data);
+        return result;
+      }
+      case "annotation:reply": {
+        const result = await sender.emitWithAck("annotation:reply", command.payload);
+        if (result.ok) this.learnAnnotation(result.data);
+        return result;
+      }
+      case "prompt:vote": {
+        const result = await sender.emitWithAck("prompt:vote", command.payload);
+        if (result.ok) this.learnBallot(result.data);
+        return result;
+      }
+    }
+  }
+
+  /**
+   * Shows an acknowledged annotation at once; its room event (same id, same content for the
+   * room) may arrive a moment later and replaces it.
+   */
+  private learnAnnotation(annotation: AnnotationView): void {
+    const state = this.stream.state;
+    if (!state) return;
+    const index = state.annotations.findIndex((item) => item.id === annotation.id);
+    if (index >= 0) {
+      if (state.annotations[index]!.version > annotation.version) return;
+      state.annotations[index] = annotation;
+    } else {
+      state.annotations.push(annotation);
+    }
+    this.changed();
+  }
+
+  private learnBallot(ballot: BallotView): void {
+    const state = this.stream.state;
+    if (!state) return;
+    const index = state.myBallots.findIndex((item) => item.promptId === ballot.promptId);
+    if (index >= 0) {
+      if (state.myBallots[index]!.revision > ballot.revision) return;
+      state.myBallots[index] = ballot;
+    } else {
+      state.myBallots.push(ballot);
+    }
+    this.changed();
+  }
+
+  private async refreshToken(): Promise<void> {
+    try {
+      const result = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("auth:refresh", {});
+      if (!result.ok) return;
+      this.session = { ...this.session, token: result.data.token, expiresAt: result.data.expiresAt };
+      saveToken(this.session.seminarId, result.data.token, result.data.expiresAt);
+      this.socket.auth = { token: result.data.token };
+    } catch {
+      // No answer: the server disconnects at expiry and the reconnect decides.
+    }
+  }
+
+  private onDisconnect(reason: Socket.DisconnectReason): void {
+    if (this.status.value === "ended") return;
+    this.status.value = "offline";
+    if (reason !== "io server disconnect") return; // Socket.IO reconnects by itself.
+    // The server closed this socket on purpose; it may have said why.
+    const why = this.closing?.reason ?? (isUsable(this.session) ? undefined : "token_expired");
+    this.closing = undefined;
+    switch (afterClose(why)) {
+      case "reconnect":
+        this.retryTimer = setTimeout(() => this.socket.connect(), 300 + Math.random() * 700);
+        return;
+      case "resume":
+        void this.resume();
+        return;
+      case "stop":
+        this.end({ message: this.notice.value ?? describeClose(why), rejoin: why !== "session_ended" });
+        return;
+    }
+  }
+
+  private onConnectError(error: Error): void {
+    // While Socket.IO still retries by itself (server unreachable), just show that we are offline.
+    if (this.socket.active) {
+      if (this.stream.state) this.status.value = "offline";
+      return;
+    }
+    const body = (error as Error & { data?: ErrorBody }).data;
+    switch (body?.code) {
+      case "unauthenticated":
+        void this.resume();
+        return;
+      case "forbidden":
+        this.end({ message: "You can no longer take part in this seminar.", rejoin: false });
+        return;
+      case "not_found":
+        this.end({ message: "This seminar no longer exists.", rejoin: false });
+        return;
+      default: {
+        if (this.stream.state) this.status.value = "offline";
+        const wait = (body && retryAfter(body)) ?? 2_000;
+        this.retryTimer = setTimeout(() => this.socket.connect(), wait);
+      }
+    }
+  }
+
+  /** Gets a usable token for the same member (see resumeSession), or ends with "join again". */
+  private async resume(): Promise<void> {
+    const resumed = await resumeSession(this.session.seminarId);
+    if (resumed && resumed.token !== this.session.token) {
+      this.session = resumed;
+      this.socket.auth = { token: resumed.token };
+      this.socket.connect();
+      return;
+    }
+    this.end({ message: describeClose("token_expired"), rejoin: true });
+  }
+
+  private end(info: EndedInfo): void {
+    clearTimeout(this.retryTimer);
+    this.status.value = "ended";
+    this.ended.value = info;
+    this.socket.disconnect();
+  }
+
+  private changed(): void {
+    this.revision.value++;
+  }
+}
+
+function retryAfter(error: ErrorBody): number | undefined {
+  const details = error.details as { retryAfterMs?: unknown } | undefined;
+  return typeof details?.retryAfterMs === "number" ? details.retryAfterMs : undefined;
+}

@@ -1,0 +1,35 @@
+/** Small inline icons (decorative: always aria-hidden; the text beside them says what they mean). */
+
+/** A speech bubble. */
+export function CommentIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      <path
+        d="M2.5 3.5h11v7h-6l-3 2.5v-2.5h-2z"
+        fill="none"
+        stroke="currentColor"
+        stroke-width="1.4"
+        stroke-linejoin="round"
+      />
+    </svg>
+  );
+}
+
+/** A person (presence). */
+export function PersonIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      <circle cx="8" cy="5.5" r="2.6" fill="currentColor" />
+      <path d="M3 14c.4-3 2.4-4.6 5-4.6s4.6 1.6 5 4.6z" fill="currentColor" />
+    </svg>
+  );
+}
+
+/** A plus sign (start a comment). */
+export function PlusIcon() {
+  return (
+    <svg class="icon" viewBox="0 0 16 16" aria-hidden="true" focusable="false">
+      <path d="M8 3.5v9M3.5 8h9" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" />
+    </svg>
+  );
+}

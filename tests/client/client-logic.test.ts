@@ -1,0 +1,217 @@
+/**
+ * The web client's pure parts, without a browser: highlight segments in code points, selection
+ * offsets, thread order and visibility, tallies, comment checks, the outbox and close reasons.
+ */
+import { describe, expect, it } from "vitest";
+import { afterClose } from "../../client/src/connection/closing.ts";
+import { Outbox } from "../../client/src/connection/outbox.ts";
+import { checkComment, splitTags } from "../../client/src/features/annotations/comment-input.ts";
+import { spanOfText } from "../../client/src/features/annotations/selection.ts";
+import { threadsOf } from "../../client/src/features/annotations/threads.ts";
+import { highlightRanges, segmentText } from "../../client/src/features/essays/highlights.ts";
+import { describeTally, tallyRows } from "../../client/src/features/prompts/tally.ts";
+import { newClientId } from "../../client/src/ui/text.ts";
+import type { AnnotationView, PromptView } from "../../src/protocol/views.ts";
+
+function annotation(overrides: Partial<AnnotationView>): AnnotationView {
+  return {
+    id: "a",
+    paragraphId: "p",
+    authorId: "m1",
+    parentId: null,
+    selector: null,
+    body: "text",
+    tags: [],
+    version: 1,
+    reactions: {},
+    deleted: false,
+    hidden: false,
+    pinned: false,
+    createdAt: "2026-12-01T10:00:00.000Z",
+    editedAt: null,
+    ...overrides,
+  };
+}
+
+const selector = (start: number, end: number) => ({ start, end, exact: "", prefix: "", suffix: "" });
+
+describe("highlight segments", () => {
+  it("cuts at code points, so text after 😀 and 𠮷 is highlighted where the server says", () => {
+    const text = "A😀B𠮷CD";
+    const segments = segmentText(text, [{ id: "x", start: 3, end: 5 }]);
+    expect(segments.map((segment) => [segment.text, segment.ids])).toEqual([
+      ["A😀B", []],
+      ["𠮷C", ["x"]],
+      ["D", []],
+    ]);
+    expect(segments.map((segment) => segment.text).join("")).toBe(text);
+  });
+
+  it("nests overlapping highlights, shortest first, and marks the draft span", () => {
+    const segments = segmentText(
+      "0123456789",
+      [
+        { id: "long", start: 0, end: 8 },
+        { id: "short", start: 2, end: 4 },
+      ],
+      { start: 6, end: 10 },
+    );
+    expect(segments.map((segment) => [segment.text, segment.ids, segment.draft])).toEqual([
+      ["01", ["long"], false],
+      ["23", ["short", "long"], false],
+      ["45", ["long"], false],
+      ["67", ["long"], true],
+      ["89", [], true],
+    ]);
+  });
+
+  it("clamps ranges outside the text and ignores empty ones", () => {
+    expect(
+      segmentText("abc", [
+        { id: "x", start: 2, end: 99 },
+        { id: "y", start: 1, end: 1 },
+      ]),
+    ).toEqual([
+      { text: "ab", start: 0, ids: [], draft: false },
+      { text: "c", start: 2, ids: ["x"], draft: false },
+    ]);
+  });
+
+  it("highlights visible roots with selectors only", () => {
+    const ranges = highlightRanges([
+      annotation({ id: "root", selector: selector(0, 2) }),
+      annotation({ id: "whole" }),
+      annotation({ id: "reply", parentId: "root" }),
+      annotation({ id: "gone", selector: selector(1, 2), deleted: true }),
+      annotation({ id: "hidden", selector: selector(1, 2), hidden: true }),
+    ]);
+    expect(ranges).toEqual([{ id: "root", start: 0, end: 2 }]);
+  });
+});
+
+describe("selected spans", () => {
+  it("converts UTF-16 positions to code points and trims white space", () => {
+    const text = "有人 𠮷野家 的「𠮷」在某些工具裡";
+    const from = text.indexOf(" 𠮷野家");
+    const span = spanOfText("p", text, from, from + " 𠮷野家 ".length);
+    expect(span).toEqual({
+      paragraphId: "p",
+      start: 3,
+      end: 6,
+      exact: "𠮷野家",
+      prefix: "有人 ",
+      suffix: " 的「𠮷」在某些工具裡",
+    });
+  });
+
+  it("refuses a selection of nothing but white space", () => {
+    expect(spanOfText("p", "a   b", 1, 4)).toBeUndefined();
+  });
+});
+
+describe("threads", () => {
+  const list = [
+    annotation({ id: "old", createdAt: "2026-12-01T10:00:00.000Z" }),
+    annotation({ id: "pinned", createdAt: "2026-12-01T10:05:00.000Z", pinned: true }),
+    annotation({ id: "hidden", hidden: true, body: "" }),
+    annotation({
+      id: "mine-hidden",
+      authorId: "me",
+      hidden: true,
+      body: "mine",
+      createdAt: "2026-12-01T10:10:00.000Z",
+    }),
+    annotation({ id: "tomb", deleted: true, body: "" }),
+    annotation({ id: "tomb-with-reply", deleted: true, body: "", createdAt: "2026-12-01T09:00:00.000Z" }),
+    annotation({ id: "r2", parentId: "tomb-with-reply", createdAt: "2026-12-01T10:02:00.000Z" }),
+    annotation({ id: "r1", parentId: "tomb-with-reply", createdAt: "2026-12-01T10:01:00.000Z" }),
+    annotation({ id: "other", paragraphId: "q" }),
+  ];
+
+  it("puts pinned first, keeps a tombstone only with replies, hides what a moderator hid", () => {
+    const threads = threadsOf(list, "p", "me");
+    expect(threads.map((thread) => thread.root.id)).toEqual([
+      "pinned",
+      "tomb-with-reply",
+      "old",
+      "mine-hidden",
+    ]);
+    expect(threads[1]!.replies.map((reply) => reply.id)).toEqual(["r1", "r2"]);
+  });
+
+  it("shows a hidden comment to nobody but its author", () => {
+    expect(threadsOf(list, "p", "someone").map((thread) => thread.root.id)).not.toContain("mine-hidden");
+  });
+});
+
+describe("tallies", () => {
+  const prompt = {
+    question: "Q?",
+    options: [
+      { id: "y", position: 0, label: "Yes", value: null },
+      { id: "n", position: 1, label: "No", value: null },
+    ],
+  } as PromptView;
+
+  it("gives counts and whole percentages of ballots, and a sentence for screen readers", () => {
+    const tally = { promptId: "p", version: 3, counts: { y: 2, n: 1 }, ballots: 3 };
+    expect(tallyRows(prompt, tally).map((row) => [row.label, row.count, row.percent])).toEqual([
+      ["Yes", 2, 67],
+      ["No", 1, 33],
+    ]);
+    expect(describeTally(prompt, tally)).toBe(
+      "Q? Yes: 2 votes, 67 percent. No: 1 vote, 33 percent. 3 ballots in total.",
+    );
+    expect(tallyRows(prompt, { ...tally, counts: {}, ballots: 0 }).map((row) => row.percent)).toEqual([0, 0]);
+  });
+});
+
+describe("comments and ids", () => {
+  it("checks bodies and tags with the protocol's rules", () => {
+    expect(checkComment("  hello\r\nthere ", "Ethics, 開放 #policy")).toEqual({
+      ok: true,
+      body: "hello\nthere",
+      tags: ["ethics", "開放", "policy"],
+    });
+    expect(checkComment("   ", "")).toMatchObject({ ok: false });
+    expect(checkComment("fine", "no<script>")).toMatchObject({ ok: false });
+    expect(splitTags("a，b、c")).toEqual(["a", "b", "c"]);
+  });
+
+  it("makes UUID v4 client ids without crypto.randomUUID", () => {
+    const id = newClientId();
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(newClientId()).not.toBe(id);
+  });
+});
+
+describe("the outbox", () => {
+  it("keeps one waiting ballot per prompt, the newest, and sends again what was in flight", () => {
+    const outbox = new Outbox("s", "m");
+    const vote = (promptId: string, id: string) =>
+      outbox.add({ event: "prompt:vote", payload: { promptId, optionIds: ["o"], clientBallotId: id } });
+    vote("p1", "b1");
+    outbox.add({ event: "annotation:create", payload: { paragraphId: "x", body: "hi", clientId: "c1" } });
+    vote("p1", "b2");
+    vote("p2", "b3");
+    expect(outbox.items.value.map((item) => item.key)).toEqual(["c1", "b2", "b3"]);
+    outbox.mark("c1", "sending");
+    expect(outbox.next()?.key).toBe("b2");
+    outbox.requeueSending();
+    expect(outbox.next()?.key).toBe("c1");
+    outbox.mark("b3", "refused", { code: "conflict", message: "closed" });
+    outbox.remove("c1");
+    outbox.remove("b2");
+    expect(outbox.next()).toBeUndefined();
+    expect(outbox.items.value).toHaveLength(1);
+  });
+});
+
+describe("close reasons", () => {
+  it("reconnects after a restart or a change of rights, resumes an expired token, stops otherwise", () => {
+    expect(afterClose("shutting_down")).toBe("reconnect");
+    expect(afterClose("rights_changed")).toBe("reconnect");
+    expect(afterClose("token_expired")).toBe("resume");
+    for (const reason of ["kicked", "banned", "session_ended"]) expect(afterClose(reason)).toBe("stop");
+  });
+});
