@@ -544,6 +544,8 @@ describe("formats", () => {
     expect(html).toMatch(/Should DeepSeek be a national team\?/);
     expect(html).toContain("█");
     expect(html).toContain("hidden by a moderator");
+    expect(html).toContain(`${NAMES.host} banned ${NAMES.banned} (spam)`);
+    expect(html).toMatch(/started the phase “[^”]+”/);
     // A participant sees the reply under the hidden root, in a thread whose root is not shown.
     const theirs = renderer.render(
       (await download(server, session.seminarId, session.tokens.observer, "format=md")).text,

@@ -83,6 +83,17 @@ const MODERATION_VERB = {
   remove: "removed",
 } as const;
 
+const MEMBER_VERB = {
+  mute: "muted",
+  unmute: "unmuted",
+  kick: "removed",
+  ban: "banned",
+  unban: "unbanned",
+} as const;
+
+/** " (reason)" when a moderator gave one the viewer may read. */
+const because = (reason: string | null) => (reason ? ` (${excerpt(reason)})` : "");
+
 /** What the paragraph numbers and names in descriptions refer to. */
 export interface DescribeContext {
   members: ReadonlyMap<string, MemberView>;
@@ -155,6 +166,39 @@ export function describeEntry(entry: TimelineEntryView, context: DescribeContext
       return `${who} closed ${prompt(event.data.prompt)}`;
     case "prompt:revealed":
       return `${who} revealed the results of ${prompt(event.data.prompt)}`;
+    case "member:moderated": {
+      const { member, action } = event.data;
+      const name = memberName(context.members, member.id);
+      const done =
+        action === "role" ? `made ${name} ${ROLE_LABEL[member.role]}` : `${MEMBER_VERB[action]} ${name}`;
+      return `${who} ${done}${because(event.data.reason)}`;
+    }
+    case "room:locked":
+      return `${who} ${event.data.locked ? "locked" : "unlocked"} the room${because(event.data.reason)}`;
+    case "room:slow_mode":
+      return event.data.seconds > 0
+        ? `${who} set slow mode to one message every ${event.data.seconds} s`
+        : `${who} turned slow mode off`;
+    case "room:spotlight":
+      return event.data.spotlight
+        ? `${who} spotlighted ${block(event.data.spotlight.paragraphId)}`
+        : `${who} cleared the spotlight`;
+    case "room:phase":
+      return event.data.phase
+        ? `${who} started the phase “${excerpt(event.data.phase.label)}”`
+        : `${who} ended the phases`;
+    case "room:phase_ended":
+      return `The phase “${excerpt(event.data.phase.label)}” ended`;
+    case "queue:updated": {
+      const { action, memberId } = event.data;
+      const name = memberName(context.members, memberId);
+      if (action === "raise") return `${name} raised a hand`;
+      if (action === "lower") {
+        return who === name ? `${name} lowered their hand` : `${who} lowered the hand of ${name}`;
+      }
+      if (action === "call") return `${who} called on ${name}`;
+      return `${who} cleared the speaking queue`;
+    }
     default:
       return `${who}: ${(event as { type: string }).type}`;
   }
