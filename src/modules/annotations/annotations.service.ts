@@ -237,40 +237,65 @@ const clientIdReused = () => fail.conflict("That clientId was already used for a
  */
 export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: CreateAnnotationInput) {
   return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
-    // The room lock serialises retries with the same clientId, so a retry finds the stored row.
-    const retried = await findRetried(tx, actor, input.clientId);
-    if (retried) {
+    // A retry (same clientId) is answered with the stored annotation. It is looked up only when
+    // needed: when a check refuses (a retry after the session ended is still acknowledged) or when
+    // the insert finds the clientId taken; a first attempt costs no extra query.
+    const retriedOr = async (refusal: unknown): Promise<AnnotationRow> => {
+      const retried = await findRetried(tx, actor, input.clientId);
+      if (!retried) throw refusal;
       if (retried.parentId !== null || retried.paragraphId !== input.paragraphId) throw clientIdReused();
       return retried;
+    };
+    let anchor: StoredSelector | null;
+    try {
+      assertMayAnnotate(room, "post");
+      await assertSlowMode(tx, room);
+      // Only a live session has a frozen essay; its blocks come from memory. A block of another
+      // seminar's essay is simply not in this one.
+      const block = (await frozenEssay(tx, actor.seminarId))?.blocks.get(input.paragraphId);
+      if (!block) throw fail.notFound("Paragraph");
+      if (!isAnnotatableBlock(block.kind)) {
+        throw fail.validation(`A ${block.kind} block cannot be annotated.`, [
+          { path: "paragraphId", message: `is a ${block.kind} block` },
+        ]);
+      }
+      anchor = input.selector ? anchorSelector(block.text, input.selector) : null;
+    } catch (refusal) {
+      if (input.clientId === undefined) throw refusal;
+      return retriedOr(refusal);
     }
-    assertMayAnnotate(room, "post");
-    await assertSlowMode(tx, room);
-    // Only a live session has a frozen essay; its blocks come from memory. A block of another
-    // seminar's essay is simply not in this one.
-    const block = (await frozenEssay(tx, actor.seminarId))?.blocks.get(input.paragraphId);
-    if (!block) throw fail.notFound("Paragraph");
-    if (!isAnnotatableBlock(block.kind)) {
-      throw fail.validation(`A ${block.kind} block cannot be annotated.`, [
-        { path: "paragraphId", message: `is a ${block.kind} block` },
-      ]);
-    }
-    const anchor = input.selector ? anchorSelector(block.text, input.selector) : null;
-    const created = await tx.annotation.create({
-      data: {
-        seminarId: actor.seminarId,
-        paragraphId: input.paragraphId,
-        authorId: actor.memberId,
-        clientId: input.clientId ?? null,
-        startOffset: anchor?.start ?? null,
-        endOffset: anchor?.end ?? null,
-        quoteExact: anchor?.exact ?? null,
-        quotePrefix: anchor?.prefix ?? null,
-        quoteSuffix: anchor?.suffix ?? null,
-        body: input.body,
-        tags: input.tags,
-      },
-      select: annotationSelect,
-    });
+    // Everything the row holds is known here but its id and time: one INSERT, which does nothing
+    // for a clientId the author already used (the room lock serialises such retries).
+    const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
+      INSERT INTO annotations (seminar_id, paragraph_id, author_id, client_id, start_offset, end_offset,
+        quote_exact, quote_prefix, quote_suffix, body, tags, updated_at)
+      VALUES (${actor.seminarId}::uuid, ${input.paragraphId}::uuid, ${actor.memberId}::uuid, ${input.clientId ?? null},
+        ${anchor?.start ?? null}::int, ${anchor?.end ?? null}::int, ${anchor?.exact ?? null}, ${anchor?.prefix ?? null},
+        ${anchor?.suffix ?? null}, ${input.body}, ${input.tags}::text[], now())
+      ON CONFLICT (author_id, client_id) DO NOTHING
+      RETURNING id::text AS id, created_at`;
+    const row = rows[0];
+    if (!row) return retriedOr(clientIdReused());
+    const created: AnnotationRow = {
+      id: row.id,
+      paragraphId: input.paragraphId,
+      authorId: actor.memberId,
+      parentId: null,
+      startOffset: anchor?.start ?? null,
+      endOffset: anchor?.end ?? null,
+      quoteExact: anchor?.exact ?? null,
+      quotePrefix: anchor?.prefix ?? null,
+      quoteSuffix: anchor?.suffix ?? null,
+      body: input.body,
+      tags: [...input.tags],
+      version: 1,
+      editedAt: null,
+      deletedAt: null,
+      hiddenAt: null,
+      pinnedAt: null,
+      createdAt: row.created_at,
+      reactions: [],
+    };
     known.annotation(created);
     await append("annotation:created", actor.memberId, { annotationId: created.id });
     return created;
