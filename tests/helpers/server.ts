@@ -179,17 +179,6 @@ export class RoomClient {
     return client;
   }
 
-  /**
-   * Catches up after a gap in the background. A catch-up cut short because the socket was closed
-   * (the test closed it, or the server went away) is no failure; any other is left unhandled, so
-   * vitest reports it.
-   */
-  private fillGap(): void {
-    void this.sync().catch((error: unknown) => {
-      if (this.socket.connected) throw error;
-    });
-  }
-
   /** Calls room:sync with the last applied seq (or for a snapshot). */
   async sync(): Promise<SyncView> {
     const result = await send(this.socket, "room:sync", this.stream.state ? { since: this.stream.seq } : {});
