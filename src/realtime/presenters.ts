@@ -77,8 +77,9 @@ function member(
 
 function seminar(context: PresentContext) {
   if (!context.subjects.seminar) throw new Error("The seminar of a room event is not loaded");
+  // The join code and link are for moderators in the room; an anonymised reader gets neither.
   return presentSeminar(context.subjects.seminar, {
-    moderator: context.viewer.moderator,
+    moderator: context.viewer.moderator && !context.viewer.anonymized,
     publicUrl: context.publicUrl,
   });
 }

@@ -671,6 +671,7 @@ describe("anonymised", () => {
         select: { id: true },
       })
     ).map((m) => m.id);
+    const { joinCode } = await server.prisma.seminar.findUniqueOrThrow({ where: { id: session.seminarId } });
     for (const token of [session.tokens.host, session.tokens.ada]) {
       for (const query of [
         "format=json",
@@ -689,6 +690,8 @@ describe("anonymised", () => {
           for (const name of Object.values(NAMES)) expect(text, `${query}: ${name}`).not.toContain(name);
           for (const email of session.emails) expect(text).not.toContain(email);
           for (const id of realIds) expect(text, `${query}: a member id`).not.toContain(id);
+          expect(text, `${query}: the join code`).not.toContain(joinCode);
+          expect(text, `${query}: the join link`).not.toContain("/join/");
         }
       }
       const first = await jsonOf(token, "&anonymized=true");

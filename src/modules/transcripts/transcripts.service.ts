@@ -144,7 +144,8 @@ export async function openTranscript(
     asOfSeq: seminar.lastSeq,
     anonymized,
     viewer: shown({ memberId: actor.memberId, role: actor.role, moderator: viewer.moderator }),
-    seminar: presentSeminar(seminar, { moderator: viewer.moderator, publicUrl }),
+    // An anonymised transcript is meant to leave the room: it carries no way into it either.
+    seminar: presentSeminar(seminar, { moderator: viewer.moderator && !anonymized, publicUrl }),
     essay,
     members,
     prompts: promptState.prompts,
