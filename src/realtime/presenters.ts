@@ -4,7 +4,7 @@
  * delivery, room:sync catch-up and transcripts alike; the rules stay in the domain policies and
  * presenters it calls.
  */
-import { isHidden } from "../modules/annotations/annotations.policy.ts";
+import { canSeeAnnotation, isHidden } from "../modules/annotations/annotations.policy.ts";
 import { presentAnnotationFor } from "../modules/annotations/annotations.presenter.ts";
 import { presentModerationEntry, presentPhase } from "../modules/moderation/moderation.presenter.ts";
 import type { Viewer } from "../modules/seminars/seminars.policy.ts";
@@ -120,7 +120,7 @@ const PRESENTERS: { [K in RoomFactType]: EventPresenter<K> } = {
   "annotation:deleted": annotationEvent,
   "annotation:reacted": (event, context) => {
     const row = context.subjects.annotations.get(event.fact.annotationId);
-    if (!row || !presentAnnotationFor(context.viewer, row)) {
+    if (!row || !canSeeAnnotation(context.viewer, row)) {
       return wire(event, "annotation:withdrawn", { annotationId: event.fact.annotationId });
     }
     const { annotationId, kind, memberId, active } = event.fact;

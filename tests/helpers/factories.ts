@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { PromptCreateInput } from "../../src/protocol/prompts.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import type { MemberView, SeminarView } from "../../src/protocol/views.ts";
 import type { TestServer } from "./server.ts";
@@ -106,3 +107,12 @@ export async function buildCoModerator(server: TestServer, seminarId: string, di
   });
   return { ...account, memberId: member.id };
 }
+
+/** The seminar's question as a single-choice prompt (anonymous, live results), for tests that vote. */
+export const YES_NO: PromptCreateInput = {
+  kind: "single_choice",
+  question: "Should DeepSeek be a national team?",
+  options: ["Yes", "No"],
+  anonymous: true,
+  resultsVisibility: "live",
+};

@@ -6,7 +6,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { CloseReason } from "../../src/protocol/events.ts";
-import type { PromptCreateInput } from "../../src/protocol/prompts.ts";
 import type { ModerationLogEntryView, RoomSnapshot } from "../../src/protocol/views.ts";
 import {
   buildCoModerator,
@@ -15,18 +14,11 @@ import {
   buildSeminar,
   expectOk,
   type GuestSession,
+  YES_NO,
 } from "../helpers/factories.ts";
 import { type ClientSocket, connect, eventually, RoomClient, startTestServer } from "../helpers/server.ts";
 
 const server = await startTestServer();
-
-const YES_NO: PromptCreateInput = {
-  kind: "single_choice",
-  question: "Should DeepSeek be a national team?",
-  options: ["Yes", "No"],
-  anonymous: true,
-  resultsVisibility: "live",
-};
 
 /** The reason of the next connection:closing a socket receives. */
 function closingReason(socket: ClientSocket): Promise<CloseReason> {

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { PromptCreateInput, PromptStateView, TallySnapshotView } from "../../src/protocol/prompts.ts";
+import type { PromptStateView, TallySnapshotView } from "../../src/protocol/prompts.ts";
 import type { TallyView } from "../../src/protocol/views.ts";
-import { buildSeminar, expectOk } from "../helpers/factories.ts";
+import { buildSeminar, expectOk, YES_NO } from "../helpers/factories.ts";
 import {
   type ClientSocket,
   connect,
@@ -13,14 +13,6 @@ import {
 } from "../helpers/server.ts";
 
 const server = await startTestServer();
-
-const YES_NO: PromptCreateInput = {
-  kind: "single_choice",
-  question: "Should DeepSeek be a national team?",
-  options: ["Yes", "No"],
-  anonymous: true,
-  resultsVisibility: "live",
-};
 
 /** Members created directly (the join route is rate-limited per IP), with guest tokens. */
 async function addMembers(
