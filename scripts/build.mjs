@@ -146,7 +146,7 @@ export async function buildServer({ log = (line) => console.log(line) } = {}) {
     readStamp(),
   ]);
   // esbuild is loaded only when there is something to build: a fresh start never pays for it.
-  const { build } = await import("esbuild");
+  const { build, stop } = await import("esbuild");
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: ENTRY_POINTS,
@@ -162,6 +162,9 @@ export async function buildServer({ log = (line) => console.log(line) } = {}) {
     write: false,
     logLevel: "warning",
   });
+  // The build ran in esbuild's service process; `npm start` then runs the server in this process,
+  // so end the service rather than leave it beside the server for its whole life.
+  await stop();
   await mkdir(SERVER_DIST, { recursive: true });
   const writeAtomically = async (file, contents) => {
     const temporary = `${file}.tmp-${process.pid}`;
