@@ -1,0 +1,6 @@
+import { ModeratorShell } from "./ModeratorShell.tsx";
+
+/** Filled in by the next commit. */
+export function SeminarPage(_props: { seminarId?: string }) {
+  return <ModeratorShell title="Prepare a seminar">Not yet.</ModeratorShell>;
+}
