@@ -1,4 +1,5 @@
 /** The frame of every moderator page: a top bar with the way back to the seminars, the account and sign-out. */
+import "./moderator.css";
 import type { ComponentChildren } from "preact";
 import { currentAccount, signOut } from "../../connection/account.ts";
 import { follow, navigate } from "../../router.ts";

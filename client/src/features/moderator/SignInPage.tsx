@@ -1,4 +1,5 @@
 /**
+import "./moderator.css";
  * Moderator sign-in and sign-up (`/signin`, `/signup`): e-mail and password, and a display name
  * for a new account. The input is checked with the server's own schemas before it is sent; the
  * server's refusal is shown on the form, field by field where it names fields.
