@@ -272,7 +272,8 @@ function Transcripts(props: { room: RoomSnapshot; onChanged: (seminar: RoomSnaps
   const [busy, setBusy] = useState<string | undefined>();
   const [status, setStatus] = useState<string | undefined>();
   const [error, setError] = useState<ErrorBody | undefined>();
-  const [saving, setSaving] = useState(false);
+  /** The access being saved (shown checked or not until the server answers). */
+  const [pending, setPending] = useState<boolean | undefined>();
 
   const download = async (format: TranscriptFormat, table?: TranscriptTable) => {
     const label = table ? `csv-${table}` : format;
@@ -286,11 +287,11 @@ function Transcripts(props: { room: RoomSnapshot; onChanged: (seminar: RoomSnaps
   };
 
   const setAccess = async (transcriptAccess: boolean) => {
-    setSaving(true);
+    setPending(transcriptAccess);
     setError(undefined);
     setStatus(undefined);
     const result = await updateSettings(seminar.id, { transcriptAccess });
-    setSaving(false);
+    setPending(undefined);
     if (!result.ok) {
       setError(result.error);
       return;
@@ -310,8 +311,8 @@ function Transcripts(props: { room: RoomSnapshot; onChanged: (seminar: RoomSnaps
         <input
           id="transcript-access"
           type="checkbox"
-          checked={seminar.transcriptAccess}
-          disabled={saving}
+          checked={pending ?? seminar.transcriptAccess}
+          disabled={pending !== undefined}
           onChange={(event) => void setAccess(event.currentTarget.checked)}
         />
         <label for="transcript-access">Participants and observers may download the transcript</label>
