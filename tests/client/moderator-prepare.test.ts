@@ -177,7 +177,7 @@ describe("the moderator prepares a seminar in the web client", () => {
     expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
     expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
     expect(await preview.locator(".count-sections").textContent()).toMatch(/^2 sections/);
-    expect(await preview.locator(".count-captions").textContent()).toBe("1 captions");
+    expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
     // The blocks shown are the server's preview of exactly this text.
     const moderatorToken = await page.evaluate(
       () => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "{}").token as string,

@@ -35,6 +35,9 @@ const BLOCK_NAMES: Record<BlockKind, string> = {
   list_item: "List item",
 };
 
+/** "1 caption", "2 captions": the noun for a count (English UI). */
+export const plural = (count: number, noun: string) => (count === 1 ? noun : `${noun}s`);
+
 /** The format the importer should assume for a file, from its name. */
 function formatOfFile(name: string): EssayFormat | undefined {
   if (/\.(md|markdown)$/i.test(name)) return "markdown";
@@ -98,66 +101,68 @@ export function EssayForm(props: { idPrefix: string; onChange: (draft: EssayDraf
 
   return (
     <div class="essay-form">
-      <div class="field">
-        <label for={id("file")}>Upload a .txt or .md file</label>
-        <input
-          id={id("file")}
-          type="file"
-          accept=".txt,.md,.markdown,text/plain,text/markdown"
-          onChange={(event) => void readFile(event.currentTarget)}
-          aria-describedby={fileNote ? id("file-note") : undefined}
-        />
-        {fileNote && (
-          <p class="hint" id={id("file-note")} role="status">
-            {fileNote}
+      <div class="essay-source">
+        <div class="field">
+          <label for={id("file")}>Upload a .txt or .md file</label>
+          <input
+            id={id("file")}
+            type="file"
+            accept=".txt,.md,.markdown,text/plain,text/markdown"
+            onChange={(event) => void readFile(event.currentTarget)}
+            aria-describedby={fileNote ? id("file-note") : undefined}
+          />
+          {fileNote && (
+            <p class="hint" id={id("file-note")} role="status">
+              {fileNote}
+            </p>
+          )}
+        </div>
+        <Field
+          id={id("text")}
+          label="Essay text"
+          error={fields.text}
+          hint="Paste plain text or Markdown, or upload a file above. Blank lines separate paragraphs."
+        >
+          {(control) => (
+            <textarea
+              {...control}
+              class="essay-text"
+              rows={10}
+              value={text}
+              maxLength={LIMITS.essaySourceChars}
+              onInput={(event) => change(event.currentTarget.value, format)}
+            />
+          )}
+        </Field>
+        <Field id={id("format")} label="Format" error={fields.format}>
+          {(control) => (
+            <select
+              {...control}
+              value={format}
+              onChange={(event) =>
+                change(text, EssayFormatInput.catch("auto").parse(event.currentTarget.value))
+              }
+            >
+              <option value="auto">Detect (plain text or Markdown)</option>
+              <option value="text">Plain text</option>
+              <option value="markdown">Markdown</option>
+            </select>
+          )}
+        </Field>
+        {error && (
+          <p class="form-error" role="alert">
+            {describeError(error)}
+          </p>
+        )}
+        <button type="button" class="primary" onClick={() => void runPreview()} disabled={busy}>
+          {busy ? "Reading the essay…" : stale ? "Preview again" : "Preview"}
+        </button>
+        {stale && (
+          <p class="notice" role="status">
+            The text changed since the preview below. Preview it again before saving.
           </p>
         )}
       </div>
-      <Field
-        id={id("text")}
-        label="Essay text"
-        error={fields.text}
-        hint="Paste plain text or Markdown, or upload a file above. Blank lines separate paragraphs."
-      >
-        {(control) => (
-          <textarea
-            {...control}
-            class="essay-text"
-            rows={10}
-            value={text}
-            maxLength={LIMITS.essaySourceChars}
-            onInput={(event) => change(event.currentTarget.value, format)}
-          />
-        )}
-      </Field>
-      <Field id={id("format")} label="Format" error={fields.format}>
-        {(control) => (
-          <select
-            {...control}
-            value={format}
-            onChange={(event) =>
-              change(text, EssayFormatInput.catch("auto").parse(event.currentTarget.value))
-            }
-          >
-            <option value="auto">Detect (plain text or Markdown)</option>
-            <option value="text">Plain text</option>
-            <option value="markdown">Markdown</option>
-          </select>
-        )}
-      </Field>
-      {error && (
-        <p class="form-error" role="alert">
-          {describeError(error)}
-        </p>
-      )}
-      <button type="button" class="primary" onClick={() => void runPreview()} disabled={busy}>
-        {busy ? "Reading the essay…" : stale ? "Preview again" : "Preview"}
-      </button>
-      {stale && (
-        <p class="notice" role="status">
-          The text changed since the preview below. Preview it again before saving.
-        </p>
-      )}
       {preview && <EssayPreviewPanel preview={preview.data} idPrefix={props.idPrefix} />}
     </div>
   );
@@ -186,17 +191,20 @@ export function EssayPreviewPanel(props: { preview: EssayPreview; idPrefix: stri
       </dl>
       <ul class="preview-counts" lang="en">
         <li class="count-paragraphs">
-          <strong>{counts.paragraphs}</strong> paragraphs
+          <strong>{counts.paragraphs}</strong> {plural(counts.paragraphs, "paragraph")}
         </li>
         <li class="count-sections">
-          <strong>{counts.headings + counts.sectionMarkers}</strong> sections ({counts.headings} headings,{" "}
-          {counts.sectionMarkers} section markers)
+          <strong>{counts.headings + counts.sectionMarkers}</strong>{" "}
+          {plural(counts.headings + counts.sectionMarkers, "section")} ({counts.headings}{" "}
+          {plural(counts.headings, "heading")}, {counts.sectionMarkers}{" "}
+          {plural(counts.sectionMarkers, "section marker")})
         </li>
         <li class="count-captions">
-          <strong>{counts.captions}</strong> captions
+          <strong>{counts.captions}</strong> {plural(counts.captions, "caption")}
         </li>
         <li>
-          <strong>{counts.quotes}</strong> quotes, <strong>{counts.listItems}</strong> list items
+          <strong>{counts.quotes}</strong> {plural(counts.quotes, "quote")},{" "}
+          <strong>{counts.listItems}</strong> {plural(counts.listItems, "list item")}
         </li>
       </ul>
       <section class="preview-blocks" aria-label="Blocks of the essay">

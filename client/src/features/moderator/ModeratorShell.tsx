@@ -4,7 +4,7 @@ import type { ComponentChildren } from "preact";
 import { currentAccount, signOut } from "../../connection/account.ts";
 import { follow, navigate } from "../../router.ts";
 
-export function ModeratorShell(props: { title: string; children: ComponentChildren }) {
+export function ModeratorShell(props: { title: string; wide?: boolean; children: ComponentChildren }) {
   const account = currentAccount();
   const leave = () => {
     signOut();
@@ -34,7 +34,11 @@ export function ModeratorShell(props: { title: string; children: ComponentChildr
           </button>
         </div>
       </header>
-      <main id="main" class="moderator-page" aria-labelledby="page-title">
+      <main
+        id="main"
+        class={props.wide ? "moderator-page wide" : "moderator-page"}
+        aria-labelledby="page-title"
+      >
         <h1 id="page-title">{props.title}</h1>
         {props.children}
       </main>

@@ -61,7 +61,7 @@ export function NewSeminarPage() {
 
   const essayProblem = fields.essay ?? fields["essay.text"];
   return (
-    <ModeratorShell title="New seminar">
+    <ModeratorShell title="New seminar" wide>
       <section class="panel-section" aria-labelledby="essay-title">
         <h2 id="essay-title">1. The essay</h2>
         <EssayForm idPrefix="new-essay" onChange={essayChanged} />
