@@ -22,7 +22,8 @@ import { PresenceSummary } from "../presence/PresenceSummary.tsx";
 import { PromptList } from "../prompts/PromptList.tsx";
 import { TallyAnnouncer } from "../prompts/TallyAnnouncer.tsx";
 import { ConnectionIndicator } from "./ConnectionIndicator.tsx";
-import { type PanelTab, RoomContext, RoomUi, useRoom, useRoomState } from "./room-ui.ts";
+import { timeOf } from "../../ui/text.ts";
+import { isMuted, type PanelTab, RoomContext, RoomUi, useRoom, useRoomState } from "./room-ui.ts";
 
 /** Loads the stored session for `seminarId` and shows the room, or sends the guest to join. */
 export function RoomPage(props: { seminarId: string }) {
@@ -108,7 +109,12 @@ function RoomLayout() {
   return (
     <RoomFrame
       tabs={room ? participantTabs(room) : []}
-      tools={<FollowToggle />}
+      tools={
+        <>
+          <RaiseHand />
+          <FollowToggle />
+        </>
+      }
       leave={(seminarId) => {
         forgetSession(seminarId);
         navigate({ page: "join", code: "" });
@@ -253,6 +259,38 @@ export function RoomFrame(props: {
   );
 }
 
+/**
+ * A participant's hand in the speaking queue: raise it, see one's place, lower it. The
+ * moderator calls hands from the console.
+ */
+function RaiseHand() {
+  const { connection } = useRoom();
+  const room = useRoomState();
+  const [problem, setProblem] = useState<string | null>(null);
+  if (!room || room.seminar.state !== "live" || room.viewer.role !== "participant") return null;
+  const place = room.queue.findIndex((hand) => hand.memberId === room.viewer.memberId);
+  const raised = place >= 0;
+  if (!raised && isMuted(room)) return null;
+  const toggle = async () => {
+    const result = raised
+      ? await connection.command("queue:lower", {})
+      : await connection.command("queue:raise", {});
+    setProblem(result.ok ? null : result.error.message);
+  };
+  return (
+    <>
+      <button type="button" class="quiet hand-button" aria-pressed={raised} onClick={() => void toggle()}>
+        {raised ? `Hand raised (${place + 1} in line) · Lower` : "Raise hand"}
+      </button>
+      {problem && (
+        <span class="topbar-error" role="alert">
+          {problem}
+        </span>
+      )}
+    </>
+  );
+}
+
 function FollowToggle() {
   const { ui } = useRoom();
   const spotlight = useRoomState()?.seminar.spotlightParagraphId ?? null;
@@ -280,6 +318,9 @@ function RoomBanners() {
   const notice = connection.notice.value;
   const ended = connection.ended.value;
   const waiting = connection.outbox.items.value.filter((item) => item.state !== "refused").length;
+  const me = room.members.find((member) => member.id === room.viewer.memberId);
+  // Moderators are never muted; for everyone else: undefined (not muted), null (until unmuted) or the end.
+  const mutedUntil = me && isMuted(room) ? me.mutedUntil : undefined;
   return (
     <div class="banners">
       {ended && <EndedNotice />}
@@ -287,6 +328,12 @@ function RoomBanners() {
         <p class="banner warn" role="status">
           {notice ?? "You are offline."} What you write now is kept
           {waiting > 0 ? ` (${waiting} waiting)` : ""} and sent when the connection is back.
+        </p>
+      )}
+      {mutedUntil !== undefined && room.seminar.state === "live" && (
+        <p class="banner warn muted-banner" role="status">
+          A moderator muted you{mutedUntil ? ` until ${timeOf(mutedUntil)}` : ""}. You can read and vote, but not
+          comment or raise your hand.
         </p>
       )}
       {room.phase && room.seminar.state === "live" && (

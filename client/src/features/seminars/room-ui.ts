@@ -113,12 +113,19 @@ const WRITERS: readonly MemberRole[] = ["host", "co_moderator", "participant"];
  * The viewer's abilities in the room as it is now. The snapshot's `permissions` are as of the
  * snapshot; the seminar's state can change after it (started, ended), so the state is read live.
  */
-export function abilitiesIn(room: RoomSnapshot): Abilities {
+export function abilitiesIn(room: RoomSnapshot, now = Date.now()): Abilities {
   const live = room.seminar.state === "live";
   return {
-    annotate: live && WRITERS.includes(room.viewer.role),
+    annotate: live && WRITERS.includes(room.viewer.role) && !isMuted(room, now),
     vote: live && room.viewer.role === "participant",
   };
+}
+
+/** Whether the viewer is muted now (the roster holds their mute; a timed one runs out by itself). */
+export function isMuted(room: RoomSnapshot, now = Date.now()): boolean {
+  const me = room.members.find((member) => member.id === room.viewer.memberId);
+  if (!me?.muted) return false;
+  return me.mutedUntil === null || Date.parse(me.mutedUntil) > now;
 }
 
 /** Whether a role moderates the room (host or co-moderator). */

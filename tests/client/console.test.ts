@@ -1,0 +1,383 @@
+/**
+ * The moderator's live console and the projector view in real headless Chromium, against the
+ * real server and PostgreSQL: a moderator (signed in with an account) and two participants in
+ * separate browser contexts. The moderator starts the session, opens a named prompt (the
+ * participants vote and the tallies and voters show), spotlights a paragraph (the projector
+ * follows), hides a comment (gone for participants, marked for the moderator), mutes and kicks a
+ * participant (who sees it), runs the speaking queue, ends the session after a confirmation, and
+ * downloads the transcript in every format, each file checked by content.
+ */
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
+import type { RoomSnapshot, SeminarView } from "../../src/protocol/views.ts";
+import {
+  type BrowserUser,
+  launchBrowser,
+  openUser,
+  screenshot,
+  seriousAxeViolations,
+  VIEWPORTS,
+} from "../helpers/browser.ts";
+import {
+  eventuallyStored,
+  joinInBrowser,
+  paragraphWith,
+  READING_ROOM_ESSAY,
+  selectInParagraph,
+  waitForHighlight,
+} from "../helpers/client-room.ts";
+import { buildModerator, expectOk } from "../helpers/factories.ts";
+import { startTestServer } from "../helpers/server.ts";
+import { download, readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
+
+const server = await startTestServer();
+const browser = await launchBrowser();
+
+const QUESTION = "Should DeepSeek be a national team?";
+const COMMENT = "這一段的說法需要更多證據。";
+
+/** Signs a browser context in as the moderator (what the sign-in page stores) before any page loads. */
+async function signIn(user: BrowserUser, moderator: { token: string; accountId: string; email: string }) {
+  const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+  const session = { ...moderator, expiresAt, displayName: "Moderator" };
+  await user.context.addInitScript((value) => {
+    localStorage.setItem("stepstone.account.v1", value);
+  }, JSON.stringify({ token: session.token, expiresAt, accountId: session.accountId, email: session.email, displayName: session.displayName }));
+}
+
+/** Opens a tab of the console's panel (from the bottom bar on a phone). */
+async function openTab(page: Page, name: string) {
+  const mobileNav = page.locator(".mobile-nav");
+  if (await mobileNav.isVisible()) await mobileNav.getByRole("button", { name: new RegExp(`^${name}`) }).click();
+  else await page.getByRole("tab", { name: new RegExp(`^${name}`) }).click();
+}
+
+/** The participant's vote on the first question. */
+async function vote(page: Page, option: string) {
+  const mobileNav = page.locator(".mobile-nav");
+  if (await mobileNav.isVisible()) await mobileNav.getByRole("button", { name: /Questions/ }).click();
+  else await page.getByRole("tab", { name: /Questions/ }).click();
+  const card = page.locator(".prompt").first();
+  await card.getByLabel(option, { exact: true }).check();
+  await card.getByRole("button", { name: /^(Vote|Change vote)$/ }).click();
+  await expect.poll(() => card.locator(".vote-status").first().textContent()).toBe(`Your vote: ${option}`);
+}
+
+describe("the moderator's console and the projector view", () => {
+  let moderator: Awaited<ReturnType<typeof buildModerator>>;
+  let seminar: SeminarView;
+  let snapshot: RoomSnapshot;
+  let mod: BrowserUser;
+  let projector: Page;
+  let ada: BrowserUser;
+  let bo: BrowserUser;
+  let adaId: string;
+  let boId: string;
+
+  beforeAll(async () => {
+    moderator = await buildModerator(server, { displayName: "Moderator" });
+    seminar = expectOk(
+      await server.http<SeminarView>(
+        "POST",
+        "/api/seminars",
+        {
+          title: "讀書會：開放模型",
+          essay: { text: READING_ROOM_ESSAY },
+          prompts: [
+            {
+              kind: "single_choice",
+              question: QUESTION,
+              options: ["Yes", "No", "Not sure"],
+              anonymous: false,
+              resultsVisibility: "live",
+            },
+          ],
+        },
+        moderator.token,
+      ),
+    );
+    snapshot = expectOk(
+      await server.http<RoomSnapshot>("GET", `/api/seminars/${seminar.id}`, undefined, moderator.token),
+    );
+    mod = await openUser(browser, VIEWPORTS.laptop);
+    await signIn(mod, moderator);
+    ada = await openUser(browser, VIEWPORTS.laptop);
+    bo = await openUser(browser, VIEWPORTS.phone);
+  });
+  afterAll(async () => {
+    await Promise.all([mod.context.close(), ada.context.close(), bo.context.close()]);
+  });
+
+  it("asks to sign in when no moderator is signed in", async () => {
+    await ada.page.goto(`${server.url}/console/${seminar.id}`);
+    await expect.poll(() => ada.page.locator("main").textContent()).toMatch(/Sign in as the seminar's moderator/);
+  });
+
+  it("opens the console of a draft seminar and starts the session", async () => {
+    await mod.page.goto(`${server.url}/console/${seminar.id}`);
+    await mod.page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
+    await mod.page.locator("article.essay h1").waitFor();
+    expect(await mod.page.locator(".console-controls .badge").textContent()).toBe("Not started");
+    await mod.page.getByRole("button", { name: "Start session" }).click();
+    await expect.poll(() => mod.page.locator(".console-controls .badge").textContent()).toBe("Live");
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).state).toBe("live");
+  });
+
+  it("the participants join; the roster shows them, connected", async () => {
+    await joinInBrowser(ada.page, server.url, seminar.joinCode!, "Ada");
+    await joinInBrowser(bo.page, server.url, seminar.joinCode!, "Bo");
+    const members = await server.prisma.membership.findMany({ where: { seminarId: seminar.id } });
+    adaId = members.find((member) => member.displayName === "Ada")!.id;
+    boId = members.find((member) => member.displayName === "Bo")!.id;
+    await openTab(mod.page, "People");
+    const roster = mod.page.locator(".member-list").first();
+    await expect.poll(() => roster.locator(".member-name").allTextContents()).toEqual(["Moderator", "Ada", "Bo"]);
+    await expect.poll(() => roster.locator(".presence-dot.on").count()).toBe(3);
+  });
+
+  it("opens the named prompt; votes show as live tallies with the voters, and on the projector", async () => {
+    projector = await mod.context.newPage();
+    await projector.goto(`${server.url}/projector/${seminar.id}`);
+    await projector.locator(".projector .connection[data-status='live']").waitFor({ timeout: 15_000 });
+    await expect.poll(() => projector.locator(".join-code").textContent()).toBe(seminar.joinCode);
+
+    await openTab(mod.page, "Questions");
+    const card = mod.page.locator(".console-prompts .prompt").first();
+    await card.getByRole("button", { name: "Open", exact: true }).click();
+    await expect.poll(() => card.locator(".badge").textContent()).toBe("Open");
+
+    await vote(ada.page, "Yes");
+    await vote(bo.page, "No");
+    const [yes, no] = snapshot.prompts[0]!.options;
+    await expect.poll(() => card.locator(`.bar-figures[data-option="${yes!.id}"]`).textContent()).toBe("1 · 50%");
+    await expect.poll(() => card.locator(`.bar-figures[data-option="${no!.id}"]`).textContent()).toBe("1 · 50%");
+    await card.locator(".voters summary").click();
+    await expect
+      .poll(() => card.locator(".voter-row").allTextContents())
+      .toEqual(["YesAda", "NoBo", "Not surenobody"]);
+
+    await expect.poll(() => projector.locator("#projector-prompt-title").textContent()).toBe(QUESTION);
+    await expect.poll(() => projector.locator(`.bar-figures[data-option="${yes!.id}"]`).textContent()).toBe("1 · 50%");
+    // Ada changes her mind: the console and the projector follow.
+    await vote(ada.page, "No");
+    await expect.poll(() => card.locator(`.bar-figures[data-option="${no!.id}"]`).textContent()).toBe("2 · 100%");
+    await expect.poll(() => projector.locator(`.bar-figures[data-option="${no!.id}"]`).textContent()).toBe("2 · 100%");
+  });
+
+  it("spotlights a paragraph by clicking it: participants and the projector follow", async () => {
+    const paragraph = paragraphWith(snapshot, "𠮷野家");
+    await mod.page.locator(`#p-${paragraph.id} .spotlight-button`).click();
+    await expect.poll(() => mod.page.locator(".spotlight-status").textContent()).toMatch(/^Spotlight: paragraph \d+$/);
+    await ada.page.locator(`#p-${paragraph.id}.spotlight`).waitFor();
+    await expect.poll(() => projector.locator(".projector-paragraph").textContent()).toBe(paragraph.text);
+    const stored = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } });
+    expect(stored.spotlightParagraphId).toBe(paragraph.id);
+  });
+
+  it("runs a phase whose countdown comes from the server's deadline", async () => {
+    await mod.page.getByLabel("Phase").selectOption("discussion");
+    await mod.page.getByLabel("Minutes").fill("3");
+    await mod.page.getByRole("button", { name: "Start phase" }).click();
+    const timer = mod.page.locator(".console-controls .countdown");
+    await timer.waitFor();
+    const phase = await server.prisma.phase.findFirstOrThrow({ where: { seminarId: seminar.id } });
+    expect(await timer.getAttribute("data-deadline")).toBe(phase.deadlineAt!.toISOString());
+    await expect.poll(() => timer.textContent()).toMatch(/^[23]:\d\d$/);
+    // The participants and the projector show the same deadline.
+    expect(await ada.page.locator(".countdown").getAttribute("data-deadline")).toBe(phase.deadlineAt!.toISOString());
+    await expect
+      .poll(() => projector.locator(".countdown").getAttribute("data-deadline"))
+      .toBe(phase.deadlineAt!.toISOString());
+  });
+
+  it("hides a comment: gone for the participants, marked for the moderator; restores it", async () => {
+    const paragraph = paragraphWith(snapshot, "𠮷野家");
+    await selectInParagraph(ada.page, paragraph.id, "在某些工具裡");
+    await ada.page.getByRole("button", { name: "Comment on selection" }).click();
+    await ada.page.getByLabel("Your comment").fill(COMMENT);
+    await ada.page.getByRole("button", { name: "Comment", exact: true }).click();
+    let id = "";
+    await eventuallyStored(async () => {
+      const stored = await server.prisma.annotation.findFirst({ where: { seminarId: seminar.id } });
+      id = stored?.id ?? "";
+      return stored !== null;
+    }, "Ada's comment");
+    await waitForHighlight(bo.page, id);
+    await waitForHighlight(mod.page, id);
+
+    await mod.page.locator(`mark[data-ids~="${id}"]`).first().click();
+    const card = mod.page.locator(`#a-${id}`);
+    await card.getByRole("button", { name: "Hide" }).click();
+    await expect.poll(() => card.getAttribute("class")).toMatch(/is-hidden/);
+    await expect.poll(() => card.locator(".hidden-badge").textContent()).toBe("Hidden");
+    expect(await card.locator(".body").textContent()).toBe(COMMENT);
+    // Gone for Bo (highlight and thread), still there for its author, marked.
+    await expect.poll(() => bo.page.locator(`mark[data-ids~="${id}"]`).count()).toBe(0);
+    await expect.poll(() => bo.page.locator(`#a-${id}`).count()).toBe(0);
+    expect((await server.prisma.annotation.findUniqueOrThrow({ where: { id } })).hiddenAt).not.toBeNull();
+
+    expect(await seriousAxeViolations(mod.page)).toEqual([]);
+
+    await card.getByRole("button", { name: "Restore" }).click();
+    await waitForHighlight(bo.page, id);
+    await card.getByRole("button", { name: "Hide" }).click();
+    await expect.poll(() => bo.page.locator(`mark[data-ids~="${id}"]`).count()).toBe(0);
+  });
+
+  it("shows a refused command with the server's typed error, and changes nothing", async () => {
+    // A custom phase whose name is only spaces: the server refuses it (it needs a label).
+    await mod.page.getByLabel("Phase").selectOption("custom");
+    await mod.page.getByLabel("Name", { exact: true }).fill("   ");
+    await mod.page.getByRole("button", { name: "Start phase" }).click();
+    const alert = mod.page.locator(".refusal");
+    await expect.poll(() => alert.getAttribute("data-code")).toBe("validation_failed");
+    expect(await alert.textContent()).toMatch(/^Start the Custom phase was refused: .+validation_failed/);
+    expect(await server.prisma.phase.count({ where: { seminarId: seminar.id } })).toBe(1);
+    await alert.getByRole("button", { name: "Dismiss" }).click();
+    await expect.poll(() => alert.count()).toBe(0);
+    await mod.page.getByLabel("Phase").selectOption("discussion");
+  });
+
+  it("runs the speaking queue: call next, call a chosen one, clear", async () => {
+    await openTab(mod.page, "Queue");
+    await ada.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => ada.page.locator(".hand-button").textContent()).toMatch(/1 in line/);
+    await bo.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => bo.page.locator(".hand-button").textContent()).toMatch(/2 in line/);
+    await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Ada", "Bo"]);
+
+    await mod.page.getByRole("button", { name: "Call next" }).click();
+    await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
+    await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
+    await expect.poll(() => ada.page.locator(".hand-button").textContent()).toBe("Raise hand");
+
+    await ada.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo", "Ada"]);
+    await mod.page.getByRole("button", { name: "Call Ada" }).click();
+    await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
+    await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
+
+    await mod.page.getByRole("button", { name: "Clear queue" }).click();
+    await expect.poll(() => mod.page.locator(".hand").count()).toBe(0);
+    await expect.poll(() => bo.page.locator(".hand-button").textContent()).toBe("Raise hand");
+    const entries = await server.prisma.speakingQueueEntry.findMany({ where: { seminarId: seminar.id } });
+    expect(entries.filter((entry) => !entry.calledAt && !entry.loweredAt)).toEqual([]);
+    expect(entries.filter((entry) => entry.calledAt).map((entry) => entry.memberId)).toEqual([adaId, adaId]);
+  });
+
+  it("mutes a participant, who sees it and cannot post; a refused command shows its error", async () => {
+    await openTab(mod.page, "People");
+    await mod.page.getByLabel("Reason for the next action").fill("Please let others speak");
+    const boRow = mod.page.locator(".member", { hasText: "Bo" });
+    await boRow.getByLabel("Mute Bo for").selectOption("0");
+    await boRow.getByRole("button", { name: "Mute", exact: true }).click();
+    await expect.poll(() => boRow.locator(".muted-badge").textContent()).toBe("Muted");
+    await expect.poll(() => bo.page.locator(".muted-banner").textContent()).toMatch(/A moderator muted you\./);
+    expect(await bo.page.getByRole("button", { name: "Raise hand" }).count()).toBe(0);
+    const member = await server.prisma.membership.findUniqueOrThrow({ where: { id: boId } });
+    expect(member.mutedAt).not.toBeNull();
+
+    // The log shows it with its reason.
+    await openTab(mod.page, "Log");
+    const muted = mod.page.locator('.log-entry[data-action="member:mute"]');
+    await expect.poll(() => muted.textContent()).toMatch(/Moderator muted Bo until unmuted.*Reason: Please let others speak/);
+    await expect.poll(() => mod.page.locator('.log-entry[data-action="annotation:hide"]').count()).toBe(2);
+  });
+
+  it("kicks a participant, who sees that they were removed", async () => {
+    await openTab(mod.page, "People");
+    const adaRow = mod.page.locator(".member", { hasText: "Ada" });
+    await adaRow.getByRole("button", { name: "Kick" }).click();
+    await expect.poll(() => ada.page.getByRole("alert").first().textContent()).toMatch(/removed you/);
+    await expect.poll(() => mod.page.locator(".member.status-kicked .member-name").textContent()).toBe("Ada");
+    expect((await server.prisma.membership.findUniqueOrThrow({ where: { id: adaId } })).status).toBe("kicked");
+  });
+
+  it("passes axe and is screenshotted at both sizes, console and projector", async () => {
+    await openTab(mod.page, "Questions");
+    expect(await seriousAxeViolations(mod.page)).toEqual([]);
+    await screenshot(mod.page, "console-1280x800");
+    await projector.setViewportSize(VIEWPORTS.laptop);
+    expect(await seriousAxeViolations(projector)).toEqual([]);
+    await screenshot(projector, "projector-1280x800");
+
+    const phone = await openUser(browser, VIEWPORTS.phone);
+    await signIn(phone, moderator);
+    await phone.page.goto(`${server.url}/console/${seminar.id}`);
+    await phone.page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
+    expect(await seriousAxeViolations(phone.page)).toEqual([]);
+    await screenshot(phone.page, "console-390x844");
+    await openTab(phone.page, "People");
+    expect(await seriousAxeViolations(phone.page)).toEqual([]);
+    await phone.page.goto(`${server.url}/projector/${seminar.id}`);
+    await phone.page.locator(".projector .connection[data-status='live']").waitFor({ timeout: 15_000 });
+    expect(await seriousAxeViolations(phone.page)).toEqual([]);
+    await screenshot(phone.page, "projector-390x844");
+    await phone.context.close();
+  }, 120_000);
+
+  it("ends the session only after the confirmation", async () => {
+    await mod.page.getByRole("button", { name: "End session…" }).click();
+    const dialog = mod.page.getByRole("dialog", { name: "End the session?" });
+    await dialog.waitFor();
+    expect(await seriousAxeViolations(mod.page)).toEqual([]);
+    await dialog.getByRole("button", { name: "Keep it running" }).click();
+    await expect.poll(() => dialog.isVisible()).toBe(false);
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).state).toBe("live");
+
+    await mod.page.getByRole("button", { name: "End session…" }).click();
+    await dialog.getByRole("button", { name: "End the session" }).click();
+    await expect.poll(() => mod.page.locator(".console-controls .badge").textContent()).toBe("Ended");
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).state).toBe("ended");
+    await expect.poll(() => bo.page.locator(".banner").allTextContents()).toContainEqual(expect.stringMatching(/ended/));
+    await expect.poll(() => projector.locator(".projector-join").textContent()).toBe("The session has ended.");
+    expect(mod.errors).toEqual([]);
+  });
+
+  it("downloads the transcript in every format, each checked by content", async () => {
+    const get = (query: string) => download(server, seminar.id, moderator.token, query);
+    const json = await get("format=json");
+    expect(json.status).toBe(200);
+    const document = JSON.parse(json.text) as TranscriptDocument;
+    const validate = transcriptValidator();
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
+    expect(document.seminar.state).toBe("ended");
+    expect(document.annotations.map((item) => item.body)).toContain(COMMENT);
+    expect(document.moderationLog?.map((entry) => entry.action)).toEqual(
+      expect.arrayContaining(["annotation:hide", "member:mute", "member:kick", "queue:call", "queue:clear"]),
+    );
+
+    const csv = readCsv((await get("format=csv")).text);
+    const row = csv.find((item) => item.body === COMMENT);
+    expect(row).toMatchObject({ author_name: "Ada", hidden: "true", quote_exact: "在某些工具裡" });
+
+    const md = (await get("format=md")).text;
+    expect(md).toContain("讀書會：開放模型");
+    expect(md).toContain(QUESTION);
+
+    const jsonld = JSON.parse((await get("format=jsonld")).text) as {
+      first: { items: { target: { selector?: { type: string; exact?: string }[] } | string }[] };
+    };
+    const quotes = jsonld.first.items.flatMap((item) =>
+      typeof item.target === "string" ? [] : (item.target.selector ?? []).filter((s) => s.type === "TextQuoteSelector"),
+    );
+    expect(quotes.map((selector) => selector.exact)).toEqual(["在某些工具裡"]);
+
+    const zip = await unzip((await get("format=zip")).bytes);
+    expect([...zip.keys()].map((name) => name.split("/").at(-1)).sort()).toEqual(
+      [
+        "annotations.csv",
+        "annotations.jsonld",
+        "ballots.csv",
+        "members.csv",
+        "tallies.csv",
+        "timeline.csv",
+        "transcript.json",
+        "transcript.md",
+      ].sort(),
+    );
+    const ballots = readCsv([...zip].find(([name]) => name.endsWith("/ballots.csv"))![1].toString("utf8"));
+    expect(ballots.map((item) => `${item.member_name}:${item.option_label}`).sort()).toEqual(["Ada:No", "Bo:No"]);
+  });
+});
