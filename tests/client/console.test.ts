@@ -41,15 +41,25 @@ const COMMENT = "這一段的說法需要更多證據。";
 async function signIn(user: BrowserUser, moderator: { token: string; accountId: string; email: string }) {
   const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
   const session = { ...moderator, expiresAt, displayName: "Moderator" };
-  await user.context.addInitScript((value) => {
-    localStorage.setItem("stepstone.account.v1", value);
-  }, JSON.stringify({ token: session.token, expiresAt, accountId: session.accountId, email: session.email, displayName: session.displayName }));
+  await user.context.addInitScript(
+    (value) => {
+      localStorage.setItem("stepstone.account.v1", value);
+    },
+    JSON.stringify({
+      token: session.token,
+      expiresAt,
+      accountId: session.accountId,
+      email: session.email,
+      displayName: session.displayName,
+    }),
+  );
 }
 
 /** Opens a tab of the console's panel (from the bottom bar on a phone). */
 async function openTab(page: Page, name: string) {
   const mobileNav = page.locator(".mobile-nav");
-  if (await mobileNav.isVisible()) await mobileNav.getByRole("button", { name: new RegExp(`^${name}`) }).click();
+  if (await mobileNav.isVisible())
+    await mobileNav.getByRole("button", { name: new RegExp(`^${name}`) }).click();
   else await page.getByRole("tab", { name: new RegExp(`^${name}`) }).click();
 }
 
@@ -111,7 +121,9 @@ describe("the moderator's console and the projector view", () => {
 
   it("asks to sign in when no moderator is signed in", async () => {
     await ada.page.goto(`${server.url}/console/${seminar.id}`);
-    await expect.poll(() => ada.page.locator("main").textContent()).toMatch(/Sign in as the seminar's moderator/);
+    await expect
+      .poll(() => ada.page.locator("main").textContent())
+      .toMatch(/Sign in as the seminar's moderator/);
   });
 
   it("opens the console of a draft seminar and starts the session", async () => {
@@ -120,7 +132,7 @@ describe("the moderator's console and the projector view", () => {
     await mod.page.locator("article.essay h1").waitFor();
     expect(await mod.page.locator(".console-controls .badge").textContent()).toBe("Not started");
     await mod.page.getByRole("button", { name: "Start session" }).click();
-    await expect.poll(() => mod.page.locator(".console-controls .badge").textContent()).toBe("Live");
+    await expect.poll(() => mod.page.locator(".console-controls .badge").textContent()).toBe("Session live");
     expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).state).toBe("live");
   });
 
@@ -132,7 +144,9 @@ describe("the moderator's console and the projector view", () => {
     boId = members.find((member) => member.displayName === "Bo")!.id;
     await openTab(mod.page, "People");
     const roster = mod.page.locator(".member-list").first();
-    await expect.poll(() => roster.locator(".member-name").allTextContents()).toEqual(["Moderator", "Ada", "Bo"]);
+    await expect
+      .poll(() => roster.locator(".member-name").allTextContents())
+      .toEqual(["Moderator", "Ada", "Bo"]);
     await expect.poll(() => roster.locator(".presence-dot.on").count()).toBe(3);
   });
 
@@ -150,25 +164,37 @@ describe("the moderator's console and the projector view", () => {
     await vote(ada.page, "Yes");
     await vote(bo.page, "No");
     const [yes, no] = snapshot.prompts[0]!.options;
-    await expect.poll(() => card.locator(`.bar-figures[data-option="${yes!.id}"]`).textContent()).toBe("1 · 50%");
-    await expect.poll(() => card.locator(`.bar-figures[data-option="${no!.id}"]`).textContent()).toBe("1 · 50%");
+    await expect
+      .poll(() => card.locator(`.bar-figures[data-option="${yes!.id}"]`).textContent())
+      .toBe("1 · 50%");
+    await expect
+      .poll(() => card.locator(`.bar-figures[data-option="${no!.id}"]`).textContent())
+      .toBe("1 · 50%");
     await card.locator(".voters summary").click();
     await expect
       .poll(() => card.locator(".voter-row").allTextContents())
       .toEqual(["YesAda", "NoBo", "Not surenobody"]);
 
     await expect.poll(() => projector.locator("#projector-prompt-title").textContent()).toBe(QUESTION);
-    await expect.poll(() => projector.locator(`.bar-figures[data-option="${yes!.id}"]`).textContent()).toBe("1 · 50%");
+    await expect
+      .poll(() => projector.locator(`.bar-figures[data-option="${yes!.id}"]`).textContent())
+      .toBe("1 · 50%");
     // Ada changes her mind: the console and the projector follow.
     await vote(ada.page, "No");
-    await expect.poll(() => card.locator(`.bar-figures[data-option="${no!.id}"]`).textContent()).toBe("2 · 100%");
-    await expect.poll(() => projector.locator(`.bar-figures[data-option="${no!.id}"]`).textContent()).toBe("2 · 100%");
+    await expect
+      .poll(() => card.locator(`.bar-figures[data-option="${no!.id}"]`).textContent())
+      .toBe("2 · 100%");
+    await expect
+      .poll(() => projector.locator(`.bar-figures[data-option="${no!.id}"]`).textContent())
+      .toBe("2 · 100%");
   });
 
   it("spotlights a paragraph by clicking it: participants and the projector follow", async () => {
     const paragraph = paragraphWith(snapshot, "𠮷野家");
     await mod.page.locator(`#p-${paragraph.id} .spotlight-button`).click();
-    await expect.poll(() => mod.page.locator(".spotlight-status").textContent()).toMatch(/^Spotlight: paragraph \d+$/);
+    await expect
+      .poll(() => mod.page.locator(".spotlight-status").textContent())
+      .toMatch(/^Spotlight: paragraph \d+$/);
     await ada.page.locator(`#p-${paragraph.id}.spotlight`).waitFor();
     await expect.poll(() => projector.locator(".projector-paragraph").textContent()).toBe(paragraph.text);
     const stored = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } });
@@ -185,7 +211,9 @@ describe("the moderator's console and the projector view", () => {
     expect(await timer.getAttribute("data-deadline")).toBe(phase.deadlineAt!.toISOString());
     await expect.poll(() => timer.textContent()).toMatch(/^[23]:\d\d$/);
     // The participants and the projector show the same deadline.
-    expect(await ada.page.locator(".countdown").getAttribute("data-deadline")).toBe(phase.deadlineAt!.toISOString());
+    expect(await ada.page.locator(".countdown").getAttribute("data-deadline")).toBe(
+      phase.deadlineAt!.toISOString(),
+    );
     await expect
       .poll(() => projector.locator(".countdown").getAttribute("data-deadline"))
       .toBe(phase.deadlineAt!.toISOString());
@@ -266,14 +294,16 @@ describe("the moderator's console and the projector view", () => {
     expect(entries.filter((entry) => entry.calledAt).map((entry) => entry.memberId)).toEqual([adaId, adaId]);
   });
 
-  it("mutes a participant, who sees it and cannot post; a refused command shows its error", async () => {
+  it("mutes a participant with a reason: they see it and cannot raise a hand; the log shows it", async () => {
     await openTab(mod.page, "People");
     await mod.page.getByLabel("Reason for the next action").fill("Please let others speak");
     const boRow = mod.page.locator(".member", { hasText: "Bo" });
     await boRow.getByLabel("Mute Bo for").selectOption("0");
     await boRow.getByRole("button", { name: "Mute", exact: true }).click();
     await expect.poll(() => boRow.locator(".muted-badge").textContent()).toBe("Muted");
-    await expect.poll(() => bo.page.locator(".muted-banner").textContent()).toMatch(/A moderator muted you\./);
+    await expect
+      .poll(() => bo.page.locator(".muted-banner").textContent())
+      .toMatch(/A moderator muted you\./);
     expect(await bo.page.getByRole("button", { name: "Raise hand" }).count()).toBe(0);
     const member = await server.prisma.membership.findUniqueOrThrow({ where: { id: boId } });
     expect(member.mutedAt).not.toBeNull();
@@ -281,7 +311,9 @@ describe("the moderator's console and the projector view", () => {
     // The log shows it with its reason.
     await openTab(mod.page, "Log");
     const muted = mod.page.locator('.log-entry[data-action="member:mute"]');
-    await expect.poll(() => muted.textContent()).toMatch(/Moderator muted Bo until unmuted.*Reason: Please let others speak/);
+    await expect
+      .poll(() => muted.textContent())
+      .toMatch(/Moderator muted Bo until unmuted.*Reason: Please let others speak/);
     await expect.poll(() => mod.page.locator('.log-entry[data-action="annotation:hide"]').count()).toBe(2);
   });
 
@@ -291,7 +323,9 @@ describe("the moderator's console and the projector view", () => {
     await adaRow.getByRole("button", { name: "Kick" }).click();
     await expect.poll(() => ada.page.getByRole("alert").first().textContent()).toMatch(/removed you/);
     await expect.poll(() => mod.page.locator(".member.status-kicked .member-name").textContent()).toBe("Ada");
-    expect((await server.prisma.membership.findUniqueOrThrow({ where: { id: adaId } })).status).toBe("kicked");
+    expect((await server.prisma.membership.findUniqueOrThrow({ where: { id: adaId } })).status).toBe(
+      "kicked",
+    );
   });
 
   it("passes axe and is screenshotted at both sizes, console and projector", async () => {
@@ -328,10 +362,16 @@ describe("the moderator's console and the projector view", () => {
 
     await mod.page.getByRole("button", { name: "End session…" }).click();
     await dialog.getByRole("button", { name: "End the session" }).click();
-    await expect.poll(() => mod.page.locator(".console-controls .badge").textContent()).toBe("Ended");
-    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).state).toBe("ended");
-    await expect.poll(() => bo.page.locator(".banner").allTextContents()).toContainEqual(expect.stringMatching(/ended/));
-    await expect.poll(() => projector.locator(".projector-join").textContent()).toBe("The session has ended.");
+    await expect.poll(() => mod.page.locator(".console-controls .badge").textContent()).toBe("Session ended");
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).state).toBe(
+      "ended",
+    );
+    await expect
+      .poll(() => bo.page.locator(".banner").allTextContents())
+      .toContainEqual(expect.stringMatching(/ended/));
+    await expect
+      .poll(() => projector.locator(".projector-join").textContent())
+      .toBe("The session has ended.");
     expect(mod.errors).toEqual([]);
   });
 
@@ -360,7 +400,9 @@ describe("the moderator's console and the projector view", () => {
       first: { items: { target: { selector?: { type: string; exact?: string }[] } | string }[] };
     };
     const quotes = jsonld.first.items.flatMap((item) =>
-      typeof item.target === "string" ? [] : (item.target.selector ?? []).filter((s) => s.type === "TextQuoteSelector"),
+      typeof item.target === "string"
+        ? []
+        : (item.target.selector ?? []).filter((s) => s.type === "TextQuoteSelector"),
     );
     expect(quotes.map((selector) => selector.exact)).toEqual(["在某些工具裡"]);
 
@@ -378,6 +420,9 @@ describe("the moderator's console and the projector view", () => {
       ].sort(),
     );
     const ballots = readCsv([...zip].find(([name]) => name.endsWith("/ballots.csv"))![1].toString("utf8"));
-    expect(ballots.map((item) => `${item.member_name}:${item.option_label}`).sort()).toEqual(["Ada:No", "Bo:No"]);
+    expect(ballots.map((item) => `${item.member_name}:${item.option_label}`).sort()).toEqual([
+      "Ada:No",
+      "Bo:No",
+    ]);
   });
 });

@@ -61,12 +61,16 @@ export async function accountFetch<T>(path: string, init: RequestInit = {}): Pro
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${account.token}`);
   headers.set("accept", "application/json");
-  if (init.body !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
+  if (init.body !== undefined && !headers.has("content-type"))
+    headers.set("content-type", "application/json");
   let response: Response;
   try {
     response = await fetch(path, { ...init, headers });
   } catch {
-    return { ok: false, error: { code: "unavailable", message: "Cannot reach the server. Check your connection." } };
+    return {
+      ok: false,
+      error: { code: "unavailable", message: "Cannot reach the server. Check your connection." },
+    };
   }
   try {
     return (await response.json()) as Result<T>;

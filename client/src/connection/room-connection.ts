@@ -74,7 +74,10 @@ export type ImmediateCommand =
   | { event: "annotation:delete"; payload: Parameters<ClientToServerEvents["annotation:delete"]>[0] };
 
 /** Sends one command of the registry and resolves with its ack. */
-type CommandEmitter = <E extends CommandName>(event: E, payload: CommandPayload<E>) => Promise<Result<CommandResult<E>>>;
+type CommandEmitter = <E extends CommandName>(
+  event: E,
+  payload: CommandPayload<E>,
+) => Promise<Result<CommandResult<E>>>;
 
 /** How long an ack may take before the command is treated as lost (and sent again if queued). */
 const ACK_TIMEOUT_MS = 10_000;
@@ -204,7 +207,10 @@ export class RoomConnection {
    * Sends any command of the protocol and answers its ack: the moderator's console uses it for
    * every moderation command. Refused with `unavailable` while offline or when no ack comes.
    */
-  async command<E extends CommandName>(event: E, payload: CommandPayload<E>): Promise<Result<CommandResult<E>>> {
+  async command<E extends CommandName>(
+    event: E,
+    payload: CommandPayload<E>,
+  ): Promise<Result<CommandResult<E>>> {
     if (this.status.value !== "live" && this.status.value !== "syncing") return { ok: false, error: OFFLINE };
     // ClientToServerEvents is derived from the same registry (CommandPayload/CommandResult per
     // name); TypeScript cannot resolve Socket.IO's ack decoration for a generic name, so the
@@ -412,7 +418,10 @@ export class RoomConnection {
         void this.resume();
         return;
       case "stop":
-        this.end({ message: this.notice.value ?? describeClose(why), rejoin: why !== "session_ended" && !this.access.handshakeSeminarId });
+        this.end({
+          message: this.notice.value ?? describeClose(why),
+          rejoin: why !== "session_ended" && !this.access.handshakeSeminarId,
+        });
         return;
     }
   }

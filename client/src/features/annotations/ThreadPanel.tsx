@@ -38,7 +38,12 @@ export function ThreadPanel() {
   }, [focusId, paragraphId]);
 
   const paragraph = paragraphId ? room.essay.paragraphs.find((item) => item.id === paragraphId) : undefined;
-  const threads = threadsOf(room.annotations, paragraph?.id ?? null, room.viewer.memberId, moderating(ui, room));
+  const threads = threadsOf(
+    room.annotations,
+    paragraph?.id ?? null,
+    room.viewer.memberId,
+    moderating(ui, room),
+  );
   const refused = outbox.filter((item) => item.state === "refused" && item.command.event !== "prompt:vote");
 
   if (!paragraph) {

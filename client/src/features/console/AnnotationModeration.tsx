@@ -19,23 +19,40 @@ export function AnnotationModeration(props: { annotation: AnnotationView; author
 
   if (annotation.deleted) return null;
   return (
-    <div class="moderation-actions" aria-label="Moderation">
+    <fieldset class="moderation-actions">
+      <legend class="sr-only">Moderation</legend>
       {annotation.hidden ? (
-        <button type="button" class="link" onClick={() => void run(`Restore ${what}`, "annotation:restore", payload)}>
+        <button
+          type="button"
+          class="link"
+          onClick={() => void run(`Restore ${what}`, "annotation:restore", payload)}
+        >
           Restore
         </button>
       ) : (
-        <button type="button" class="link" onClick={() => void run(`Hide ${what}`, "annotation:hide", payload)}>
+        <button
+          type="button"
+          class="link"
+          onClick={() => void run(`Hide ${what}`, "annotation:hide", payload)}
+        >
           Hide
         </button>
       )}
       {!annotation.parentId &&
         (annotation.pinned ? (
-          <button type="button" class="link" onClick={() => void run(`Unpin ${what}`, "annotation:unpin", payload)}>
+          <button
+            type="button"
+            class="link"
+            onClick={() => void run(`Unpin ${what}`, "annotation:unpin", payload)}
+          >
             Unpin
           </button>
         ) : (
-          <button type="button" class="link" onClick={() => void run(`Pin ${what}`, "annotation:pin", payload)}>
+          <button
+            type="button"
+            class="link"
+            onClick={() => void run(`Pin ${what}`, "annotation:pin", payload)}
+          >
             Pin
           </button>
         ))}
@@ -74,6 +91,6 @@ export function AnnotationModeration(props: { annotation: AnnotationView; author
           Remove…
         </button>
       )}
-    </div>
+    </fieldset>
   );
 }

@@ -37,15 +37,28 @@ export function ConsoleControls() {
     <section class="console-controls" aria-label="Room controls">
       <div class="control-group">
         <span class={`badge state-${seminar.state}`}>
-          {seminar.state === "draft" ? "Not started" : seminar.state === "live" ? "Live" : "Ended"}
+          {seminar.state === "draft"
+            ? "Not started"
+            : seminar.state === "live"
+              ? "Session live"
+              : "Session ended"}
         </span>
         {seminar.state === "draft" && (
-          <button type="button" class="primary" onClick={() => void run("Start the session", "seminar:start", {})}>
+          <button
+            type="button"
+            class="primary"
+            onClick={() => void run("Start the session", "seminar:start", {})}
+          >
             Start session
           </button>
         )}
         {live && <EndSession />}
-        <a class="button quiet" href={pathOf({ page: "projector", seminarId: seminar.id })} target="_blank" rel="noopener">
+        <a
+          class="button quiet"
+          href={pathOf({ page: "projector", seminarId: seminar.id })}
+          target="_blank"
+          rel="noopener"
+        >
           Projector view
         </a>
       </div>
@@ -156,7 +169,12 @@ function PhaseForm() {
       {kind === "custom" && (
         <label class="inline-field">
           Name
-          <input value={label} maxLength={200} required onInput={(event) => setLabel(event.currentTarget.value)} />
+          <input
+            value={label}
+            maxLength={200}
+            required
+            onInput={(event) => setLabel(event.currentTarget.value)}
+          />
         </label>
       )}
       <label class="inline-field">
@@ -174,7 +192,11 @@ function PhaseForm() {
       </label>
       <button type="submit">Start phase</button>
       {running && (
-        <button type="button" class="quiet" onClick={() => void run("Leave phases", "room:phase", { phase: null })}>
+        <button
+          type="button"
+          class="quiet"
+          onClick={() => void run("Leave phases", "room:phase", { phase: null })}
+        >
           End phase
         </button>
       )}
@@ -199,8 +221,10 @@ function EndSession() {
         <h2 id="end-title">End the session?</h2>
         <p id="end-text">
           The room becomes read-only for everyone
-          {openPrompts > 0 ? ` and ${openPrompts === 1 ? "the open question closes" : `${openPrompts} open questions close`}` : ""}.
-          This cannot be undone.
+          {openPrompts > 0
+            ? ` and ${openPrompts === 1 ? "the open question closes" : `${openPrompts} open questions close`}`
+            : ""}
+          . This cannot be undone.
         </p>
         {refusal?.action === END_ACTION && (
           <p class="field-error" role="alert">

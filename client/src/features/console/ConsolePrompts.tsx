@@ -56,22 +56,40 @@ function ConsolePromptCard(props: { prompt: PromptView; tally: TallyView | undef
       </p>
       <div class="prompt-actions">
         {prompt.state === "draft" && (
-          <button type="button" class="primary" disabled={!live} onClick={() => void run(`Open ${short}`, "prompt:open", ref)}>
+          <button
+            type="button"
+            class="primary"
+            disabled={!live}
+            onClick={() => void run(`Open ${short}`, "prompt:open", ref)}
+          >
             Open
           </button>
         )}
         {prompt.state === "open" && (
-          <button type="button" disabled={!live} onClick={() => void run(`Close ${short}`, "prompt:close", ref)}>
+          <button
+            type="button"
+            disabled={!live}
+            onClick={() => void run(`Close ${short}`, "prompt:close", ref)}
+          >
             Close
           </button>
         )}
         {prompt.state === "closed" && (
-          <button type="button" disabled={!live} onClick={() => void run(`Reopen ${short}`, "prompt:reopen", ref)}>
+          <button
+            type="button"
+            disabled={!live}
+            onClick={() => void run(`Reopen ${short}`, "prompt:reopen", ref)}
+          >
             Reopen
           </button>
         )}
         {prompt.state !== "draft" && !prompt.revealed && (
-          <button type="button" class="quiet" disabled={!live} onClick={() => void run(`Reveal ${short}`, "prompt:reveal", ref)}>
+          <button
+            type="button"
+            class="quiet"
+            disabled={!live}
+            onClick={() => void run(`Reveal ${short}`, "prompt:reveal", ref)}
+          >
             Reveal results
           </button>
         )}

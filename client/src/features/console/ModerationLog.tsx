@@ -56,7 +56,8 @@ function detailsOf(entry: ModerationLogEntryView, room: RoomSnapshot): string {
   const details = entry.details;
   if (!details) return "";
   if (details.to) return ` to ${ROLE_NAMES[details.to].toLowerCase()}`;
-  if (details.until !== undefined) return details.until ? ` until ${timeOf(details.until)}` : " until unmuted";
+  if (details.until !== undefined)
+    return details.until ? ` until ${timeOf(details.until)}` : " until unmuted";
   if (details.seconds !== undefined) return details.seconds === 0 ? " off" : ` to ${details.seconds} s`;
   if (details.spotlight !== undefined)
     return details.spotlight
@@ -89,7 +90,9 @@ export function ModerationLog() {
 
   const byId = new Map<string, ModerationLogEntryView>();
   for (const entry of [...loaded, ...(room.moderationLog ?? [])]) byId.set(entry.id, entry);
-  const entries = [...byId.values()].sort((a, b) => (a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1));
+  const entries = [...byId.values()].sort((a, b) =>
+    a.at === b.at ? (a.id < b.id ? 1 : -1) : a.at < b.at ? 1 : -1,
+  );
 
   return (
     <section class="moderation-log" aria-labelledby="log-title">

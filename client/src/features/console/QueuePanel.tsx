@@ -20,7 +20,8 @@ export function QueuePanel() {
       <h2 id="queue-title">Speaking queue</h2>
       {lastCall?.targetMemberId && (
         <p class="floor" role="status">
-          Last called: <strong>{nameOf(room.members, lastCall.targetMemberId)}</strong> at {timeOf(lastCall.at)}
+          Last called: <strong>{nameOf(room.members, lastCall.targetMemberId)}</strong> at{" "}
+          {timeOf(lastCall.at)}
         </p>
       )}
       <div class="queue-actions">
@@ -28,9 +29,7 @@ export function QueuePanel() {
           type="button"
           class="primary"
           disabled={!live || !first}
-          onClick={() =>
-            first && void run(`Call ${nameOf(room.members, first.memberId)}`, "queue:call", {})
-          }
+          onClick={() => first && void run(`Call ${nameOf(room.members, first.memberId)}`, "queue:call", {})}
         >
           Call next
         </button>

@@ -130,7 +130,11 @@ function MemberRow(props: {
               <label class="sr-only" for={`mute-${member.id}`}>
                 Mute {name} for
               </label>
-              <select id={`mute-${member.id}`} value={muteFor} onChange={(event) => setMuteFor(event.currentTarget.value)}>
+              <select
+                id={`mute-${member.id}`}
+                value={muteFor}
+                onChange={(event) => setMuteFor(event.currentTarget.value)}
+              >
                 {MUTE_CHOICES.map((choice) => (
                   <option key={choice.seconds} value={String(choice.seconds)}>
                     {choice.label}
@@ -152,7 +156,10 @@ function MemberRow(props: {
               </button>
             </span>
           )}
-          <button type="button" onClick={() => void run(`Remove ${name}`, "member:kick", { memberId, ...props.reason() })}>
+          <button
+            type="button"
+            onClick={() => void run(`Remove ${name}`, "member:kick", { memberId, ...props.reason() })}
+          >
             Kick
           </button>
           <button
@@ -192,7 +199,10 @@ function MemberRow(props: {
       )}
       {canAct && member.status === "banned" && (
         <div class="member-actions">
-          <button type="button" onClick={() => void run(`Unban ${name}`, "member:unban", { memberId, ...props.reason() })}>
+          <button
+            type="button"
+            onClick={() => void run(`Unban ${name}`, "member:unban", { memberId, ...props.reason() })}
+          >
             Unban
           </button>
         </div>

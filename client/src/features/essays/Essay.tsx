@@ -74,11 +74,9 @@ export function Essay() {
   const spotlightRef = useRef<(paragraphId: string, on: boolean) => void>(() => {});
   spotlightRef.current = (paragraphId, on) => {
     const number = paragraphNumbers(essay).get(paragraphId);
-    void run(
-      on ? `Spotlight paragraph ${number}` : "Clear the spotlight",
-      "room:spotlight",
-      { paragraphId: on ? paragraphId : null },
-    );
+    void run(on ? `Spotlight paragraph ${number}` : "Clear the spotlight", "room:spotlight", {
+      paragraphId: on ? paragraphId : null,
+    });
   };
   const onSpotlight = useMemo(
     () => (paragraphId: string, on: boolean) => spotlightRef.current(paragraphId, on),
@@ -221,7 +219,9 @@ class Block extends Component<BlockProps> {
     return (
       <div class={classes.join(" ")} id={id} data-block={paragraph.id}>
         {spotlight && (
-          <p class="spotlight-label">{onSpotlight ? "Spotlighted for the room" : "The moderator is pointing here"}</p>
+          <p class="spotlight-label">
+            {onSpotlight ? "Spotlighted for the room" : "The moderator is pointing here"}
+          </p>
         )}
         {paragraph.kind === "quote" ? <blockquote>{text}</blockquote> : text}
         <div class="gutter">

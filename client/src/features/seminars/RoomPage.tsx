@@ -14,15 +14,15 @@ import {
   type StoredSession,
 } from "../../connection/session.ts";
 import { navigate } from "../../router.ts";
+import { timeOf } from "../../ui/text.ts";
 import { SelectionBar } from "../annotations/SelectionBar.tsx";
-import { PhaseCountdown } from "../console/PhaseCountdown.tsx";
 import { ThreadPanel } from "../annotations/ThreadPanel.tsx";
+import { PhaseCountdown } from "../console/PhaseCountdown.tsx";
 import { Essay } from "../essays/Essay.tsx";
 import { PresenceSummary } from "../presence/PresenceSummary.tsx";
 import { PromptList } from "../prompts/PromptList.tsx";
 import { TallyAnnouncer } from "../prompts/TallyAnnouncer.tsx";
 import { ConnectionIndicator } from "./ConnectionIndicator.tsx";
-import { timeOf } from "../../ui/text.ts";
 import { isMuted, type PanelTab, RoomContext, RoomUi, useRoom, useRoomState } from "./room-ui.ts";
 
 /** Loads the stored session for `seminarId` and shows the room, or sends the guest to join. */
@@ -267,7 +267,7 @@ function RaiseHand() {
   const { connection } = useRoom();
   const room = useRoomState();
   const [problem, setProblem] = useState<string | null>(null);
-  if (!room || room.seminar.state !== "live" || room.viewer.role !== "participant") return null;
+  if (room?.seminar.state !== "live" || room.viewer.role !== "participant") return null;
   const place = room.queue.findIndex((hand) => hand.memberId === room.viewer.memberId);
   const raised = place >= 0;
   if (!raised && isMuted(room)) return null;
@@ -312,7 +312,7 @@ function FollowToggle() {
 }
 
 function RoomBanners() {
-  const { connection } = useRoom();
+  const { connection, ui } = useRoom();
   const room = useRoomState()!;
   const status = connection.status.value;
   const notice = connection.notice.value;
@@ -332,11 +332,11 @@ function RoomBanners() {
       )}
       {mutedUntil !== undefined && room.seminar.state === "live" && (
         <p class="banner warn muted-banner" role="status">
-          A moderator muted you{mutedUntil ? ` until ${timeOf(mutedUntil)}` : ""}. You can read and vote, but not
-          comment or raise your hand.
+          A moderator muted you{mutedUntil ? ` until ${timeOf(mutedUntil)}` : ""}. You can read and vote, but
+          not comment or raise your hand.
         </p>
       )}
-      {room.phase && room.seminar.state === "live" && (
+      {room.phase && room.seminar.state === "live" && !ui.console && (
         <div class="banner phase-banner">
           <PhaseCountdown phase={room.phase} />
         </div>

@@ -33,6 +33,8 @@ export class RoomUi {
 
   constructor(options: { console?: boolean } = {}) {
     this.console = options.console ?? false;
+    // The moderator moves the spotlight; their own view does not jump to it.
+    if (this.console) this.following.value = false;
   }
 
   /** The paragraph whose threads the panel shows. */
