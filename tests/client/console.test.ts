@@ -253,6 +253,36 @@ describe("the moderator's console and the projector view", () => {
     await expect.poll(() => bo.page.locator(`mark[data-ids~="${id}"]`).count()).toBe(0);
   });
 
+  it("removes a comment only with a reason; the reason is kept in the log", async () => {
+    const paragraph = paragraphWith(snapshot, "國家隊");
+    await ada.page.locator(`#p-${paragraph.id} .comments-button`).click();
+    await ada.page.getByLabel("Your comment").fill("離題的留言");
+    await ada.page.getByRole("button", { name: "Comment", exact: true }).click();
+    let id = "";
+    await eventuallyStored(async () => {
+      const stored = await server.prisma.annotation.findFirst({
+        where: { seminarId: seminar.id, body: "離題的留言" },
+      });
+      id = stored?.id ?? "";
+      return stored !== null;
+    }, "Ada's second comment");
+    await mod.page.locator(`#p-${paragraph.id} .comments-button`).click();
+    const card = mod.page.locator(`#a-${id}`);
+    await card.getByRole("button", { name: "Remove…" }).click();
+    const reason = card.getByLabel(/^Reason for removing/);
+    expect(await reason.getAttribute("required")).not.toBeNull();
+    await reason.fill("Off topic");
+    await card.getByRole("button", { name: "Remove", exact: true }).click();
+    await expect.poll(() => mod.page.locator(`#a-${id}`).count()).toBe(0);
+    const removed = await server.prisma.annotation.findUniqueOrThrow({ where: { id } });
+    expect(removed.deletedAt).not.toBeNull();
+    expect(removed.body).toBe("");
+    const logged = await server.prisma.moderationAction.findFirstOrThrow({
+      where: { seminarId: seminar.id, targetAnnotationId: id },
+    });
+    expect(logged).toMatchObject({ action: "annotation:remove", reason: "Off topic" });
+  });
+
   it("shows a refused command with the server's typed error, and changes nothing", async () => {
     // A custom phase whose name is only spaces: the server refuses it (it needs a label).
     await mod.page.getByLabel("Phase").selectOption("custom");
@@ -270,15 +300,15 @@ describe("the moderator's console and the projector view", () => {
   it("runs the speaking queue: call next, call a chosen one, clear", async () => {
     await openTab(mod.page, "Queue");
     await ada.page.getByRole("button", { name: "Raise hand" }).click();
-    await expect.poll(() => ada.page.locator(".hand-button").textContent()).toMatch(/1 in line/);
+    await expect.poll(() => ada.page.locator(".hand-button .hand-text").textContent()).toMatch(/1 in line/);
     await bo.page.getByRole("button", { name: "Raise hand" }).click();
-    await expect.poll(() => bo.page.locator(".hand-button").textContent()).toMatch(/2 in line/);
+    await expect.poll(() => bo.page.locator(".hand-button .hand-text").textContent()).toMatch(/2 in line/);
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Ada", "Bo"]);
 
     await mod.page.getByRole("button", { name: "Call next" }).click();
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
     await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
-    await expect.poll(() => ada.page.locator(".hand-button").textContent()).toBe("Raise hand");
+    await expect.poll(() => ada.page.locator(".hand-button .hand-text").textContent()).toBe("Raise hand");
 
     await ada.page.getByRole("button", { name: "Raise hand" }).click();
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo", "Ada"]);
@@ -288,7 +318,7 @@ describe("the moderator's console and the projector view", () => {
 
     await mod.page.getByRole("button", { name: "Clear queue" }).click();
     await expect.poll(() => mod.page.locator(".hand").count()).toBe(0);
-    await expect.poll(() => bo.page.locator(".hand-button").textContent()).toBe("Raise hand");
+    await expect.poll(() => bo.page.locator(".hand-button .hand-text").textContent()).toBe("Raise hand");
     const entries = await server.prisma.speakingQueueEntry.findMany({ where: { seminarId: seminar.id } });
     expect(entries.filter((entry) => !entry.calledAt && !entry.loweredAt)).toEqual([]);
     expect(entries.filter((entry) => entry.calledAt).map((entry) => entry.memberId)).toEqual([adaId, adaId]);

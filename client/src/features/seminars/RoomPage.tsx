@@ -14,6 +14,7 @@ import {
   type StoredSession,
 } from "../../connection/session.ts";
 import { navigate } from "../../router.ts";
+import { HandIcon } from "../../ui/icons.tsx";
 import { timeOf } from "../../ui/text.ts";
 import { SelectionBar } from "../annotations/SelectionBar.tsx";
 import { ThreadPanel } from "../annotations/ThreadPanel.tsx";
@@ -280,7 +281,8 @@ function RaiseHand() {
   return (
     <>
       <button type="button" class="quiet hand-button" aria-pressed={raised} onClick={() => void toggle()}>
-        {raised ? `Hand raised (${place + 1} in line) · Lower` : "Raise hand"}
+        <HandIcon />
+        <span class="hand-text">{raised ? `Hand raised (${place + 1} in line) · Lower` : "Raise hand"}</span>
       </button>
       {problem && (
         <span class="topbar-error" role="alert">
