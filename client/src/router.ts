@@ -1,15 +1,25 @@
 /**
- * The client's pages and the URL of each: `/` (join), `/join/<code>` (the join link),
- * `/room/<seminarId>`, and for moderators `/console/<seminarId>` (the live console) and
- * `/projector/<seminarId>` (the room's screen). The server answers each with index.html.
+ * The client's pages and the URL of each. Participants: `/` (join), `/join/<code>` (the join link),
+ * `/room/<seminarId>`. Moderators: `/signin`, `/signup`, `/seminars` (their seminars),
+ * `/seminars/new` (create), `/seminars/<id>` (prepare a draft, transcripts), `/console/<id>` (the
+ * live console), `/projector/<id>` (the room's screen). The server answers
+ * each of them with index.html (`CLIENT_PAGES` in src/http/client.ts).
  */
 import { signal } from "@preact/signals";
 
-/** Where the app is. */
+/** Where the app is: one member per page (add a page here, in parseRoute and in pathOf). */
 export type Route =
   /** Join by code; `notice` says why the guest is here again (an expired session, say). */
   | { page: "join"; code: string; notice?: string }
   | { page: "room"; seminarId: string }
+  /** Moderator sign-in (`signup: true`: create an account); `notice` says why (signed out, expired). */
+  | { page: "signin"; signup: boolean; notice?: string }
+  /** The signed-in moderator's seminars. */
+  | { page: "seminars" }
+  /** Create a seminar from a text. */
+  | { page: "new" }
+  /** One of the moderator's seminars: prepare the draft, start it, transcripts. */
+  | { page: "seminar"; seminarId: string }
   /** The moderator's live console of a seminar. */
   | { page: "console"; seminarId: string }
   /** The projector view of a seminar: the current tally and the spotlight, large. */
@@ -17,24 +27,43 @@ export type Route =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The pages whose URL is `/<page>/<seminarId>`. */
-const SEMINAR_PAGES = ["room", "console", "projector"] as const;
-
 /** Reads a route from a path; anything unknown is the join page. */
 export function parseRoute(pathname: string): Route {
   const join = /^\/join\/([^/]{1,32})\/?$/.exec(pathname);
   if (join) return { page: "join", code: decodeURIComponent(join[1]!) };
-  const seminarPage = /^\/([a-z]+)\/([^/]+)\/?$/.exec(pathname);
-  const page = SEMINAR_PAGES.find((name) => name === seminarPage?.[1]);
-  if (page && UUID.test(seminarPage![2]!)) return { page, seminarId: seminarPage![2]! };
+  const room = /^\/room\/([^/]+)\/?$/.exec(pathname);
+  if (room && UUID.test(room[1]!)) return { page: "room", seminarId: room[1]! };
+  if (/^\/signin\/?$/.test(pathname)) return { page: "signin", signup: false };
+  if (/^\/signup\/?$/.test(pathname)) return { page: "signin", signup: true };
+  if (/^\/seminars\/?$/.test(pathname)) return { page: "seminars" };
+  if (/^\/seminars\/new\/?$/.test(pathname)) return { page: "new" };
+  const seminar = /^\/seminars\/([^/]+)\/?$/.exec(pathname);
+  if (seminar && UUID.test(seminar[1]!)) return { page: "seminar", seminarId: seminar[1]! };
+  const live = /^\/(console|projector)\/([^/]+)\/?$/.exec(pathname);
+  if (live && UUID.test(live[2]!))
+    return { page: live[1] === "console" ? "console" : "projector", seminarId: live[2]! };
   return { page: "join", code: "" };
 }
 
 /** The path of a route. */
 export function pathOf(route: Route): string {
-  if (route.page === "room" || route.page === "console" || route.page === "projector")
-    return `/${route.page}/${route.seminarId}`;
-  return route.code ? `/join/${encodeURIComponent(route.code)}` : "/";
+  switch (route.page) {
+    case "room":
+      return `/room/${route.seminarId}`;
+    case "signin":
+      return route.signup ? "/signup" : "/signin";
+    case "seminars":
+      return "/seminars";
+    case "new":
+      return "/seminars/new";
+    case "seminar":
+      return `/seminars/${route.seminarId}`;
+    case "console":
+    case "projector":
+      return `/${route.page}/${route.seminarId}`;
+    case "join":
+      return route.code ? `/join/${encodeURIComponent(route.code)}` : "/";
+  }
 }
 
 /** The current route; changes on navigate() and on the browser's back and forward buttons. */
@@ -52,4 +81,13 @@ export function navigate(route: Route, options: { replace?: boolean } = {}): voi
     else history.pushState(null, "", path);
   }
   currentRoute.value = route;
+}
+
+/** An in-app link's click handler: navigates without a page load (a modified click opens normally). */
+export function follow(route: Route) {
+  return (event: MouseEvent) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(route);
+  };
 }

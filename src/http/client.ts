@@ -8,8 +8,9 @@ import express, { type RequestHandler, Router } from "express";
 export const CLIENT_DIST = fileURLToPath(new URL("../../client/dist/", import.meta.url));
 
 /**
- * The client's own pages: the join page, the join link, the reading room, and the moderator's
- * live console and projector view. Only these answer
+ * The client's own pages: the join page, the join link and the reading room; the moderator's
+ * sign-in and sign-up, seminar list, create page, seminar page, live console and projector view.
+ * Only these answer
  * with index.html; every other unknown path keeps the JSON not_found envelope, so a mistyped
  * API route is never answered with a page.
  */
@@ -17,6 +18,11 @@ export const CLIENT_PAGES = [
   "/",
   "/join/:code",
   "/room/:seminarId",
+  "/signin",
+  "/signup",
+  "/seminars",
+  "/seminars/new",
+  "/seminars/:seminarId",
   "/console/:seminarId",
   "/projector/:seminarId",
 ];

@@ -12,15 +12,19 @@ import { startTestServer } from "../helpers/server.ts";
 const server = await startTestServer();
 
 describe("serving the web client", () => {
-  it("answers the join page, the join link, the room, the console and the projector with index.html, revalidated each time", async () => {
-    for (const path of [
-      "/",
-      "/join/ABC234",
-      "/join/abc-234",
-      "/room/6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11",
-      "/console/6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11",
-      "/projector/6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11",
-    ]) {
+  it("answers the participant's and the moderator's pages with index.html, revalidated each time", async () => {
+    const id = "6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11";
+    const pages = ["/", "/join/ABC234", "/join/abc-234", `/room/${id}`];
+    const moderatorPages = [
+      "/signin",
+      "/signup",
+      "/seminars",
+      "/seminars/new",
+      `/seminars/${id}`,
+      `/console/${id}`,
+      `/projector/${id}`,
+    ];
+    for (const path of [...pages, ...moderatorPages]) {
       const response = await fetch(`${server.url}${path}`);
       expect(response.status, path).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/^text\/html/);

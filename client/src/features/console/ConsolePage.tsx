@@ -10,6 +10,7 @@ import { currentAccount } from "../../connection/account.ts";
 import { moderatorAccess } from "../../connection/moderator-access.ts";
 import { RoomConnection } from "../../connection/room-connection.ts";
 import { ThreadPanel } from "../annotations/ThreadPanel.tsx";
+import { SignInPage } from "../moderator/SignInPage.tsx";
 import { Loading, type PanelTabSpec, RoomFrame } from "../seminars/RoomPage.tsx";
 import { isModeratorRole, RoomContext, RoomUi, useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { ConsoleControls } from "./ConsoleControls.tsx";
@@ -19,7 +20,7 @@ import { QueuePanel } from "./QueuePanel.tsx";
 import { RefusalAlert } from "./RefusalAlert.tsx";
 import { Roster } from "./Roster.tsx";
 
-/** `/console/<seminarId>`: asks to sign in first when no moderator is signed in. */
+/** `/console/<seminarId>` for the signed-in moderator. */
 export function ConsolePage(props: { seminarId: string }) {
   const account = currentAccount();
   const context = useMemo(
@@ -38,23 +39,12 @@ export function ConsolePage(props: { seminarId: string }) {
     return () => context.connection.close();
   }, [context]);
 
-  if (!context) return <SignInFirst what="the console" />;
+  // The app asks to sign in first; this covers a sign-in that expired since.
+  if (!context) return <SignInPage signup={false} notice="Sign in to open the console." />;
   return (
     <RoomContext.Provider value={context}>
       <Console />
     </RoomContext.Provider>
-  );
-}
-
-/** Sent when nobody is signed in: the console and the projector need a moderator account. */
-export function SignInFirst(props: { what: string }) {
-  return (
-    <main class="loading" id="main">
-      <h1 class="sr-only">Sign in</h1>
-      <p>
-        Sign in as the seminar's moderator to open {props.what}. <a href="/signin">Sign in</a>
-      </p>
-    </main>
   );
 }
 

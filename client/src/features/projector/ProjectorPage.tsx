@@ -9,8 +9,8 @@ import type { PromptView, RoomSnapshot, SpotlightView } from "../../../../src/pr
 import { currentAccount } from "../../connection/account.ts";
 import { moderatorAccess } from "../../connection/moderator-access.ts";
 import { RoomConnection } from "../../connection/room-connection.ts";
-import { SignInFirst } from "../console/ConsolePage.tsx";
 import { PhaseCountdown } from "../console/PhaseCountdown.tsx";
+import { SignInPage } from "../moderator/SignInPage.tsx";
 import { tallyRows } from "../prompts/tally.ts";
 import { ConnectionIndicator } from "../seminars/ConnectionIndicator.tsx";
 import { Loading } from "../seminars/RoomPage.tsx";
@@ -32,7 +32,7 @@ export function ProjectorPage(props: { seminarId: string }) {
     context.connection.start();
     return () => context.connection.close();
   }, [context]);
-  if (!context) return <SignInFirst what="the projector view" />;
+  if (!context) return <SignInPage signup={false} notice="Sign in to open the projector view." />;
   return (
     <RoomContext.Provider value={context}>
       <Projector />
