@@ -61,6 +61,9 @@ export function ConsoleControls() {
         >
           Projector view
         </a>
+        <a class="button quiet" href={pathOf({ page: "seminar", seminarId: seminar.id })}>
+          Seminar page
+        </a>
       </div>
       {seminar.state !== "ended" && (
         <div class="control-group">
