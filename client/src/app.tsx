@@ -1,13 +1,22 @@
 import { accountRevision, currentAccount } from "./connection/account.ts";
-import { ConsolePage } from "./features/console/ConsolePage.tsx";
-import { NewSeminarPage } from "./features/moderator/NewSeminarPage.tsx";
-import { SeminarPage } from "./features/moderator/SeminarPage.tsx";
-import { SeminarsPage } from "./features/moderator/SeminarsPage.tsx";
-import { SignInPage } from "./features/moderator/SignInPage.tsx";
-import { ProjectorPage } from "./features/projector/ProjectorPage.tsx";
 import { JoinPage } from "./features/seminars/JoinPage.tsx";
 import { RoomPage } from "./features/seminars/RoomPage.tsx";
 import { currentRoute } from "./router.ts";
+import { lazyPage } from "./ui/lazy-page.tsx";
+
+// The moderator's pages come in their own chunk: participants never load them.
+const SignInPage = lazyPage(() => import("./features/moderator/SignInPage.tsx").then((m) => m.SignInPage));
+const SeminarsPage = lazyPage(() =>
+  import("./features/moderator/SeminarsPage.tsx").then((m) => m.SeminarsPage),
+);
+const NewSeminarPage = lazyPage(() =>
+  import("./features/moderator/NewSeminarPage.tsx").then((m) => m.NewSeminarPage),
+);
+const SeminarPage = lazyPage(() => import("./features/moderator/SeminarPage.tsx").then((m) => m.SeminarPage));
+const ConsolePage = lazyPage(() => import("./features/console/ConsolePage.tsx").then((m) => m.ConsolePage));
+const ProjectorPage = lazyPage(() =>
+  import("./features/projector/ProjectorPage.tsx").then((m) => m.ProjectorPage),
+);
 
 /** The app: one page per route; moderator pages send a visitor without a session to sign in. */
 export function App() {

@@ -153,6 +153,26 @@ describe("the moderator prepares a seminar in the web client", () => {
     await page.getByRole("heading", { name: "Your seminars" }).waitFor();
   });
 
+  it("exchanges a token close to its expiry for a fresh one on the next request", async () => {
+    const { page } = lin;
+    const read = () =>
+      page.evaluate(() => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "null"));
+    const soon = new Date(Date.now() + 5 * 60_000).toISOString();
+    await page.evaluate((expiresAt) => {
+      const stored = JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "null");
+      localStorage.setItem("stepstone.account.v1", JSON.stringify({ ...stored, expiresAt }));
+    }, soon);
+    await page.reload();
+    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await expect.poll(async () => (await read()).expiresAt).not.toBe(soon);
+    const refreshed = await read();
+    expect(Date.parse(refreshed.expiresAt)).toBeGreaterThan(Date.now() + 30 * 60_000);
+    const me = expectOk(
+      await server.http<{ email: string }>("GET", "/api/auth/me", undefined, refreshed.token),
+    );
+    expect(me.email).toBe(EMAIL);
+  });
+
   it("creates a seminar from an uploaded file after checking the importer's preview", async () => {
     const { page } = lin;
     await page.getByRole("link", { name: "New seminar" }).first().click();

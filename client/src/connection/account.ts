@@ -29,6 +29,8 @@ interface AuthAnswer {
 const KEY = "stepstone.account.v1";
 /** A token this close to its expiry is treated as gone (ms). */
 const EXPIRY_MARGIN_MS = 15_000;
+/** A token this close to its expiry is exchanged for a fresh one before the next request (ms). */
+const REFRESH_BEFORE_MS = 10 * 60_000;
 
 /** Raised on every sign-in and sign-out, so pages that show the account re-render. */
 export const accountRevision = signal(0);
@@ -95,7 +97,7 @@ async function envelope<T>(response: Response): Promise<Result<T>> {
  * is `unauthenticated` without a request.
  */
 export async function accountFetch<T>(path: string, init: RequestInit = {}): Promise<Result<T>> {
-  const account = currentAccount();
+  const account = await freshAccount();
   if (!account) {
     return { ok: false, error: { code: "unauthenticated", message: "Please sign in again." } };
   }
@@ -116,14 +118,32 @@ export async function accountFetch<T>(path: string, init: RequestInit = {}): Pro
   return result;
 }
 
-async function authenticate(path: string, body: unknown): Promise<Result<AccountSession>> {
+let refreshing: Promise<unknown> | undefined;
+
+/**
+ * The session, with its token exchanged for a fresh one (POST /api/auth/refresh) when it has less
+ * than ten minutes left, so a moderator who keeps working is not sent back to sign in. A failed
+ * refresh keeps the current token while it lasts. Use it before opening a socket with the token.
+ */
+export async function freshAccount(now = Date.now()): Promise<AccountSession | null> {
+  const account = currentAccount(now);
+  if (!account || Date.parse(account.expiresAt) - now > REFRESH_BEFORE_MS) return account;
+  refreshing ??= authenticate("/api/auth/refresh", undefined, account.token).finally(() => {
+    refreshing = undefined;
+  });
+  await refreshing;
+  return currentAccount();
+}
+
+async function authenticate(path: string, body: unknown, token?: string): Promise<Result<AccountSession>> {
   let response: Response;
   try {
-    response = await fetch(path, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(body),
-    });
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      accept: "application/json",
+    };
+    if (token) headers.authorization = `Bearer ${token}`;
+    response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
   } catch {
     return { ok: false, error: UNREACHABLE };
   }

@@ -12,7 +12,7 @@ import {
   type TranscriptTable,
 } from "../../../src/protocol/transcripts.ts";
 import type { BlockKind, EssayView, RoomSnapshot, SeminarView } from "../../../src/protocol/views.ts";
-import { type AccountSession, accountFetch, currentAccount } from "./account.ts";
+import { type AccountSession, accountFetch, freshAccount } from "./account.ts";
 import { validationError } from "./api.ts";
 
 /** What POST /api/essays/preview answers: the importer's structure, nothing stored. */
@@ -131,7 +131,7 @@ export async function downloadTranscript(
   seminarId: string,
   request: TranscriptRequest,
 ): Promise<Result<{ filename: string }>> {
-  const account: AccountSession | null = currentAccount();
+  const account: AccountSession | null = await freshAccount();
   if (!account) return { ok: false, error: { code: "unauthenticated", message: "Please sign in again." } };
   let response: Response;
   try {

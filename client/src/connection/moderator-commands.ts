@@ -10,7 +10,7 @@ import type { ClientToServerEvents, ServerToClientEvents } from "../../../src/pr
 import { PromptCreateInput } from "../../../src/protocol/prompts.ts";
 import { ERROR_CODES, type ErrorBody, type Result } from "../../../src/protocol/result.ts";
 import type { PromptView } from "../../../src/protocol/views.ts";
-import { currentAccount } from "./account.ts";
+import { freshAccount } from "./account.ts";
 import { validationError } from "./api.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -34,7 +34,7 @@ async function withModeratorSocket<T>(
   seminarId: string,
   send: (socket: ModeratorSocket) => Promise<Result<T>>,
 ): Promise<Result<T>> {
-  const account = currentAccount();
+  const account = await freshAccount();
   if (!account) return { ok: false, error: { code: "unauthenticated", message: "Please sign in again." } };
   const socket: ModeratorSocket = io(window.location.origin, {
     auth: { token: account.token, seminarId },

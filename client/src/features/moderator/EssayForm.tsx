@@ -13,6 +13,7 @@ import type { BlockKind } from "../../../../src/protocol/views.ts";
 import { type EssayPreview, previewEssay } from "../../connection/moderator-api.ts";
 import { Field } from "../../ui/Field.tsx";
 import { describeError, fieldErrors } from "../../ui/form-errors.ts";
+import { plural } from "../../ui/text.ts";
 
 export type EssayFormat = z.infer<typeof EssayFormatInput>;
 
@@ -34,9 +35,6 @@ const BLOCK_NAMES: Record<BlockKind, string> = {
   quote: "Quote",
   list_item: "List item",
 };
-
-/** "1 caption", "2 captions": the noun for a count (English UI). */
-export const plural = (count: number, noun: string) => (count === 1 ? noun : `${noun}s`);
 
 /** The format the importer should assume for a file, from its name. */
 function formatOfFile(name: string): EssayFormat | undefined {
@@ -190,21 +188,15 @@ export function EssayPreviewPanel(props: { preview: EssayPreview; idPrefix: stri
         </dd>
       </dl>
       <ul class="preview-counts" lang="en">
-        <li class="count-paragraphs">
-          <strong>{counts.paragraphs}</strong> {plural(counts.paragraphs, "paragraph")}
-        </li>
+        <li class="count-paragraphs">{plural(counts.paragraphs, "paragraph", "paragraphs")}</li>
         <li class="count-sections">
-          <strong>{counts.headings + counts.sectionMarkers}</strong>{" "}
-          {plural(counts.headings + counts.sectionMarkers, "section")} ({counts.headings}{" "}
-          {plural(counts.headings, "heading")}, {counts.sectionMarkers}{" "}
-          {plural(counts.sectionMarkers, "section marker")})
+          {plural(counts.headings + counts.sectionMarkers, "section", "sections")} (
+          {plural(counts.headings, "heading", "headings")},{" "}
+          {plural(counts.sectionMarkers, "section marker", "section markers")})
         </li>
-        <li class="count-captions">
-          <strong>{counts.captions}</strong> {plural(counts.captions, "caption")}
-        </li>
+        <li class="count-captions">{plural(counts.captions, "caption", "captions")}</li>
         <li>
-          <strong>{counts.quotes}</strong> {plural(counts.quotes, "quote")},{" "}
-          <strong>{counts.listItems}</strong> {plural(counts.listItems, "list item")}
+          {plural(counts.quotes, "quote", "quotes")}, {plural(counts.listItems, "list item", "list items")}
         </li>
       </ul>
       <section class="preview-blocks" aria-label="Blocks of the essay">

@@ -12,7 +12,8 @@ import { Field } from "../../ui/Field.tsx";
 import { describeError, fieldErrors, problemList } from "../../ui/form-errors.ts";
 import { type EssayDraft, EssayForm } from "./EssayForm.tsx";
 import { ModeratorShell } from "./ModeratorShell.tsx";
-import { optionLabels, type PromptDefinition, PromptEditor, PromptSummary } from "./PromptEditor.tsx";
+import { PromptEditor, PromptSummary } from "./PromptEditor.tsx";
+import { optionLabels, type PromptDefinition } from "./prompt-form.ts";
 
 export function NewSeminarPage() {
   const [title, setTitle] = useState("");

@@ -12,6 +12,9 @@ import type { PromptKind } from "../../../../src/protocol/views.ts";
 import { validationError } from "../../connection/api.ts";
 import { Field } from "../../ui/Field.tsx";
 import { describeError, fieldErrors } from "../../ui/form-errors.ts";
+import { crossCheck, EMPTY, type PromptDefinition, type PromptFields, toInput } from "./prompt-form.ts";
+
+export type { PromptDefinition } from "./prompt-form.ts";
 
 export const KIND_NAMES: Record<PromptKind, string> = {
   single_choice: "Single choice",
@@ -26,83 +29,6 @@ export const VISIBILITY_NAMES: Record<z.infer<typeof ResultsVisibility>, string>
 };
 
 const KINDS: PromptKind[] = ["single_choice", "multiple_choice", "scale"];
-
-/** A prompt as the form sends it. */
-export type PromptDefinition = z.infer<typeof PromptInput>;
-
-/** What the form holds (strings as typed); turned into a prompt input on submit. */
-interface PromptFields {
-  kind: PromptKind;
-  question: string;
-  options: string;
-  maxChoices: string;
-  min: string;
-  max: string;
-  minLabel: string;
-  maxLabel: string;
-  anonymous: boolean;
-  resultsVisibility: z.infer<typeof ResultsVisibility>;
-}
-
-const EMPTY: PromptFields = {
-  kind: "single_choice",
-  question: "",
-  options: "",
-  maxChoices: "2",
-  min: "1",
-  max: "5",
-  minLabel: "",
-  maxLabel: "",
-  anonymous: true,
-  resultsVisibility: "live",
-};
-
-/** A number as typed, or NaN (which the schema refuses with its own message). */
-const number = (value: string) => (value.trim() === "" ? Number.NaN : Number(value));
-
-/** The prompt input of the form's fields, for the schema to judge. */
-function toInput(fields: PromptFields): z.input<typeof PromptInput> {
-  const settings = {
-    question: fields.question,
-    anonymous: fields.anonymous,
-    resultsVisibility: fields.resultsVisibility,
-  };
-  const options = fields.options
-    .split("\n")
-    .map((line) => line.trim())
-    .filter((line) => line !== "");
-  switch (fields.kind) {
-    case "single_choice":
-      return { kind: "single_choice", ...settings, options };
-    case "multiple_choice":
-      return { kind: "multiple_choice", ...settings, options, maxChoices: number(fields.maxChoices) };
-    case "scale":
-      return {
-        kind: "scale",
-        ...settings,
-        min: number(fields.min),
-        max: number(fields.max),
-        minLabel: fields.minLabel.trim() || undefined,
-        maxLabel: fields.maxLabel.trim() || undefined,
-      };
-  }
-}
-
-/** Checks the schema cannot express: a limit within the options, a scale from low to high. */
-function crossCheck(prompt: PromptDefinition): ErrorBody | undefined {
-  const issue = (path: string, message: string): ErrorBody => ({
-    code: "validation_failed",
-    message: "Please check the highlighted fields.",
-    details: [{ path, message }],
-  });
-  if (prompt.kind === "multiple_choice" && prompt.maxChoices > prompt.options.length)
-    return issue("maxChoices", `must be at most the number of options (${prompt.options.length})`);
-  if (prompt.kind === "scale" && prompt.max - prompt.min < 1)
-    return issue("max", "must be above the lowest value");
-  if (prompt.kind === "scale" && prompt.max - prompt.min > 10)
-    return issue("max", "allows at most 11 points");
-  return undefined;
-}
 
 /**
  * The prompt form. `onSave` stores the prompt (in the create form's list, or on the server) and
@@ -328,15 +254,4 @@ export function PromptSummary(props: {
       </p>
     </>
   );
-}
-
-/** The option labels of a prompt input (a scale's points as the server will label them). */
-export function optionLabels(prompt: PromptDefinition): string[] {
-  if (prompt.kind !== "scale") return prompt.options;
-  const labels: string[] = [];
-  for (let value = prompt.min; value <= prompt.max; value++) {
-    const end = value === prompt.min ? prompt.minLabel : value === prompt.max ? prompt.maxLabel : undefined;
-    labels.push(end ? `${value} ${end}` : String(value));
-  }
-  return labels;
 }

@@ -22,7 +22,8 @@ import {
 import { createPrompt } from "../../connection/moderator-commands.ts";
 import { describeError } from "../../ui/form-errors.ts";
 import { QrCode } from "../../ui/QrCode.tsx";
-import { type EssayDraft, EssayForm, plural } from "./EssayForm.tsx";
+import { plural } from "../../ui/text.ts";
+import { type EssayDraft, EssayForm } from "./EssayForm.tsx";
 import { ModeratorShell } from "./ModeratorShell.tsx";
 import { PromptEditor, PromptSummary } from "./PromptEditor.tsx";
 import { STATE_NAMES } from "./SeminarsPage.tsx";
@@ -112,8 +113,8 @@ export function SeminarPage(props: { seminarId: string }) {
           {essay.dateline && <span> · {essay.dateline}</span>}
         </p>
         <p class="essay-counts">
-          {counts.paragraphs} {plural(counts.paragraphs, "paragraph")}, {counts.sections}{" "}
-          {plural(counts.sections, "section")}
+          {plural(counts.paragraphs, "paragraph", "paragraphs")},{" "}
+          {plural(counts.sections, "section", "sections")}
           {essay.frozen ? " (frozen since the start)" : ""}
         </p>
         {seminar.state === "draft" && <ReplaceEssay seminarId={seminar.id} onReplaced={load} />}
