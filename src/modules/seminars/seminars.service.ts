@@ -7,6 +7,7 @@ import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from "../../protocol/limits.ts";
 import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../protocol/schemas.ts";
 import type { SeminarSettingsInput } from "../../protocol/transcripts.ts";
 import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
+import type { Admission } from "../../realtime/admission.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { hashResumeSecret, newResumeSecret } from "../accounts/resume-secrets.ts";
 import type { ImportedEssay } from "../essays/essay.importer.ts";
@@ -301,13 +302,15 @@ const JOIN_BATCH = 50;
  */
 export async function joinByCode(
   context: AppContext,
-  rooms: RoomWriter,
+  node: { rooms: RoomWriter; admission: Admission },
   input: JoinSeminarInput,
 ): Promise<JoinResult> {
-  const found = await context.prisma.seminar.findUnique({
-    where: { joinCode: input.code },
-    select: { id: true },
-  });
+  const { rooms } = node;
+  // The lookup is what each guest of a crowd does on their own: it waits its turn at the gate (or
+  // is told to come back); the admission itself is one transaction per batch of guests.
+  const found = await node.admission.run(() =>
+    context.prisma.seminar.findUnique({ where: { joinCode: input.code }, select: { id: true } }),
+  );
   if (!found) throw fail.notFound("Seminar with that code");
   if (input.resumeSecret !== undefined) {
     const returning = await rejoin(context, rooms, found.id, input.resumeSecret);
