@@ -111,12 +111,14 @@ async function connectParticipants(
   const report = await ctx.pool.connect(ctx.target.url, specs, ctx.options.connectRate);
   ctx.log(
     `    connected ${report.ok}/${specs.length} in ${((now() - started) / 1000).toFixed(1)} s` +
-      (report.failed > 0 ? ` (failed: ${JSON.stringify(report.errors)})` : ""),
+      (report.failed > 0 ? ` (failed: ${JSON.stringify(report.errors)})` : "") +
+      (Object.keys(report.busy).length > 0 ? ` (busy answers followed: ${JSON.stringify(report.busy)})` : ""),
   );
   return {
     connected: report.ok,
     failed: report.failed,
     errors: report.errors,
+    busy: report.busy,
     connectToSnapshot: Histogram.from(report.latency).summary(),
   };
 }
@@ -178,6 +180,8 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
   metrics.latency("join_connect", "socket connect", Histogram.from(report.connect).summary());
   metrics.latency("join_sync", "room:sync snapshot", Histogram.from(report.sync).summary());
   metrics.add("join_failed", "failed joins", report.failed, "", "lower");
+  const busy = Object.values(report.busy).reduce((sum, count) => sum + count, 0);
+  metrics.add("join_busy", "busy answers followed (unavailable + retry hint)", busy, "", "none");
   const lightJoins = Math.max(1, report.ok - Math.min(options.checkers, report.ok));
   metrics.add("snapshot_kb", "snapshot size (mean)", report.snapshotBytes / lightJoins / 1024, "KB", "none");
   metrics.add(
@@ -204,6 +208,7 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
       joined: report.ok,
       failed: report.failed,
       errors: report.errors,
+      busy: report.busy,
       generatorStartLag: Histogram.from(report.lag).summary(),
       ordering: seen.order,
       checkers: seen.checkers,
