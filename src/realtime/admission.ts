@@ -7,8 +7,8 @@ export interface AdmissionOptions {
   slots: number;
   /**
    * The longest a request may wait for a slot. A request that would wait longer is answered
-   * `unavailable` at once, with a hint of when the queue will have drained, instead of waiting
-   * until its client gives up.
+   * `unavailable` at once, and one still waiting when this time is up is answered so then, with a
+   * hint of when the queue will have drained, instead of waiting until its client gives up.
    */
   maxWaitMs: number;
 }
@@ -25,9 +25,12 @@ const SMOOTHING = 0.2;
  * crowd asks for at the same moment: authenticating a connection, loading the room (snapshot or
  * catch-up), looking a join code up. At most `slots` run at once, so the database pool is never
  * exhausted by them (writes and ballots keep the connections left over); the rest wait in order.
- * A request that would wait longer than `maxWaitMs` (judged from the queue's length and the mean
- * time a request takes) is refused `unavailable` with `details.retryAfterMs`, the time the queue
- * needs to drain, spread by a random quarter so that the refused do not all come back together.
+ * A request is refused `unavailable` with `details.retryAfterMs` when its wait, judged from the
+ * queue's length and the mean time a request takes, would exceed `maxWaitMs`, and in any case
+ * once it has waited that long (the running ones may be stuck on a slow database): every request
+ * gets an answer within maxWaitMs plus its own work. The hint is the time the queue needs to drain
+ * (at least maxWaitMs after a timed-out wait), spread by a random quarter so that the refused do
+ * not all come back together.
  */
 export class Admission {
   private readonly limit: LimitFunction;
@@ -42,25 +45,33 @@ export class Admission {
 
   /**
    * Runs `work` in a slot, now or after those queued before it. `unavailable` (nothing run) when
-   * the wait would exceed maxWaitMs.
+   * the wait would exceed maxWaitMs or did.
    */
   run<T>(work: () => Promise<T>): Promise<T> {
     if (this.limit.activeCount >= this.options.slots && this.expectedWaitMs() > this.options.maxWaitMs)
-      return Promise.reject(this.refuse());
-    const queuedAt = performance.now();
-    const result = this.limit(async () => {
-      // The estimate was wrong (requests took longer than they used to): refuse rather than
-      // start work whose client may be gone.
-      if (performance.now() - queuedAt > this.options.maxWaitMs) throw this.refuse();
-      const started = performance.now();
-      try {
-        return await work();
-      } finally {
-        this.observe(performance.now() - started);
-      }
+      return Promise.reject(this.refuse(0));
+    return new Promise<T>((resolve, reject) => {
+      let waiting = true;
+      const timer = setTimeout(() => {
+        waiting = false;
+        reject(this.refuse(this.options.maxWaitMs));
+      }, this.options.maxWaitMs);
+      void this.limit(async () => {
+        // Refused while it waited: its turn passes to the next one at once.
+        if (!waiting) return;
+        waiting = false;
+        clearTimeout(timer);
+        const started = performance.now();
+        try {
+          resolve(await work());
+        } catch (error) {
+          reject(error);
+        } finally {
+          this.observe(performance.now() - started);
+        }
+      });
+      this.peakWaiting = Math.max(this.peakWaiting, this.limit.pendingCount);
     });
-    this.peakWaiting = Math.max(this.peakWaiting, this.limit.pendingCount);
-    return result;
   }
 
   /** What the gate has done so far: requests refused, and the longest queue it held. */
@@ -82,9 +93,9 @@ export class Admission {
     this.meanServiceMs += SMOOTHING * (ms - this.meanServiceMs);
   }
 
-  private refuse(): AppError {
+  private refuse(atLeastMs: number): AppError {
     this.refusedCount++;
-    const drain = Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, this.expectedWaitMs()));
+    const drain = Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, atLeastMs, this.expectedWaitMs()));
     const retryAfterMs = Math.round(drain * (1 + Math.random() / 4));
     return new AppError("unavailable", "The server is busy admitting others; try again shortly.", {
       retryAfterMs,
