@@ -11,7 +11,7 @@ import { signal } from "@preact/signals";
 import { io, type Socket } from "socket.io-client";
 import type { CommandName, CommandPayload, CommandResult } from "../../../src/protocol/commands.ts";
 import type { ClientToServerEvents, PresenceDelta } from "../../../src/protocol/events.ts";
-import type { ErrorBody, ErrorCode, Result } from "../../../src/protocol/result.ts";
+import { type ErrorBody, type ErrorCode, type Result, retryAfterMs } from "../../../src/protocol/result.ts";
 import { applyPresence, applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
 import type {
   AnnotationView,
@@ -284,9 +284,10 @@ export class RoomConnection {
           return;
         }
         if (!result.ok) {
-          if (result.error.code === "rate_limited") this.syncAgain = true;
-          else return;
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          // Busy (the node admits others first) or too many snapshots: ask again when told to.
+          if (result.error.code !== "rate_limited" && result.error.code !== "unavailable") return;
+          this.syncAgain = true;
+          await new Promise((resolve) => setTimeout(resolve, retryAfterMs(result.error) ?? 1_000));
           continue;
         }
         this.stream.sync(result.data);
@@ -326,7 +327,7 @@ export class RoomConnection {
           this.outbox.remove(item.key);
         } else if (RETRYABLE.includes(result.error.code)) {
           this.outbox.mark(item.key, "waiting");
-          const wait = retryAfter(result.error) ?? 2_000;
+          const wait = retryAfterMs(result.error) ?? 2_000;
           clearTimeout(this.retryTimer);
           this.retryTimer = setTimeout(() => void this.flush(), wait);
           return;
@@ -445,7 +446,7 @@ export class RoomConnection {
         return;
       default: {
         if (this.stream.state) this.status.value = "offline";
-        const wait = (body && retryAfter(body)) ?? 2_000;
+        const wait = (body && retryAfterMs(body)) ?? 2_000;
         this.retryTimer = setTimeout(() => this.socket.connect(), wait);
       }
     }
@@ -473,9 +474,4 @@ export class RoomConnection {
   private changed(): void {
     this.revision.value++;
   }
-}
-
-function retryAfter(error: ErrorBody): number | undefined {
-  const details = error.details as { retryAfterMs?: unknown } | undefined;
-  return typeof details?.retryAfterMs === "number" ? details.retryAfterMs : undefined;
 }
