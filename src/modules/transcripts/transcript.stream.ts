@@ -90,6 +90,7 @@ export async function streamTranscript(
       job.actor,
       { anonymized: job.request.anonymized },
     );
+    if (cancelled) return { kind: "cancelled" };
     const file = renderTranscript(source, job.request, job.collectionId);
     send({ type: "start", contentType: file.contentType, fileName: file.fileName });
     started = true;
