@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 
 /** The scenarios, in the order they run. `relay` adds the bare-relay run of each. */
-export const SCENARIOS = ["join", "vote", "annotate", "rooms", "hall"] as const;
+export const SCENARIOS = ["join", "vote", "annotate", "rooms", "hall", "transcript"] as const;
 
 /** One scenario's name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -33,6 +33,9 @@ export interface BenchOptions {
   joinWindowSeconds: number;
   /** Share of voters who change their vote within the burst. */
   voteChangeShare: number;
+  /** The transcript scenario's generated session: annotations, and ballots over five prompts. */
+  transcriptAnnotations: number;
+  transcriptBallots: number;
   workers: number;
   /** socket.io-client participants per room (the rest use the light client). */
   checkers: number;
@@ -46,7 +49,8 @@ export interface BenchOptions {
 
 const USAGE = `Usage: npm run bench -- [flags]
 
-  --scenarios LIST       join,vote,annotate,rooms,hall,relay (default: all; "relay" adds the ceiling runs)
+  --scenarios LIST       join,vote,annotate,rooms,hall,transcript,relay (default: all; "relay" adds the
+                         ceiling runs; transcript has none)
   --participants N       participants of join, vote and annotate (default 300)
   --join-participants N, --vote-participants N, --annotate-participants N   per scenario
   --rooms R              rooms in the many-rooms scenario (default 10)
@@ -57,11 +61,13 @@ const USAGE = `Usage: npm run bench -- [flags]
   --annotation-rate A    annotations per second in annotate (default 20)
   --join-window S        the join storm's arrivals spread over S seconds (default 1)
   --vote-change SHARE    share of voters who change their vote (default 0.2)
+  --transcript-annotations N, --transcript-ballots N
+                         the exported session (default 5,000 and 25,000; goal size 20,000 and 100,000)
   --workers W            generator processes (default 2)
   --checkers C           socket.io-client participants per room (default 2)
   --connect-rate C       connections per second during set-up (default 300)
   --goals                the goal sizes: 1,000 join/vote, 500 annotate at 20/s, 50 rooms of 20, 20 s,
-                         a hall of 5,000
+                         a hall of 5,000, a transcript of 20,000 annotations and 100,000 ballots
   --cpu-prof             profile the application server over each measured window
                          (bench/results/profiles/<run>/<scenario>-app.cpuprofile, summarised at the end)
   --no-pin               do not pin server and generator to separate cores
@@ -93,6 +99,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       "annotation-rate": { type: "string" },
       "join-window": { type: "string" },
       "vote-change": { type: "string" },
+      "transcript-annotations": { type: "string" },
+      "transcript-ballots": { type: "string" },
       workers: { type: "string" },
       checkers: { type: "string" },
       "connect-rate": { type: "string" },
@@ -142,6 +150,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     annotationRate: positive("annotation-rate", values["annotation-rate"], 20),
     joinWindowSeconds: positive("join-window", values["join-window"], 1),
     voteChangeShare: voteChange,
+    transcriptAnnotations: Math.round(
+      positive("transcript-annotations", values["transcript-annotations"], goals ? 20_000 : 5_000),
+    ),
+    transcriptBallots: Math.round(
+      positive("transcript-ballots", values["transcript-ballots"], goals ? 100_000 : 25_000),
+    ),
     workers: Math.round(positive("workers", values.workers, 2)),
     checkers: Math.round(values.checkers === undefined ? 2 : Number(values.checkers)),
     connectRate: positive("connect-rate", values["connect-rate"], 300),

@@ -298,6 +298,39 @@ export function judgeGoals(results: ScenarioResult[], options: BenchOptions): Go
       measured: `${options.rooms}×${options.roomSize}: ack p99 ${formatNumber(p99)} ms`,
     });
   } else verdicts.push({ goal: "50 rooms of 20", status: "not measured", atGoalSize: false, measured: "" });
+
+  if (ran("transcript")) {
+    const metric = (key: string) => find(results, "transcript", "app", key) ?? Number.NaN;
+    const jsonSeconds = metric("json_s");
+    const growth = Math.max(
+      ...(results.find((r) => r.scenario === "transcript" && r.target === "app")?.metrics ?? [])
+        .filter((m) => m.key.endsWith("_rss") && m.key !== "cold_rss")
+        .map((m) => m.value),
+    );
+    const ratios = ["ack_json_ratio_p50", "ack_json_ratio_p99", "ack_zip_ratio_p50", "ack_zip_ratio_p99"].map(
+      metric,
+    );
+    const atSize = options.transcriptAnnotations >= 20_000 && options.transcriptBallots >= 100_000;
+    verdicts.push({
+      goal: "transcript of 20,000 annotations and 100,000 ballots: JSON in under 5 s",
+      status: jsonSeconds < 5 ? "met" : "missed",
+      atGoalSize: atSize,
+      measured: `JSON in ${formatNumber(jsonSeconds)} s`,
+    });
+    verdicts.push({
+      goal: "transcript exports: server memory growth under 100 MB (each format, export thread running)",
+      status: growth < 100 ? "met" : "missed",
+      atGoalSize: atSize,
+      measured: `largest growth ${formatNumber(growth)} MB; first export (thread start) ${formatNumber(metric("cold_rss"))} MB; peak over idle ${formatNumber(metric("rss_over_idle"))} MB`,
+    });
+    verdicts.push({
+      goal: "live room's ack latency during an export at most 1.5× without one (p50 and p99)",
+      status: ratios.every((value) => value <= 1.5) ? "met" : "missed",
+      atGoalSize: atSize,
+      measured: `during JSON ${formatNumber(ratios[0])}× / ${formatNumber(ratios[1])}×, during zip ${formatNumber(ratios[2])}× / ${formatNumber(ratios[3])}× (p50 / p99)`,
+    });
+  } else
+    verdicts.push({ goal: "transcript exports", status: "not measured", atGoalSize: false, measured: "" });
   return verdicts;
 }
 

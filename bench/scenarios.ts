@@ -13,6 +13,7 @@ import type { BenchOptions, ScenarioName } from "./options.ts";
 import type { MergedReport, WorkerPool } from "./pool.ts";
 import type { ResourceUsage, ServerProcess, UsageMeter } from "./processes.ts";
 import { type BenchRoom, selectorFor, type Target } from "./targets.ts";
+import { transcriptExports } from "./transcript.ts";
 
 /** A participant's ballot at `at` for one option (a fresh clientBallotId, as a real client sends). */
 function plannedVote(idx: number, promptId: string, at: number, optionId: string): PlannedAction {
@@ -57,6 +58,8 @@ export interface ScenarioContext {
   pool: WorkerPool;
   meter: () => UsageMeter;
   log: (line: string) => void;
+  /** The bench database (scenarios that write a large session straight into it). */
+  databaseUrl: string;
 }
 
 const ACK_TIMEOUT_MS = 30_000;
@@ -803,4 +806,5 @@ export const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Pr
   annotate: annotationFanOut,
   rooms: manyRooms,
   hall: lectureHall,
+  transcript: transcriptExports,
 };

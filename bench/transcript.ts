@@ -1,37 +1,42 @@
 /**
- * Transcript export benchmark: a generated session (annotations with their room events, members,
- * prompts with ballots and a tally history, written straight into the bench database as a long
- * session would leave them) exported in every format over HTTP from the real server in a child
- * process. Reports each export's time and size, the server's peak memory growth over its
- * post-GC baseline, and the live room's ack latency (a participant annotating 10 times a second)
- * without an export and during a JSON export.
- *
- *   npm run bench:transcript -- [--annotations 20000] [--ballots 100000] [--prompts 5]
+ * The transcript scenario (`npm run bench -- --scenarios transcript`, or `npm run
+ * bench:transcript` at goal size): a generated session (annotations with their room events,
+ * members, prompts with ballots and a tally history, written straight into the bench database as
+ * a long session would leave them) exported in every format over HTTP from the real server.
+ * Figures: each export's time, size and first byte; the server process's peak resident memory
+ * over its level just before the export (read from /proc every 25 ms by the orchestrator, so the
+ * sampling costs the server nothing and sees every thread); and the live room's
+ * `annotation:create` ack latency (a participant annotating 10 times a second) without an export
+ * and during a JSON and a zip export, in the same run, as ratios.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { parseArgs } from "node:util";
+import { loadavg } from "node:os";
 import pg from "pg";
 import { io } from "socket.io-client";
 import { now, sleep } from "./clock.ts";
-import { createBenchDatabase } from "./database.ts";
 import { BENCH_ESSAY } from "./essay.ts";
-import { summarize } from "./histogram.ts";
-import { ServerProcess } from "./processes.ts";
+import { type LatencySummary, summarize } from "./histogram.ts";
+import type { BenchOptions } from "./options.ts";
+import { processRssBytes, type ServerProcess } from "./processes.ts";
+import type { Metric, ScenarioContext, ScenarioResult } from "./scenarios.ts";
 
-const { values: flags } = parseArgs({
-  options: {
-    annotations: { type: "string", default: "20000" },
-    ballots: { type: "string", default: "100000" },
-    prompts: { type: "string", default: "5" },
-    "latency-seconds": { type: "string", default: "4" },
-  },
-});
-const ANNOTATIONS = Number(flags.annotations);
-const BALLOTS = Number(flags.ballots);
-const PROMPTS = Number(flags.prompts);
-const LATENCY_MS = Number(flags["latency-seconds"]) * 1000;
-const MEMBERS = Math.ceil(BALLOTS / PROMPTS);
+/** The exports, in the order they run (the head's label, the query). */
+const EXPORTS: [string, string][] = [
+  ["json", "format=json"],
+  ["json anonymised", "format=json&anonymized=true"],
+  ["md", "format=md"],
+  ["jsonld", "format=jsonld"],
+  ...["annotations", "ballots", "tallies", "timeline", "members"].map((table): [string, string] => [
+    `csv ${table}`,
+    `format=csv&table=${table}`,
+  ]),
+  ["zip", "format=zip"],
+];
+
+/** The live participant's pace during the latency windows (ms between annotations). */
+const ACK_INTERVAL_MS = 100;
+/** The window without an export, and the least a window with one lasts (ms). */
+const QUIET_WINDOW_MS = 5_000;
 
 async function api<T>(
   base: string,
@@ -53,14 +58,19 @@ async function api<T>(
   return answer.data;
 }
 
-/** The session through the API (seminar, prompts, start), then its bulk in SQL. */
-async function generate(base: string, databaseUrl: string) {
+/** The session through the API (seminar, prompts, start), then its bulk in SQL (also used by ad-hoc profiling). */
+export async function generate(
+  base: string,
+  databaseUrl: string,
+  size: { annotations: number; ballots: number; prompts: number },
+) {
+  const members = Math.ceil(size.ballots / size.prompts);
   const moderator = await api<{ token: string }>(base, "POST", "/api/auth/register", {
     email: `bench-${randomBytes(4).toString("hex")}@example.test`,
     password: "correct horse battery staple",
     displayName: "Bench host",
   });
-  const prompts = Array.from({ length: PROMPTS }, (_, i) => ({
+  const prompts = Array.from({ length: size.prompts }, (_, i) => ({
     kind: "single_choice",
     question: `Bench question ${i + 1}?`,
     options: ["Yes", "No", "Not sure"],
@@ -84,12 +94,11 @@ async function generate(base: string, databaseUrl: string) {
   // Reported through the failing query; the connection's own error event must not crash the run.
   db.on("error", () => {});
   await db.connect();
-  const started = now();
   await db.query(
     `INSERT INTO memberships (seminar_id, role, display_name, created_at)
      SELECT $1, 'participant', 'Reader ' || g, now() - interval '2 hours' + g * interval '1 ms'
      FROM generate_series(1, $2::int) g`,
-    [seminar.id, MEMBERS],
+    [seminar.id, members],
   );
   // Annotations on annotatable paragraphs, one in ten a reply to an earlier root on the same
   // paragraph, half of the roots highlighting their paragraph's first ten code points.
@@ -109,7 +118,7 @@ async function generate(base: string, databaseUrl: string) {
      FROM generate_series(1, $2::int) g
      JOIN paragraphs p ON p.n = g % p.total
      JOIN members m ON m.n = g % (SELECT count(*) FROM members)`,
-    [seminar.id, ANNOTATIONS - Math.floor(ANNOTATIONS / 10)],
+    [seminar.id, size.annotations - Math.floor(size.annotations / 10)],
   );
   await db.query(
     `WITH roots AS (SELECT id, paragraph_id, author_id, created_at, row_number() OVER (ORDER BY created_at) AS n
@@ -117,7 +126,7 @@ async function generate(base: string, databaseUrl: string) {
      INSERT INTO annotations (seminar_id, paragraph_id, author_id, parent_id, body, created_at, updated_at)
      SELECT $1, r.paragraph_id, r.author_id, r.id, 'A reply in the thread.', r.created_at + interval '50 ms', now()
      FROM roots r WHERE r.n <= $2`,
-    [seminar.id, Math.floor(ANNOTATIONS / 10)],
+    [seminar.id, Math.floor(size.annotations / 10)],
   );
   await db.query(
     `WITH base AS (SELECT last_seq FROM seminars WHERE id = $1),
@@ -139,7 +148,7 @@ async function generate(base: string, databaseUrl: string) {
     `WITH members AS (SELECT id, row_number() OVER (ORDER BY id) AS n FROM memberships WHERE seminar_id = $1 AND role = 'participant' LIMIT $2)
      INSERT INTO ballots (prompt_id, member_id, client_ballot_id, revision, updated_at)
      SELECT p.id, m.id, gen_random_uuid(), 1 + (m.n % 3 = 0)::int, now() FROM prompts p, members m WHERE p.seminar_id = $1`,
-    [seminar.id, MEMBERS],
+    [seminar.id, members],
   );
   await db.query(
     `INSERT INTO ballot_choices (ballot_id, option_id)
@@ -157,50 +166,82 @@ async function generate(base: string, databaseUrl: string) {
   );
   await db.query("ANALYZE");
   await db.end();
-  return { seminar, moderator, guest, generatedMs: now() - started };
+  return { seminar, moderator, guest, members };
 }
 
-/** One export over HTTP: time, bytes, and the server's peak memory (sampled every 50 ms). */
-async function exportOnce(server: ServerProcess, url: string, token: string) {
+/** The server's resident memory, read from /proc every 25 ms: peak since `start`. */
+class RssSampler {
+  private peak = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly pid: number) {}
+
+  start(): number {
+    const level = processRssBytes(this.pid) ?? 0;
+    this.peak = level;
+    this.timer = setInterval(() => {
+      this.peak = Math.max(this.peak, processRssBytes(this.pid) ?? 0);
+    }, 25);
+    return level;
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    return Math.max(this.peak, processRssBytes(this.pid) ?? 0);
+  }
+}
+
+/** One export's figures. */
+interface ExportFigures {
+  ms: number;
+  firstByteMs: number;
+  bytes: number;
+  rssBeforeMb: number;
+  rssGrowthMb: number;
+}
+
+/** One export over HTTP: time, bytes, and the server's peak memory over its level before it. */
+async function exportOnce(server: ServerProcess, url: string, token: string): Promise<ExportFigures> {
   await server.gc();
-  const baseline = await server.stats(false);
-  let peakRss = baseline.rssBytes;
-  let peakHeap = baseline.heapUsedBytes;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const stats = await server.stats(false);
-      peakRss = Math.max(peakRss, stats.rssBytes);
-      peakHeap = Math.max(peakHeap, stats.heapUsedBytes);
-      await sleep(50);
-    }
-  })();
+  const sampler = new RssSampler(server.pid);
+  const before = sampler.start();
   const started = now();
-  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   let bytes = 0;
   let firstByteMs = 0;
-  const reader = response.body!.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (bytes === 0) firstByteMs = now() - started;
-    bytes += value.byteLength;
+  let peak = before;
+  try {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    if (response.status !== 200) throw new Error(`${url}: HTTP ${response.status}`);
+    const reader = response.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (bytes === 0) firstByteMs = now() - started;
+      bytes += value.byteLength;
+    }
+  } finally {
+    peak = sampler.stop();
   }
-  const ms = now() - started;
-  sampling = false;
-  await sampler;
-  if (response.status !== 200) throw new Error(`${url}: ${response.status}`);
   return {
-    ms,
+    ms: now() - started,
     firstByteMs,
     bytes,
-    rssGrowthMb: (peakRss - baseline.rssBytes) / 2 ** 20,
-    heapGrowthMb: (peakHeap - baseline.heapUsedBytes) / 2 ** 20,
+    rssBeforeMb: before / 2 ** 20,
+    rssGrowthMb: (peak - before) / 2 ** 20,
   };
 }
 
-/** Ack latencies of annotation:create sent 10 times a second for `ms`. */
-async function ackLatencies(base: string, token: string, paragraphId: string, ms: number): Promise<number[]> {
+/**
+ * Ack latencies of annotation:create sent every ACK_INTERVAL_MS until `until` resolves and at
+ * least `minMs` have passed (acks still on their way are awaited). Refused acks are counted apart.
+ */
+async function ackLatencies(
+  base: string,
+  token: string,
+  paragraphId: string,
+  minMs: number,
+  until: Promise<unknown> = Promise.resolve(),
+): Promise<{ latencies: number[]; refused: number }> {
   const socket = io(base, {
     auth: { token },
     transports: ["websocket"],
@@ -211,10 +252,15 @@ async function ackLatencies(base: string, token: string, paragraphId: string, ms
     socket.once("connect", () => resolve());
     socket.once("connect_error", reject);
   });
+  let over = false;
+  void until.finally(() => {
+    over = true;
+  });
   const latencies: number[] = [];
-  const end = now() + ms;
+  let refused = 0;
+  const end = now() + minMs;
   const pending: Promise<void>[] = [];
-  while (now() < end) {
+  while (now() < end || !over) {
     const sent = now();
     pending.push(
       socket
@@ -226,97 +272,135 @@ async function ackLatencies(base: string, token: string, paragraphId: string, ms
         })
         .then((ack: { ok: boolean }) => {
           if (ack.ok) latencies.push(now() - sent);
+          else refused++;
         }),
     );
-    await sleep(100);
+    await sleep(ACK_INTERVAL_MS);
   }
   await Promise.all(pending);
   socket.close();
-  return latencies;
+  return { latencies, refused };
 }
 
-async function main() {
-  const database = await createBenchDatabase();
-  const server = await ServerProcess.start("app", {
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      JWT_SECRET: randomBytes(32).toString("hex"),
-      LOG_LEVEL: "warn",
-      MODERATOR_TOKEN_TTL: String(24 * 3600),
-      GUEST_TOKEN_TTL: String(24 * 3600),
-      TRANSCRIPTS_PER_MINUTE: "1000",
-      REDIS_URL: "",
-      PUBLIC_URL: "",
-    },
-    output: "inherit",
-  });
-  try {
-    const { seminar, moderator, guest, generatedMs } = await generate(server.url, database.url);
-    console.log(
-      `generated ${ANNOTATIONS} annotations, ${BALLOTS} ballots (${MEMBERS} members, ${PROMPTS} prompts) in ${(generatedMs / 1000).toFixed(1)} s`,
+/** Sizes of the generated session: goal size with --goals, smaller by default. */
+function sizes(options: BenchOptions) {
+  return { annotations: options.transcriptAnnotations, ballots: options.transcriptBallots, prompts: 5 };
+}
+
+/** The transcript scenario. */
+export async function transcriptExports(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { server, log } = ctx;
+  const size = sizes(ctx.options);
+  const started = now();
+  const { seminar, moderator, guest, members } = await generate(server.url, ctx.databaseUrl, size);
+  log(
+    `    generated ${size.annotations} annotations, ${size.ballots} ballots (${members} members) in ${((now() - started) / 1000).toFixed(1)} s`,
+  );
+  const loadBefore = loadavg();
+  const base = `${server.url}/api/seminars/${seminar.id}/transcript`;
+  const metrics: Metric[] = [];
+  const add = (key: string, label: string, value: number, unit: string, better: Metric["better"]) =>
+    metrics.push({ key, label, value, unit, better });
+
+  const meter = ctx.meter();
+  await meter.start();
+  await server.gc();
+  const idleRss = processRssBytes(server.pid) ?? 0;
+  // The first download of a server (or after the export threads idled out) also starts a thread:
+  // measured on its own (a small table), so the figures below are those of a running server.
+  const cold = await exportOnce(server, `${base}?format=csv&table=tallies`, moderator.token);
+  log(
+    `    first export (cold): ${(cold.ms / 1000).toFixed(2)} s (first byte ${cold.firstByteMs.toFixed(0)} ms), RSS +${cold.rssGrowthMb.toFixed(0)} MB`,
+  );
+  const exports: Record<string, ExportFigures> = {};
+  for (const [label, query] of EXPORTS) {
+    const figures = await exportOnce(server, `${base}?${query}`, moderator.token);
+    exports[label] = figures;
+    log(
+      `    ${label}: ${(figures.bytes / 2 ** 20).toFixed(1)} MB in ${(figures.ms / 1000).toFixed(2)} s (first byte ${figures.firstByteMs.toFixed(0)} ms), RSS +${figures.rssGrowthMb.toFixed(0)} MB over ${figures.rssBeforeMb.toFixed(0)} MB`,
     );
-    const base = `${server.url}/api/seminars/${seminar.id}/transcript`;
-    const runs = [
-      "format=json",
-      "format=json&anonymized=true",
-      "format=md",
-      "format=jsonld",
-      ...["annotations", "ballots", "tallies", "timeline", "members"].map(
-        (table) => `format=csv&table=${table}`,
-      ),
-      "format=zip",
-    ];
-    const results: Record<string, Awaited<ReturnType<typeof exportOnce>>> = {};
-    for (const query of runs) {
-      results[query] = await exportOnce(server, `${base}?${query}`, moderator.token);
-      const r = results[query]!;
-      console.log(
-        `${query}: ${(r.bytes / 2 ** 20).toFixed(1)} MB in ${(r.ms / 1000).toFixed(2)} s (first byte ${r.firstByteMs.toFixed(0)} ms), rss +${r.rssGrowthMb.toFixed(0)} MB, heap +${r.heapGrowthMb.toFixed(0)} MB`,
-      );
-    }
-    const snapshot = await api<{ essay: { paragraphs: { id: string; kind: string }[] } }>(
-      server.url,
-      "GET",
-      `/api/seminars/${seminar.id}`,
-      undefined,
-      guest.token,
-    );
-    const paragraphId = snapshot.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
-    const quiet = summarize(await ackLatencies(server.url, guest.token, paragraphId, LATENCY_MS));
-    const during = await Promise.all([
-      ackLatencies(server.url, guest.token, paragraphId, LATENCY_MS),
-      exportOnce(server, `${base}?format=json`, moderator.token),
-    ]);
-    const busy = summarize(during[0]);
-    console.log(
-      `ack latency annotation:create: without export p50 ${quiet.p50.toFixed(1)} ms p99 ${quiet.p99.toFixed(1)} ms; ` +
-        `during a JSON export p50 ${busy.p50.toFixed(1)} ms p99 ${busy.p99.toFixed(1)} ms (p99 ratio ${(busy.p99 / quiet.p99).toFixed(2)})`,
-    );
-    mkdirSync("bench/results", { recursive: true });
-    const file = `bench/results/transcript-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-    writeFileSync(
-      file,
-      JSON.stringify(
-        {
-          annotations: ANNOTATIONS,
-          ballots: BALLOTS,
-          prompts: PROMPTS,
-          results,
-          ackLatency: { quiet, during: busy },
-        },
-        null,
-        2,
-      ),
-    );
-    console.log(`wrote ${file}`);
-  } finally {
-    await server.stop();
-    await database.drop();
   }
-}
+  const usage = await meter.stop();
+  const peakRss = Math.max(
+    cold.rssBeforeMb + cold.rssGrowthMb,
+    ...Object.values(exports).map((e) => e.rssBeforeMb + e.rssGrowthMb),
+  );
+  add("cold_s", "first export on a fresh server (csv tallies): time", cold.ms / 1000, "s", "lower");
+  add("cold_first_byte", "first export: first byte", cold.firstByteMs, "ms", "lower");
+  add("cold_rss", "first export: server RSS growth", cold.rssGrowthMb, "MB", "lower");
+  for (const [label, figures] of Object.entries(exports)) {
+    const key = label.replaceAll(" ", "_");
+    add(
+      `${key}_s`,
+      `${label}: time (${(figures.bytes / 2 ** 20).toFixed(1)} MB)`,
+      figures.ms / 1000,
+      "s",
+      "lower",
+    );
+    add(`${key}_rss`, `${label}: server RSS growth`, figures.rssGrowthMb, "MB", "lower");
+  }
+  add("rss_over_idle", "server RSS peak over idle, all exports", peakRss - idleRss / 2 ** 20, "MB", "lower");
+  add("rss_idle", "server RSS before the first export", idleRss / 2 ** 20, "MB", "none");
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+  // The live room: a participant annotating without an export, then during a JSON and a zip one.
+  const snapshot = await api<{ essay: { paragraphs: { id: string; kind: string }[] } }>(
+    server.url,
+    "GET",
+    `/api/seminars/${seminar.id}`,
+    undefined,
+    guest.token,
+  );
+  const paragraphId = snapshot.essay.paragraphs.find((p) => p.kind === "paragraph")!.id;
+  const quiet = await ackLatencies(server.url, guest.token, paragraphId, QUIET_WINDOW_MS);
+  const during = async (query: string) => {
+    const download = exportOnce(server, `${base}?${query}`, moderator.token);
+    const acks = await ackLatencies(server.url, guest.token, paragraphId, 0, download);
+    return { acks, download: await download };
+  };
+  const duringJson = await during("format=json");
+  const duringZip = await during("format=zip");
+  const loadAfter = loadavg();
+  const summaries: Record<string, LatencySummary> = {
+    quiet: summarize(quiet.latencies),
+    json: summarize(duringJson.acks.latencies),
+    zip: summarize(duringZip.acks.latencies),
+  };
+  const q = summaries.quiet!;
+  for (const [key, label] of [
+    ["quiet", "without an export"],
+    ["json", "during a JSON export"],
+    ["zip", "during a zip export"],
+  ] as const) {
+    const s = summaries[key]!;
+    add(`ack_${key}_p50`, `annotation:create ack ${label} p50`, s.p50, "ms", "lower");
+    add(`ack_${key}_p99`, `annotation:create ack ${label} p99`, s.p99, "ms", "lower");
+    if (key !== "quiet") {
+      add(`ack_${key}_ratio_p50`, `ack p50 ${label} / without`, s.p50 / q.p50, "×", "lower");
+      add(`ack_${key}_ratio_p99`, `ack p99 ${label} / without`, s.p99 / q.p99, "×", "lower");
+    }
+  }
+  log(
+    `    ack p50/p99 without an export ${q.p50.toFixed(1)}/${q.p99.toFixed(1)} ms; during json ${summaries.json!.p50.toFixed(1)}/${summaries.json!.p99.toFixed(1)} ms; during zip ${summaries.zip!.p50.toFixed(1)}/${summaries.zip!.p99.toFixed(1)} ms`,
+  );
+  return {
+    scenario: "transcript",
+    target: "app",
+    params: {
+      annotations: size.annotations,
+      ballots: size.ballots,
+      members,
+      prompts: size.prompts,
+      load: `${loadBefore.map((v) => v.toFixed(2)).join(" ")} → ${loadAfter.map((v) => v.toFixed(2)).join(" ")}`,
+    },
+    metrics,
+    usage,
+    checks: { refusedAcks: quiet.refused + duringJson.acks.refused + duringZip.acks.refused },
+    details: {
+      cold,
+      exports,
+      ackLatency: summaries,
+      exportsDuringAcks: { json: duringJson.download, zip: duringZip.download },
+      idleRssMb: idleRss / 2 ** 20,
+    },
+  };
+}

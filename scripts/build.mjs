@@ -33,6 +33,8 @@ export const ENTRY_POINTS = {
   "embedded-template": "src/db/embedded-template.cli.ts",
   // The essay importer's worker thread (src/modules/essays/essay.pool.ts loads it beside the bundle).
   "essay.worker": "src/modules/essays/essay.worker.ts",
+  // Transcript export threads (src/modules/transcripts/transcript.exports.ts loads it the same way).
+  "transcript.worker": "src/modules/transcripts/transcript.worker.ts",
 };
 
 /** Files the bundles read at run time from beside themselves. */

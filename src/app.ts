@@ -25,6 +25,7 @@ import { promptRoutes } from "./modules/prompts/prompts.routes.ts";
 import { stopTallies } from "./modules/prompts/tallies.ts";
 import { seminarCommands } from "./modules/seminars/seminars.handlers.ts";
 import { seminarRoutes } from "./modules/seminars/seminars.routes.ts";
+import { TranscriptExports } from "./modules/transcripts/transcript.exports.ts";
 import { transcriptRoutes } from "./modules/transcripts/transcripts.routes.ts";
 import { LIMITS } from "./protocol/limits.ts";
 import { createRealtime, type Realtime } from "./realtime/server.ts";
@@ -35,6 +36,8 @@ export interface Application {
   app: express.Express;
   httpServer: HttpServer;
   realtime: Realtime;
+  /** Transcript downloads (built on export threads when the database allows more connections). */
+  transcripts: TranscriptExports;
   /** Sets the public base URL once the listening address is known (unless PUBLIC_URL set it). */
   setPublicUrl(url: string): void;
   /** Marks the node as leaving: /readyz answers 503 from now on; everything else still works. */
@@ -53,6 +56,11 @@ export function createApplication(options: {
   config: Config;
   prisma: PrismaClient;
   logger: Logger;
+  /**
+   * The PostgreSQL that transcript export threads open their own connections to. Left out for the
+   * embedded database (one session, the main connection's): exports then run on the main thread.
+   */
+  databaseUrl?: string;
 }): Application {
   const { config, prisma, logger } = options;
   let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
@@ -119,7 +127,8 @@ export function createApplication(options: {
   app.use("/api/seminars/:seminarId/annotations", annotationRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/prompts", promptRoutes(context, realtime));
   app.use("/api/seminars/:seminarId/moderation-log", moderationRoutes(context));
-  app.use("/api", transcriptRoutes(context));
+  const transcripts = new TranscriptExports({ databaseUrl: options.databaseUrl, prisma, logger });
+  app.use("/api", transcriptRoutes(context, transcripts));
   app.use("/api/seminars", seminarRoutes(context, realtime));
   app.use(clientRoutes());
   app.use(notFoundHandler);
@@ -130,6 +139,7 @@ export function createApplication(options: {
     app,
     httpServer,
     realtime,
+    transcripts,
     setPublicUrl(url) {
       if (!config.publicUrl) publicUrl = url.replace(/\/$/, "");
     },
@@ -161,6 +171,7 @@ export function createApplication(options: {
       if (httpServer.listening) {
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }
+      await transcripts.close();
     },
   };
 }

@@ -86,7 +86,13 @@ async function start(config: Config, logger: Logger, running: Running): Promise<
   running.prisma = createPrismaClient(databaseUrl, {
     maxConnections: running.embedded ? 1 : config.databasePoolSize,
   });
-  const application = createApplication({ config, prisma: running.prisma, logger });
+  const application = createApplication({
+    config,
+    prisma: running.prisma,
+    logger,
+    // Export threads need connections of their own; the embedded database serves one session.
+    databaseUrl: running.embedded ? undefined : databaseUrl,
+  });
   running.application = application;
 
   const port = await listen(application.httpServer, config.port, config.host);

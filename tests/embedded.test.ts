@@ -10,6 +10,7 @@ import { createPrismaClient } from "../src/db/client.ts";
 import { startEmbeddedPostgres } from "../src/db/embedded.ts";
 import { migrate } from "../src/db/migrator.ts";
 import { createLogger } from "../src/logger.ts";
+import type { TranscriptDocument } from "../src/protocol/transcripts.ts";
 import type { PromptView } from "../src/protocol/views.ts";
 import { expectOk, TEST_ESSAY } from "./helpers/factories.ts";
 import { eventually, RoomClient } from "./helpers/server.ts";
@@ -105,6 +106,17 @@ describe("the embedded database (PGlite, one connection)", () => {
       "everyone at the same seq",
     );
     expect(await prisma.annotation.count()).toBe(8);
+    // Without a database URL for export threads, the transcript is built on the main thread, on
+    // the one connection, and streams all the same.
+    const download = await fetch(`${url}/api/seminars/${seminar.id}/transcript?format=json`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(download.status).toBe(200);
+    const transcript = (await download.json()) as TranscriptDocument;
+    expect(transcript.annotations.map((a) => a.body).sort()).toEqual(
+      guests.map((_, i) => `note ${i}`).sort(),
+    );
+    expect(transcript.members).toHaveLength(9);
     for (const client of [host, ...guests]) client.close();
   }, 60_000);
 });

@@ -45,7 +45,7 @@ export async function startTestServer(
   const config = buildConfig({ JWT_SECRET: "test-secret-test-secret-test-secret-1234", ...env });
   const logger = createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? "silent" : "info" });
   let prisma = createPrismaClient(db.url, { maxConnections: config.databasePoolSize });
-  let app = createApplication({ config, prisma, logger });
+  let app = createApplication({ config, prisma, logger, databaseUrl: db.url });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (app.httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -60,7 +60,7 @@ export async function startTestServer(
       await app.close();
       await prisma.$disconnect();
       prisma = createPrismaClient(db.url, { maxConnections: config.databasePoolSize });
-      app = createApplication({ config, prisma, logger });
+      app = createApplication({ config, prisma, logger, databaseUrl: db.url });
       await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
       app.setPublicUrl(url);
       server.app = app;

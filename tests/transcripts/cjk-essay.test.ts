@@ -6,12 +6,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseDisposition } from "content-disposition";
 import MarkdownIt from "markdown-it";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { codePointLength, sliceCodePoints } from "../../src/modules/essays/essay.text.ts";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
 import { RoomClient, startTestServer } from "../helpers/server.ts";
 import { download, transcriptValidator } from "../helpers/transcripts.ts";
+
+// The first download starts the export thread (it loads the server's modules and opens its own
+// connections: seconds from the TypeScript sources on a loaded machine).
+vi.setConfig({ testTimeout: 90_000 });
 
 const ESSAY = new URL("../../../shared/essays/ai-revelation.zh-Hant.txt", import.meta.url);
 const available = existsSync(ESSAY);

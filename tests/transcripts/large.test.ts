@@ -2,23 +2,28 @@
  * A large session's transcript streams: thousands of annotations (generated straight into the
  * database with their room facts, as a long session would leave them) come out complete in every
  * format while the server's heap grows by a bounded amount, and the first bytes leave long before
- * the last page is read.
+ * the last page is read. An export in progress leaves the room working, and a client that goes
+ * away mid-download stops its export and frees its place.
  */
 import { randomUUID } from "node:crypto";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sliceCodePoints } from "../../src/modules/essays/essay.text.ts";
+import { LIMITS } from "../../src/protocol/limits.ts";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot } from "../../src/protocol/views.ts";
 import type { NewFact } from "../../src/realtime/room-facts.ts";
 import { appendEvents } from "../../src/realtime/room-log.ts";
-import { buildSeminar, expectOk } from "../helpers/factories.ts";
-import { startTestServer } from "../helpers/server.ts";
+import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
+import { RoomClient, startTestServer } from "../helpers/server.ts";
 import { readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
 
 const server = await startTestServer({ TRANSCRIPTS_PER_MINUTE: "1000" });
 const ANNOTATIONS = 4_000;
+// Building the session, and starting the export thread (it loads the server's modules and opens
+// its own connections: seconds from the TypeScript sources on a loaded machine), take a while.
+vi.setConfig({ testTimeout: 180_000 });
 
 // A real garbage collection before each heap reading, so the readings are what is retained.
 setFlagsFromString("--expose-gc");
@@ -89,7 +94,41 @@ async function buildLargeSession() {
     }));
     await server.prisma.$transaction((tx) => appendEvents(tx, seminar.id, facts));
   }
-  return { seminar, moderator };
+  return { seminar, moderator, paragraphId: paragraphs[0]!.id };
+}
+
+/** One large session for the whole file (building it is the slow part). */
+let largeSession: ReturnType<typeof buildLargeSession> | undefined;
+const theLargeSession = () => {
+  largeSession ??= buildLargeSession();
+  return largeSession;
+};
+
+/**
+ * Starts a download and reads its first chunk, then leaves the rest unread: the export is in
+ * progress, held by the client's pace (backpressure), until `rest` reads on or `abort` hangs up.
+ */
+async function startDownload(url: string, token: string) {
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    headers: { authorization: `Bearer ${token}` },
+    signal: controller.signal,
+  });
+  expect(response.status).toBe(200);
+  const reader = response.body!.getReader();
+  const first = await reader.read();
+  expect(first.done).toBe(false);
+  return {
+    async rest(): Promise<Buffer> {
+      const chunks = [first.value!];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return Buffer.concat(chunks);
+        chunks.push(value);
+      }
+    },
+    abort: () => controller.abort(),
+  };
 }
 
 /**
@@ -124,7 +163,7 @@ async function streamed(url: string, token: string) {
 
 describe("a large session's transcript", () => {
   it("streams every format complete, with bounded memory", async () => {
-    const { seminar, moderator } = await buildLargeSession();
+    const { seminar, moderator } = await theLargeSession();
     const base = `${server.url}/api/seminars/${seminar.id}/transcript`;
 
     const json = await streamed(`${base}?format=json`, moderator.token);
@@ -152,7 +191,8 @@ describe("a large session's transcript", () => {
     );
     expect(jsonld.total).toBe(ANNOTATIONS);
 
-    // The whole JSON is several megabytes; the server holds about a page at a time.
+    // The whole JSON is several megabytes; the main thread holds a chunk at a time (the export
+    // thread, whose heap is capped by EXPORT_HEAP, a page).
     console.info(
       `transcript of ${ANNOTATIONS} annotations: json ${(json.bytes.length / 2 ** 20).toFixed(1)} MB in ${json.totalMs.toFixed(0)} ms ` +
         `(first byte ${json.firstByteMs.toFixed(0)} ms, heap +${json.heapGrowthMb.toFixed(1)} MB); ` +
@@ -160,5 +200,58 @@ describe("a large session's transcript", () => {
     );
     expect(json.heapGrowthMb).toBeLessThan(40);
     expect(zip.heapGrowthMb).toBeLessThan(40);
+  });
+
+  it("keeps the room answering while an export is in progress", async () => {
+    const { seminar, moderator, paragraphId } = await theLargeSession();
+    const guest = await buildGuest(server, seminar.joinCode!, "Live reader");
+    const reader = await RoomClient.join(server.url, { token: guest.token });
+    const url = `${server.url}/api/seminars/${seminar.id}/transcript?format=json`;
+    const download = await startDownload(url, moderator.token);
+    expect(server.app.transcripts.running).toBe(1);
+
+    // The export is mid-stream (the client has read one chunk of several megabytes): the room
+    // still takes and acknowledges live commands, and they are stored.
+    for (let i = 0; i < 5; i++) {
+      const ack = await reader.send("annotation:create", { paragraphId, body: `live note ${i}` });
+      expect(ack).toMatchObject({ ok: true });
+    }
+    expect(
+      await server.prisma.annotation.count({
+        where: { seminarId: seminar.id, body: { startsWith: "live note" } },
+      }),
+    ).toBe(5);
+    expect(server.app.transcripts.running).toBe(1);
+
+    const document = JSON.parse((await download.rest()).toString("utf8")) as TranscriptDocument;
+    expect(transcriptValidator()(document)).toBe(true);
+    expect(document.annotations.length).toBeGreaterThanOrEqual(ANNOTATIONS);
+    await expect.poll(() => server.app.transcripts.running).toBe(0);
+    reader.close();
+  });
+
+  it("stops the export and frees its place when the client goes away mid-download", async () => {
+    const { seminar, moderator } = await theLargeSession();
+    const url = `${server.url}/api/seminars/${seminar.id}/transcript?format=json`;
+    const downloads = [];
+    for (let i = 0; i < LIMITS.concurrentTranscripts; i++)
+      downloads.push(await startDownload(url, moderator.token));
+    expect(server.app.transcripts.running).toBe(LIMITS.concurrentTranscripts);
+    // Every place is taken.
+    const refused = await fetch(url, { headers: { authorization: `Bearer ${moderator.token}` } });
+    expect(refused.status).toBe(429);
+    await refused.arrayBuffer();
+
+    for (const download of downloads) download.abort();
+    // The exports stop where they are (they do not read the rest of the session for nobody)…
+    await expect.poll(() => server.app.transcripts.running, { timeout: 15_000 }).toBe(0);
+    // …and their places are free again.
+    const again = [];
+    for (let i = 0; i < LIMITS.concurrentTranscripts; i++)
+      again.push(await startDownload(url, moderator.token));
+    const documents = await Promise.all(
+      again.map(async (download) => JSON.parse((await download.rest()).toString("utf8"))),
+    );
+    for (const document of documents) expect(document.annotations.length).toBeGreaterThanOrEqual(ANNOTATIONS);
   });
 });

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { parse as parseDisposition } from "content-disposition";
 import MarkdownIt from "markdown-it";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { sliceCodePoints } from "../../src/modules/essays/essay.text.ts";
 import type { PromptCreateInput } from "../../src/protocol/prompts.ts";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
@@ -17,6 +17,9 @@ import { eventually, RoomClient, send, startTestServer } from "../helpers/server
 import { download, errorOf, readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
 
 const server = await startTestServer({ TRANSCRIPTS_PER_MINUTE: "1000" });
+// The first download starts the export thread (it loads the server's modules and opens its own
+// connections: seconds from the TypeScript sources on a loaded machine).
+vi.setConfig({ testTimeout: 90_000 });
 const validate = transcriptValidator();
 
 const PROMPTS: PromptCreateInput[] = [

@@ -1,9 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { buildGuest, buildSeminar, expectOk } from "../../../tests/helpers/factories.ts";
 import { startTestServer } from "../../../tests/helpers/server.ts";
 import { download, errorOf } from "../../../tests/helpers/transcripts.ts";
 
 const server = await startTestServer({ TRANSCRIPTS_PER_MINUTE: "3" });
+// The first download starts the export thread (it loads the server's modules and opens its own
+// connections: seconds from the TypeScript sources on a loaded machine).
+vi.setConfig({ testTimeout: 90_000 });
 
 describe("GET /api/seminars/:id/transcript", () => {
   it("limits downloads per member with a retryable rate_limited, each member on their own", async () => {

@@ -1,17 +1,14 @@
-import { pipeline } from "node:stream/promises";
-import { create as contentDisposition } from "content-disposition";
 import { Router } from "express";
 /** docs/transcript.schema.json, the JSON Schema of the JSON transcript (bundled with the build). */
 import transcriptSchema from "../../../docs/transcript.schema.json" with { type: "json" };
 import type { AppContext } from "../../context.ts";
-import { ConcurrencyLimit, RateLimit } from "../../http/rate-limit.ts";
+import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput } from "../../http/respond.ts";
-import { LIMITS } from "../../protocol/limits.ts";
 import { Id } from "../../protocol/schemas.ts";
 import { TranscriptQuery } from "../../protocol/transcripts.ts";
 import { resolveMember } from "../seminars/seminars.service.ts";
-import { renderTranscript } from "./transcript.files.ts";
-import { openTranscript } from "./transcripts.service.ts";
+import type { TranscriptExports } from "./transcript.exports.ts";
+import { admitTranscript } from "./transcripts.service.ts";
 
 /**
  * Transcript downloads, mounted at /api:
@@ -22,12 +19,13 @@ import { openTranscript } from "./transcripts.service.ts";
  *   seminar), forbidden, validation_failed, rate_limited (TRANSCRIPTS_PER_MINUTE per member, or too many
  *   downloads on this server at once; retry after details.retryAfterMs).
  *   A failure after the first byte cuts the response off (it is never a complete-looking file).
+ *   The file is built by `exports` (on an export thread when there is one); a client that goes
+ *   away stops it.
  * - GET /transcript.schema.json: the JSON Schema (2020-12) of format=json.
  */
-export function transcriptRoutes(context: AppContext): Router {
+export function transcriptRoutes(context: AppContext, exports: TranscriptExports): Router {
   const router = Router();
   const perMember = new RateLimit(context.config.transcriptsPerMinute, 60);
-  const running = new ConcurrencyLimit(LIMITS.concurrentTranscripts);
   const schema = `${JSON.stringify(transcriptSchema, null, 2)}\n`;
 
   router.get("/transcript.schema.json", (_req, res) => {
@@ -38,33 +36,27 @@ export function transcriptRoutes(context: AppContext): Router {
     const seminarId = parseInput(Id, req.params.seminarId);
     const member = await resolveMember(context.prisma, bearerClaims(req, context.tokens), seminarId);
     const query = parseInput(TranscriptQuery, req.query);
-    let release: (() => void) | undefined;
+    const actor = { seminarId, memberId: member.id, role: member.role };
+    await admitTranscript(context.prisma, actor);
+    // Counted only once access is granted: a refused request costs nothing.
+    await perMember.consume(member.id);
+    const release = exports.admit();
     try {
-      const actor = { seminarId, memberId: member.id, role: member.role };
-      const source = await openTranscript(context, actor, {
-        anonymized: query.anonymized,
-        // Counted only once access is granted: a refused request costs nothing.
-        admit: async () => {
-          await perMember.consume(member.id);
-          release = running.take();
-        },
-      });
       const collectionId = `${context.publicUrl()}/api/seminars/${seminarId}/transcript?format=jsonld${
         query.anonymized ? "&anonymized=true" : ""
       }`;
-      const file = renderTranscript(source, query, collectionId);
-      res.status(200).set({
-        "content-type": file.contentType,
-        "content-disposition": contentDisposition(file.fileName.name, { fallback: file.fileName.ascii }),
-        "cache-control": "no-store",
-      });
-      await pipeline(file.body, res).catch((error: unknown) => {
-        // Headers are out: the only honest answer left is to cut the response off.
-        context.logger.warn({ err: error, seminar: seminarId, format: query.format }, "transcript cut off");
-        res.destroy();
-      });
+      await exports.send(
+        {
+          actor,
+          request: query,
+          collectionId,
+          secret: context.config.jwt.secret,
+          publicUrl: context.publicUrl(),
+        },
+        res,
+      );
     } finally {
-      release?.();
+      release();
     }
   });
 

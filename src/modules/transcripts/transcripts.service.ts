@@ -2,15 +2,13 @@
  * Reads a seminar's transcript for one requester. The small parts (seminar, essay, roster, prompts
  * and current tallies) are read once when the download starts; the large ones (annotations,
  * ballots, tally history, moderation log, timeline) are read page by page while the response is
- * written, so memory stays bounded however long the session was. Each page starts on a new turn
- * of the event loop (a small page is a few milliseconds of work), so the live room's commands,
- * whose database round trips each wait for a turn, are not held up behind an export. Every part
- * is presented by the
+ * written, so memory stays bounded however long the session was. Every part is presented by the
  * live room's presenters for the requester's viewer (viewerOf(actor, anonymized)), so the
- * transcript holds exactly what that viewer could see in the room.
+ * transcript holds exactly what that viewer could see in the room. It runs on an export thread
+ * (transcript.worker.ts) with that thread's own connections, or on the main thread with the
+ * embedded database, where each page starts on a new turn of the event loop.
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
-import type { AppContext } from "../../context.ts";
 import type { PrismaClient } from "../../db/client.ts";
 import { fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
@@ -45,6 +43,7 @@ import {
 } from "../prompts/prompts.service.ts";
 import { type Actor, viewerOf } from "../seminars/seminars.policy.ts";
 import { presentMemberFor, presentSeminar, pseudonymsOf } from "../seminars/seminars.presenter.ts";
+import type { SeminarRecord } from "../seminars/seminars.service.ts";
 import { getSeminar, listMemberRecords, readEssayView } from "../seminars/seminars.service.ts";
 import { canReadModerationLog, canReadTranscript, canSeeTallySnapshot } from "./transcripts.policy.ts";
 import {
@@ -93,19 +92,21 @@ export interface TranscriptSource {
   timeline(): AsyncIterable<TimelineEntryView[]>;
 }
 
+/** What reading a transcript needs besides the requester: a database and two settings. */
+export interface TranscriptReader {
+  db: PrismaClient;
+  /** The server's JWT_SECRET, the root of the pseudonymous ids' keys. */
+  secret: string;
+  /** The public base URL (join links in a moderator's download). */
+  publicUrl: string;
+}
+
 /**
- * Opens the transcript of the actor's seminar for the actor (resolved from their token by the
- * route: outside the seminar is `not_found`). `admit` runs once access is granted and before
- * anything heavy is read (the route's rate limits: a refused request costs nothing).
- * Errors: forbidden (a participant or observer while the host has not opened transcripts, or
- * before the session started), and whatever `admit` throws.
+ * The actor's seminar, if the actor may download its transcript now (the actor is resolved from
+ * their token by the route: outside the seminar is `not_found`). Errors: forbidden (a participant
+ * or observer while the host has not opened transcripts, or before the session started).
  */
-export async function openTranscript(
-  context: AppContext,
-  actor: Actor,
-  options: { anonymized: boolean; admit?: () => Promise<void> },
-): Promise<TranscriptSource> {
-  const db = context.prisma;
+export async function admitTranscript(db: PrismaClient, actor: Actor): Promise<SeminarRecord> {
   const seminar = await getSeminar(db, actor.seminarId);
   if (!canReadTranscript(actor, seminar)) {
     throw fail.forbidden(
@@ -114,7 +115,20 @@ export async function openTranscript(
         : "The host has not made the transcript available to participants.",
     );
   }
-  await options.admit?.();
+  return seminar;
+}
+
+/**
+ * Opens the transcript of the actor's seminar for the actor, checking again that they may read
+ * it (admitTranscript: the route checked when the request came, this is when the reading starts).
+ */
+export async function openTranscript(
+  reader: TranscriptReader,
+  actor: Actor,
+  options: { anonymized: boolean },
+): Promise<TranscriptSource> {
+  const { db } = reader;
+  const seminar = await admitTranscript(db, actor);
   const { anonymized } = options;
   const viewer = viewerOf(actor, anonymized);
   const pageSize = LIMITS.transcriptPageSize;
@@ -128,7 +142,7 @@ export async function openTranscript(
   const pseudonyms = anonymized ? pseudonymsOf(roster) : undefined;
   const ids = anonymized
     ? pseudonymousIds(
-        context.config.jwt.secret,
+        reader.secret,
         seminar.id,
         roster.map((member) => member.id),
       )
@@ -136,7 +150,7 @@ export async function openTranscript(
   /** Applied to everything that leaves: member ids become pseudonymous ids when anonymised. */
   const shown = <T>(value: T): T => (anonymized ? withPseudonymousIds(value, ids) : value);
   const members = roster.map((member) => shown(presentMemberFor(viewer, member, pseudonyms)));
-  const publicUrl = context.publicUrl();
+  const { publicUrl } = reader;
 
   const head: TranscriptHead = {
     schemaVersion: TRANSCRIPT_SCHEMA_VERSION,

@@ -1,0 +1,163 @@
+/**
+ * One download written into a MessagePort: what an export thread (transcript.worker.ts) runs, and
+ * what the main thread runs itself when there is no export thread (the embedded database). The
+ * other end of the port (transcript.exports.ts) writes the bytes into the HTTP response.
+ *
+ * The conversation, export side → response side:
+ * - `start` with the content type and file name, once access is checked and the head is read
+ *   (a refusal before that is the export's outcome instead: the route answers it in the usual
+ *   envelope, no byte having been sent);
+ * - `chunk`s of at least CHUNK_BYTES (the last one may be shorter), each an ArrayBuffer moved
+ *   across, not copied (the transfer list);
+ * - `end` after the last chunk, or `failed` when reading broke off after `start` (the response is
+ *   then cut off, never a complete-looking file).
+ * Response side → export side: `more` after each chunk has been written out (the socket took it,
+ *   or drained), and `cancel` when the client went away. At most WINDOW chunks are in flight, so
+ *   a slow reader slows the reading of the database down and memory stays bounded.
+ */
+import type { MessagePort } from "node:worker_threads";
+import { toErrorBody } from "../../errors.ts";
+import type { ErrorBody } from "../../protocol/result.ts";
+import type { TranscriptFormat, TranscriptTable } from "../../protocol/transcripts.ts";
+import type { Actor } from "../seminars/seminars.policy.ts";
+import { renderTranscript } from "./transcript.files.ts";
+import { openTranscript, type TranscriptReader } from "./transcripts.service.ts";
+
+/** What to export, for whom. Plain data: it crosses to the export thread. */
+export interface TranscriptJob {
+  actor: Actor;
+  request: { format: TranscriptFormat; table?: TranscriptTable; anonymized: boolean };
+  /** The JSON-LD collection's IRI (the download's own URL). */
+  collectionId: string;
+  /** The JWT secret (pseudonym keys) and public URL, as the main thread knows them. */
+  secret: string;
+  publicUrl: string;
+}
+
+/** Export side → response side. */
+export type ExportMessage =
+  | { type: "start"; contentType: string; fileName: { name: string; ascii: string } }
+  | { type: "chunk"; bytes: ArrayBuffer }
+  | { type: "end" }
+  | { type: "failed"; problem: string };
+
+/** Response side → export side. */
+export type ResponseMessage = { type: "more" } | { type: "cancel" };
+
+/**
+ * How a download ended, as the export side saw it. `refused`: before `start`, with the error body
+ * to answer and, for an unexpected error (the body then says only "internal"), what to log.
+ */
+export type ExportOutcome =
+  | { kind: "done" | "cancelled" | "failed" }
+  | { kind: "refused"; body: ErrorBody; problem?: string };
+
+/**
+ * Bytes gathered before a chunk is sent across: fewer, larger messages, so the event loop spends
+ * little per byte (a page of JSON, 250 annotations, is about this size and goes across as it is).
+ */
+export const CHUNK_BYTES = 128 * 1024;
+/** Chunks sent and not yet written out, at most. */
+export const WINDOW = 4;
+
+/**
+ * Reads the transcript for `job.actor` from `reader.db`, renders it and sends it through `port`,
+ * respecting the response side's pace; resolves with how it ended (never rejects). The port is
+ * closed at the end.
+ */
+export async function streamTranscript(
+  port: MessagePort,
+  reader: Omit<TranscriptReader, "secret" | "publicUrl">,
+  job: TranscriptJob,
+): Promise<ExportOutcome> {
+  let credit = WINDOW;
+  let cancelled = false;
+  let wake: (() => void) | undefined;
+  port.on("message", (message: ResponseMessage) => {
+    if (message.type === "more") credit++;
+    else cancelled = true;
+    wake?.();
+  });
+  const send = (message: ExportMessage, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+  /** Waits until a chunk may be sent; false when the download was cancelled meanwhile. */
+  const mayWrite = async (): Promise<boolean> => {
+    while (credit === 0 && !cancelled) await new Promise<void>((resolve) => (wake = resolve));
+    wake = undefined;
+    return !cancelled;
+  };
+
+  let started = false;
+  try {
+    const source = await openTranscript(
+      { db: reader.db, secret: job.secret, publicUrl: job.publicUrl },
+      job.actor,
+      { anonymized: job.request.anonymized },
+    );
+    if (cancelled) return { kind: "cancelled" };
+    const file = renderTranscript(source, job.request, job.collectionId);
+    send({ type: "start", contentType: file.contentType, fileName: file.fileName });
+    started = true;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<boolean> => {
+      if (pendingBytes === 0) return !cancelled;
+      if (!(await mayWrite())) return false;
+      const bytes = ownBuffer(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      credit--;
+      send({ type: "chunk", bytes }, [bytes]);
+      return true;
+    };
+    try {
+      for await (const piece of file.body as AsyncIterable<Buffer>) {
+        if (cancelled) break;
+        pending.push(piece);
+        pendingBytes += piece.byteLength;
+        if (pendingBytes >= CHUNK_BYTES && !(await flush())) break;
+      }
+      if (!cancelled) await flush();
+    } finally {
+      // Stops the reading where it is (a generator's finally, the zip's entry streams).
+      file.body.destroy();
+    }
+    if (cancelled) return { kind: "cancelled" };
+    send({ type: "end" });
+    return { kind: "done" };
+  } catch (error) {
+    if (cancelled) return { kind: "cancelled" };
+    const problem = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    if (!started) {
+      const { body, unknown } = toErrorBody(error);
+      return { kind: "refused", body, ...(unknown ? { problem } : {}) };
+    }
+    send({ type: "failed", problem });
+    return { kind: "failed" };
+  } finally {
+    port.close();
+  }
+}
+
+/**
+ * The pieces as one ArrayBuffer that can be moved to the other thread: a single piece that has a
+ * buffer of its own (a large string's bytes) as it is, anything else (several pieces, or a slice
+ * of a shared pool) copied into a fresh one.
+ */
+function ownBuffer(pieces: readonly Buffer[], size: number): ArrayBuffer {
+  const only = pieces.length === 1 ? pieces[0] : undefined;
+  if (
+    only &&
+    only.byteOffset === 0 &&
+    only.buffer instanceof ArrayBuffer &&
+    only.buffer.byteLength === size
+  ) {
+    return only.buffer;
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const piece of pieces) {
+    bytes.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  return bytes.buffer;
+}
