@@ -86,7 +86,8 @@ describe("npm start", () => {
     "stops the server when %s goes to the npm process alone",
     async (signal) => {
       const server = await npmStart({ SHUTDOWN_DRAIN_MS: "100" });
-      expect(await status(server.port, "/readyz")).toBe(200);
+      // Ready once the database answers within /readyz's 2 s (not always the first ask under load).
+      await expect.poll(() => status(server.port, "/readyz")).toBe(200);
       server.npm.kill(signal);
       expect(await server.exited).toBe(0);
       // The server ran inside npm's child: had it been orphaned, the port would still answer.

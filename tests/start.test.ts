@@ -57,8 +57,7 @@ describe("npm start on embedded defaults", () => {
     const base = `http://127.0.0.1:${port}`;
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
-    const ready = await fetch(`${base}/readyz`);
-    expect(ready.status).toBe(200);
+    await expect.poll(async () => (await fetch(`${base}/readyz`)).status).toBe(200);
     const login = await fetch(`${base}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json" },
