@@ -35,6 +35,19 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/** How long before a token's expiry its socket is told auth:expiring, at most (ms). */
+const EXPIRING_NOTICE_MS = 60_000;
+
+/**
+ * When to send auth:expiring to a socket whose token has `leftMs` to live: a minute before expiry,
+ * or halfway through a shorter lifetime. A refresh always buys a fresh lifetime, so the next notice
+ * is at least half a lifetime away: a guest token shorter than a minute (GUEST_TOKEN_TTL) cannot
+ * make the notice fire at once after every refresh, which set clients refreshing in a loop.
+ */
+export function expiringNoticeDelay(leftMs: number): number {
+  return Math.max(0, leftMs - Math.min(EXPIRING_NOTICE_MS, leftMs / 2));
+}
+
 /** How long close() waits for commands in flight before closing anyway (ms). */
 const DRAIN_COMMANDS_MS = 5_000;
 
@@ -117,7 +130,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     expiryTimers.set(socket.id, [
       setTimeout(
         () => socket.emit("auth:expiring", { expiresAt: new Date(expiresAt).toISOString() }),
-        Math.max(0, left - 60_000),
+        expiringNoticeDelay(left),
       ),
       setTimeout(
         () => {

@@ -44,7 +44,12 @@ export async function startTestServer(
   const db = options.database ?? (await useTestDatabase());
   const config = buildConfig({ JWT_SECRET: "test-secret-test-secret-test-secret-1234", ...env });
   const logger = createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? "silent" : "info" });
-  let prisma = createPrismaClient(db.url);
+  const openPrisma = () =>
+    createPrismaClient(db.url, {
+      statementTimeoutMs: config.databaseTimeouts.statementMs,
+      idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
+    });
+  let prisma = openPrisma();
   let app = createApplication({ config, prisma, logger });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (app.httpServer.address() as AddressInfo).port;
@@ -59,7 +64,7 @@ export async function startTestServer(
     async restart() {
       await app.close();
       await prisma.$disconnect();
-      prisma = createPrismaClient(db.url);
+      prisma = openPrisma();
       app = createApplication({ config, prisma, logger });
       await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
       app.setPublicUrl(url);
