@@ -198,7 +198,7 @@ describe("the JWT matrix", () => {
       const write = await server.http(
         "PATCH",
         `/api/seminars/${a.seminar.id}/settings`,
-        { transcriptAccess: "everyone" },
+        { transcriptAccess: true },
         token,
       );
       const code = (answer: typeof read) => {
@@ -257,8 +257,7 @@ describe("the JWT matrix", () => {
       ["GET", "/api/seminars"],
       ["POST", "/api/auth/refresh"],
     ] as const) {
-      const body =
-        method === "GET" ? undefined : path.endsWith("settings") ? { transcriptAccess: "everyone" } : {};
+      const body = method === "GET" ? undefined : path.endsWith("settings") ? { transcriptAccess: true } : {};
       const answer = await server.http(method, path, body, guestA.token);
       expect(answer.status, `${method} ${path}`).toBe(403);
       expect(answer.body).toMatchObject({ ok: false, error: { code: "forbidden" } });
