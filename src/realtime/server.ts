@@ -104,14 +104,33 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     LIMITS.memberEventsBurst,
     LIMITS.memberEventsBurst / LIMITS.memberEventsPerSecond,
   );
+  // A socket that keeps sending after its refusals is closed: answering a flood of refusals would
+  // otherwise keep this node's event loop busy and every other room's acks waiting (the floods
+  // test measures it). Counted per socket; a reconnect costs the sender a handshake.
+  const refusals = new RateLimit(LIMITS.socketRefusalsBurst, LIMITS.socketRefusalsWindowSeconds);
+  const closeFlooding = async (socket: TypedSocket) => {
+    try {
+      await refusals.consume(socket.id);
+    } catch {
+      if (!socket.connected) return;
+      logger.warn({ socket: socket.id, member: socket.data.memberId }, "closing a flooding socket");
+      socket.emit("connection:closing", notifier.closingMessage("flooding"));
+      socket.disconnect();
+    }
+  };
   const hooks: DispatchHooks = {
     async limit(socket, actor) {
       if (draining)
         throw new AppError("unavailable", "This server is shutting down; reconnect.", {
           retryAfterMs: 1_000,
         });
-      await socketLimiter.consume(socket.id);
-      await memberLimiter.consume(actor.memberId);
+      try {
+        await socketLimiter.consume(socket.id);
+        await memberLimiter.consume(actor.memberId);
+      } catch (error) {
+        if (error instanceof AppError && error.code === "rate_limited") await closeFlooding(socket);
+        throw error;
+      }
     },
     logger,
     metrics: context.metrics,
