@@ -3,6 +3,9 @@ import { z } from "zod";
 /** The secret used when JWT_SECRET is unset outside production. Production refuses it. */
 export const DEVELOPMENT_JWT_SECRET = "stepstone-development-secret-do-not-use-in-production";
 
+/** The pool's server-side timeouts (ms) when DATABASE_*_TIMEOUT_MS are unset. */
+export const DATABASE_TIMEOUT_DEFAULTS = { statementMs: 15_000, idleInTransactionMs: 10_000 } as const;
+
 const port = z.coerce.number().int().min(0).max(65535);
 const seconds = z.coerce
   .number()
@@ -40,6 +43,23 @@ const environmentSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
   /** Connections in the app's PostgreSQL pool (the embedded database always uses one). */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  /**
+   * Longest a statement may run or wait for a lock (ms, PostgreSQL's statement_timeout); longer is
+   * cancelled and answered `unavailable`, so a stuck query cannot hold a connection for ever.
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(DATABASE_TIMEOUT_DEFAULTS.statementMs),
+  /** Longest a transaction may sit open between statements (ms) before PostgreSQL ends it. */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(DATABASE_TIMEOUT_DEFAULTS.idleInTransactionMs),
   /** Redis for the Socket.IO adapter when running several nodes. Unset: in-process adapter. */
   REDIS_URL: redisUrl.optional(),
   /** HMAC secret for JWTs, at least 32 characters. Required in production. */
@@ -95,6 +115,10 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     publicUrl: env.PUBLIC_URL?.replace(/\/$/, ""),
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,
+    databaseTimeouts: {
+      statementMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     redisUrl: env.REDIS_URL,
     jwt: {
       secret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,

@@ -59,9 +59,10 @@ const SOCKET_ERROR_CODES = new Set([
  * (class 08), insufficient resources (class 53, e.g. 53300 too many connections), operator
  * intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 57P04
  * database dropped, 57014 statement cancelled), 55000 (not in the required state, e.g. during
- * recovery) and 25006 (read-only transaction: a standby after a failover).
+ * recovery), 25006 (read-only transaction: a standby after a failover) and 25P03 (the server ended
+ * a transaction left idle past idle_in_transaction_session_timeout).
  */
-const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-4]|57014|55000|25006)$/;
+const UNAVAILABLE_SQLSTATE = /^(08[0-9A-Z]{3}|53[0-9A-Z]{3}|57P0[1-4]|57014|55000|25006|25P03)$/;
 
 /**
  * Prisma error codes for a database that cannot be reached or kept: P1001 not reachable, P1002

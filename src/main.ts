@@ -85,6 +85,8 @@ async function start(config: Config, logger: Logger, running: Running): Promise<
   const { createApplication, createPrismaClient, seedDemo, createMetricsServer } = await code;
   running.prisma = createPrismaClient(databaseUrl, {
     maxConnections: running.embedded ? 1 : config.databasePoolSize,
+    statementTimeoutMs: config.databaseTimeouts.statementMs,
+    idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
   });
   const application = createApplication({
     config,

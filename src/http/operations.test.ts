@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { useTestDatabase } from "../../tests/helpers/database.ts";
@@ -7,6 +7,15 @@ import { type Application, createApplication } from "../app.ts";
 import { buildConfig } from "../config.ts";
 import { createPrismaClient } from "../db/client.ts";
 import { createMetricsServer, isMetricsPath } from "./metrics.ts";
+
+/** A loopback port nothing listens on: one the system gave us, closed again. */
+async function closedPort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
 
 // What an operator relies on: request ids end to end, readiness that names no internals, and
 // metrics that no spelling of the path exposes without the token.
@@ -92,8 +101,11 @@ describe("request ids", () => {
 
 describe("/readyz", () => {
   it("answers 503 with a generic reason when the database is unreachable, and logs the detail", async () => {
-    // Port 1 on the loopback refuses connections: a database that is down.
-    const { port, lines } = await startApp({}, "postgresql://postgres@127.0.0.1:1/absent");
+    // A port that was free a moment ago refuses connections: a database that is down.
+    const { port, lines } = await startApp(
+      {},
+      `postgresql://postgres@127.0.0.1:${await closedPort()}/absent`,
+    );
     const response = await rawGet(port, "/readyz", { "x-request-id": "ready-check-1" });
     expect(response.status).toBe(503);
     const body = JSON.parse(response.body) as { ok: boolean; error: { code: string; message: string } };

@@ -37,6 +37,11 @@ export const CLOSE_REASONS = [
   "session_ended",
   /** This server is shutting down: reconnect (another node will answer), then room:sync. */
   "shutting_down",
+  /**
+   * The connection kept sending after its commands were refused as rate_limited: it is closed so
+   * that it cannot keep the server busy answering refusals. Reconnect, and wait as retryAfterMs says.
+   */
+  "flooding",
 ] as const;
 
 /** One reason of CLOSE_REASONS. */

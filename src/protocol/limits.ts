@@ -38,6 +38,14 @@ export const LIMITS = {
   /** Events one member may send per second over all their sockets, and in a burst. */
   memberEventsPerSecond: 30,
   memberEventsBurst: 60,
+  /**
+   * Commands refused as rate_limited that one socket may still send within the refusals window;
+   * past that it is closed (connection:closing "flooding"). A client that honours retryAfterMs is
+   * refused a few times at most.
+   */
+  socketRefusalsBurst: 200,
+  /** The window of socketRefusalsBurst (seconds). */
+  socketRefusalsWindowSeconds: 10,
   /** Open sockets one member (guest or moderator) may hold in one seminar. */
   socketsPerMember: 5,
   /** Full snapshots (room:sync without `since`) one member may ask for per minute. */

@@ -31,6 +31,7 @@ const CLOSING_MESSAGES: Record<CloseReason, string> = {
   rights_changed: "Your role in this seminar changed; reconnecting.",
   session_ended: "The session has ended; the room is read-only.",
   shutting_down: "This server is restarting; reconnecting to another one.",
+  flooding: "This connection sent too much too fast and was closed; reconnecting.",
 };
 
 /**

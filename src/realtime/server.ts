@@ -41,6 +41,19 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/** How long before a token's expiry its socket is told auth:expiring, at most (ms). */
+const EXPIRING_NOTICE_MS = 60_000;
+
+/**
+ * When to send auth:expiring to a socket whose token has `leftMs` to live: a minute before expiry,
+ * or halfway through a shorter lifetime. A refresh always buys a fresh lifetime, so the next notice
+ * is at least half a lifetime away: a guest token shorter than a minute (GUEST_TOKEN_TTL) cannot
+ * make the notice fire at once after every refresh, which set clients refreshing in a loop.
+ */
+export function expiringNoticeDelay(leftMs: number): number {
+  return Math.max(0, leftMs - Math.min(EXPIRING_NOTICE_MS, leftMs / 2));
+}
+
 /**
  * The longest a connection, room:sync or join waits for the database before it is told to come
  * back later (ms): well inside the clients' acknowledgement timeout (10 s), so every one of them
@@ -110,14 +123,33 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     LIMITS.memberEventsBurst,
     LIMITS.memberEventsBurst / LIMITS.memberEventsPerSecond,
   );
+  // A socket that keeps sending after its refusals is closed: answering a flood of refusals would
+  // otherwise keep this node's event loop busy and every other room's acks waiting (the floods
+  // test measures it). Counted per socket; a reconnect costs the sender a handshake.
+  const refusals = new RateLimit(LIMITS.socketRefusalsBurst, LIMITS.socketRefusalsWindowSeconds);
+  const closeFlooding = async (socket: TypedSocket) => {
+    try {
+      await refusals.consume(socket.id);
+    } catch {
+      if (!socket.connected) return;
+      logger.warn({ socket: socket.id, member: socket.data.memberId }, "closing a flooding socket");
+      socket.emit("connection:closing", notifier.closingMessage("flooding"));
+      socket.disconnect();
+    }
+  };
   const hooks: DispatchHooks = {
     async limit(socket, actor) {
       if (draining)
         throw new AppError("unavailable", "This server is shutting down; reconnect.", {
           retryAfterMs: 1_000,
         });
-      await socketLimiter.consume(socket.id);
-      await memberLimiter.consume(actor.memberId);
+      try {
+        await socketLimiter.consume(socket.id);
+        await memberLimiter.consume(actor.memberId);
+      } catch (error) {
+        if (error instanceof AppError && error.code === "rate_limited") await closeFlooding(socket);
+        throw error;
+      }
     },
     logger,
     metrics: context.metrics,
@@ -136,7 +168,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     expiryTimers.set(socket.id, [
       setTimeout(
         () => socket.emit("auth:expiring", { expiresAt: new Date(expiresAt).toISOString() }),
-        Math.max(0, left - 60_000),
+        expiringNoticeDelay(left),
       ),
       setTimeout(
         () => {

@@ -44,7 +44,13 @@ export async function startTestServer(
   const db = options.database ?? (await useTestDatabase());
   const config = buildConfig({ JWT_SECRET: "test-secret-test-secret-test-secret-1234", ...env });
   const logger = createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? "silent" : "info" });
-  let prisma = createPrismaClient(db.url, { maxConnections: config.databasePoolSize });
+  const openPrisma = () =>
+    createPrismaClient(db.url, {
+      maxConnections: config.databasePoolSize,
+      statementTimeoutMs: config.databaseTimeouts.statementMs,
+      idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
+    });
+  let prisma = openPrisma();
   let app = createApplication({ config, prisma, logger, databaseUrl: db.url });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (app.httpServer.address() as AddressInfo).port;
@@ -59,7 +65,7 @@ export async function startTestServer(
     async restart() {
       await app.close();
       await prisma.$disconnect();
-      prisma = createPrismaClient(db.url, { maxConnections: config.databasePoolSize });
+      prisma = openPrisma();
       app = createApplication({ config, prisma, logger, databaseUrl: db.url });
       await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
       app.setPublicUrl(url);

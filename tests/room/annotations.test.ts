@@ -463,7 +463,8 @@ describe("rejected annotation commands", () => {
 
     expect(await footprint(seminar.id)).toEqual(before);
     expect(await footprint(other.seminar.id)).toEqual(otherBefore);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A round trip on the watcher's connection: whatever the refusals had broadcast is in by now.
+    await watcher.sync();
     expect(watcher.received.length).toBe(watcherReceived);
 
     // After a delete (one event), a tombstone takes no edits, replies or reactions.

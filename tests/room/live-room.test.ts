@@ -478,6 +478,34 @@ describe("token expiry", async () => {
   });
 });
 
+describe("short token lifetimes", async () => {
+  const shortLived = await startTestServer({ JWT_SECRET: SECRET, GUEST_TOKEN_TTL: "4" });
+
+  it("warns halfway through a lifetime under two minutes, so a client that refreshes on every warning does not loop", async () => {
+    const { seminar } = await buildSeminar(shortLived);
+    const guest = await buildGuest(shortLived, seminar.joinCode!, "Refreshing");
+    const socket = await connect(shortLived.url, { token: guest.token });
+    // What the web client does: refresh on every auth:expiring.
+    const notices: number[] = [];
+    const refreshes: { at: number; expiresAt: number }[] = [];
+    socket.on("auth:expiring", () => {
+      notices.push(Date.now());
+      void send(socket, "auth:refresh", {}).then((result) => {
+        if (result.ok) refreshes.push({ at: Date.now(), expiresAt: Date.parse(result.data.expiresAt) });
+      });
+    });
+    await eventually(() => refreshes.length >= 3, 20_000, "three refreshes");
+    socket.close();
+    // Each warning after a refresh comes at least half of the new token's lifetime later. With the
+    // warning a fixed minute before expiry it came at once, and the refreshes never stopped.
+    for (let i = 1; i < 3; i++) {
+      const refresh = refreshes[i - 1]!;
+      expect(notices[i]! - refresh.at).toBeGreaterThanOrEqual((refresh.expiresAt - refresh.at) / 2 - 100);
+    }
+    expect(notices.length).toBeLessThanOrEqual(refreshes.length + 1);
+  });
+});
+
 describe("resource limits", () => {
   it("releases a connection slot when the client leaves during authentication", async () => {
     const { seminar } = await buildSeminar(server);

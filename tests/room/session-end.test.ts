@@ -61,4 +61,30 @@ describe("ending the session", () => {
     host.close();
     guest.close();
   });
+
+  it("ends a running phase with the session, so an ended room shows no countdown", async () => {
+    const { seminar, moderator } = await buildSeminar(server);
+    const host = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
+    const guest = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Reader")).token,
+    });
+    const started = expectOk(await host.send("room:phase", { phase: "discussion", durationSeconds: 600 }));
+    const phaseId = started.phase!.id;
+    expect(started.phase!.endedAt).toBeNull();
+
+    const ended = expectOk(await host.send("seminar:end", {}));
+    await guest.waitForSeq(ended.seq);
+    // The live stream: the phase ended (by the system) just before the session did.
+    const last = guest.stream.applied.slice(-2);
+    expect(last.map((event) => event.type)).toEqual(["room:phase_ended", "seminar:ended"]);
+    expect(last[0]!.actor).toBeNull();
+    expect(guest.stream.state!.phase).toMatchObject({ id: phaseId, endedAt: expect.any(String) });
+    // The stored phase and a fresh snapshot agree: ended, before its deadline.
+    const stored = await server.prisma.phase.findUniqueOrThrow({ where: { id: phaseId } });
+    expect(stored.endedAt).not.toBeNull();
+    expect(stored.endedAt!.getTime()).toBeLessThan(stored.deadlineAt!.getTime());
+    const fresh = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
+    expect(fresh.stream.state!.phase).toMatchObject({ id: phaseId, endedAt: stored.endedAt!.toISOString() });
+    for (const client of [host, guest, fresh]) client.close();
+  });
 });

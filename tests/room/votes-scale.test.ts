@@ -86,9 +86,18 @@ describe("a room of hundreds voting at once", () => {
         clientBallotId: randomUUID(),
       });
     const started = Date.now();
-    // Everyone votes at once; 100 ms in, the first 50 change their minds while ballots still arrive.
-    const firstWave = Promise.all(clients.map((client, i) => cast(client, points[i % points.length]!)));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Everyone votes at once; once a quarter of those ballots are acknowledged (so the rest still
+    // arrive), the first 50 change their minds.
+    let acked = 0;
+    const firstWave = Promise.all(
+      clients.map((client, i) =>
+        cast(client, points[i % points.length]!).then((ack) => {
+          acked++;
+          return ack;
+        }),
+      ),
+    );
+    await eventually(() => acked >= clients.length / 4, 30_000, "a quarter of the first ballots");
     const changes = Promise.all(
       clients.slice(0, CHANGES).map((client, i) => cast(client, points[(i + 2) % points.length]!)),
     );

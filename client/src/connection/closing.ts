@@ -27,6 +27,7 @@ export function afterClose(reason: string | undefined): AfterClose {
   switch (reason) {
     case "shutting_down":
     case "rights_changed":
+    case "flooding":
       return "reconnect";
     case "token_expired":
       return "resume";
@@ -54,6 +55,8 @@ export function describeClose(reason: string | undefined): string {
       return "The server is restarting. Reconnecting…";
     case "rights_changed":
       return "Your role changed. Reconnecting…";
+    case "flooding":
+      return "Too many actions at once. Reconnecting…";
     default:
       return "The server closed the connection.";
   }

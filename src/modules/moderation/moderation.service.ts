@@ -32,6 +32,7 @@ import { freeName, getSeminar, memberSelect, seminarSelect } from "../seminars/s
 import { logAction, logOrder, type ModerationLogRow, moderationLogSelect } from "./moderation.log.ts";
 import { canLowerHandOf, isMuted, isRoleChangeable, outranks } from "./moderation.policy.ts";
 import { type PhaseRecord, presentQueueEntry } from "./moderation.presenter.ts";
+import { phaseSelect } from "./phases.ts";
 import { assertRight } from "./rights.ts";
 
 export type { ModerationLogRow } from "./moderation.log.ts";
@@ -103,16 +104,6 @@ export async function readModerationRows(
   if (ids.length === 0) return [];
   return db.moderationAction.findMany({ where: { seminarId, id: { in: ids } }, select: moderationLogSelect });
 }
-
-/** The fields a phase is read with. */
-const phaseSelect = {
-  id: true,
-  kind: true,
-  title: true,
-  startedAt: true,
-  deadlineAt: true,
-  endedAt: true,
-} as const satisfies Prisma.PhaseSelect;
 
 /** Phases of a seminar by id (room events refer to them). */
 export async function readPhaseRecords(

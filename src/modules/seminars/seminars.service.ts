@@ -13,6 +13,7 @@ import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { hashResumeSecret, newResumeSecret } from "../accounts/resume-secrets.ts";
 import type { ImportedEssay } from "../essays/essay.importer.ts";
 import { importEssayOffThread } from "../essays/essay.pool.ts";
+import { endRunningPhase } from "../moderation/phases.ts";
 import { assertRight } from "../moderation/rights.ts";
 import { type Actor, canJoin, isActive, isModerator } from "./seminars.policy.ts";
 import { type MemberRecord, presentEssay } from "./seminars.presenter.ts";
@@ -592,15 +593,21 @@ export async function updateSeminarSettings(
   });
 }
 
-/** Ends the session: the room becomes read-only. `conflict` unless live. */
+/**
+ * Ends the session: the room becomes read-only and a running phase ends with it (room:phase_ended
+ * before seminar:ended). `conflict` unless live.
+ */
 export async function endSession(rooms: RoomWriter, actor: Actor) {
-  return rooms.write(actor, async ({ tx, room, append, known }) => {
+  return rooms.write(actor, async (scope) => {
+    const { tx, room, append, known } = scope;
     assertRight("end", room);
     // Open prompts are closed first (closeOpenPrompts); one reopened meanwhile refuses the end, so
     // an ended seminar never has an open prompt.
     const open = await tx.prompt.count({ where: { seminarId: actor.seminarId, state: "open" } });
     if (open > 0)
       throw fail.conflict("A prompt is open; close it before ending the session.", { openPrompts: open });
+    const { currentPhaseId } = await getSeminar(tx, actor.seminarId);
+    await endRunningPhase(scope, actor.seminarId, currentPhaseId);
     known.seminar = await tx.seminar.update({
       where: { id: actor.seminarId },
       data: { state: "ended", endedAt: new Date() },
