@@ -146,9 +146,9 @@ export class ServerProcess {
   }
 
   /** Memory and event-loop delay of the server (the delay window restarts when `reset`). */
-  stats(reset: boolean): Promise<ServerStats> {
+  async stats(reset: boolean): Promise<ServerStats> {
     this.send({ type: "stats", reset });
-    return nextMessage(this.child, ofType<ServerStats>("stats"), 10_000, "server stats");
+    return await nextMessage(this.child, ofType<ServerStats>("stats"), 10_000, "server stats");
   }
 
   /** Runs a full garbage collection in the server (for memory figures). */
@@ -188,8 +188,15 @@ export class ServerProcess {
     if (this.child.exitCode === null) this.child.kill("SIGKILL");
   }
 
+  /**
+   * Sends a command over IPC. A server that has exited (a scenario failed and stopped it while a
+   * meter still polls) is an error of the caller's promise, not an unhandled 'error' event.
+   */
   private send(command: ServerCommand): void {
-    this.child.send(command);
+    if (!this.child.connected) throw new Error("the server process has exited");
+    // With a callback a failed send is not an 'error' event; the caller's wait for the reply
+    // then fails with its timeout, naming what it waited for.
+    this.child.send(command, () => {});
   }
 }
 
