@@ -8,6 +8,7 @@ import type { PrismaClient } from "./db/client.ts";
 import { clientRoutes } from "./http/client.ts";
 import { healthRoutes } from "./http/health.ts";
 import { metricsOnMainPort } from "./http/metrics.ts";
+import { RateLimits } from "./http/rate-limit.ts";
 import { assignRequestId } from "./http/request-id.ts";
 import { errorHandler, notFoundHandler, optionsHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
@@ -28,6 +29,7 @@ import { seminarRoutes } from "./modules/seminars/seminars.routes.ts";
 import { transcriptRoutes } from "./modules/transcripts/transcripts.routes.ts";
 import { LIMITS } from "./protocol/limits.ts";
 import { createRealtime, type Realtime } from "./realtime/server.ts";
+import { connectRedis } from "./redis.ts";
 
 /** Everything the process runs, built but not listening (tests listen on port 0). */
 export interface Application {
@@ -55,6 +57,7 @@ export function createApplication(options: {
   logger: Logger;
 }): Application {
   const { config, prisma, logger } = options;
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const context: AppContext = {
     config,
@@ -62,6 +65,8 @@ export function createApplication(options: {
     logger,
     tokens: new TokenService(config.jwt),
     metrics: createMetrics(),
+    redis,
+    rateLimits: new RateLimits(redis, config.redisPrefix),
     publicUrl: () => publicUrl,
   };
   let shuttingDown = false;
@@ -161,6 +166,7 @@ export function createApplication(options: {
       if (httpServer.listening) {
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }
+      await redis?.quit();
     },
   };
 }

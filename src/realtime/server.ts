@@ -1,17 +1,16 @@
 import type { Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import type { AppContext } from "../context.ts";
 import { AppError, fail, toErrorBody } from "../errors.ts";
-import { RateLimit } from "../http/rate-limit.ts";
 import { isModerator } from "../modules/seminars/seminars.policy.ts";
 import { resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
+import { watchRedis } from "../redis.ts";
 import { type CommandHandlers, type DispatchHooks, dispatch } from "./commands.ts";
 import { Notifier, roomOf } from "./notifier.ts";
-import { Presence } from "./presence.ts";
+import { MemoryPresenceStore, Presence, RedisPresenceStore } from "./presence.ts";
 import { RoomWriter } from "./room-writer.ts";
 import type { SocketActor, TypedServer, TypedSocket } from "./types.ts";
 
@@ -35,6 +34,12 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/**
+ * Heartbeats a socket's presence entry may miss before it expires: a node that dies leaves its
+ * members listed for at most this many heartbeats plus one (the sweep) and a presence flush.
+ */
+export const PRESENCE_MISSED_HEARTBEATS = 3;
+
 /** How long close() waits for commands in flight before closing anyway (ms). */
 const DRAIN_COMMANDS_MS = 5_000;
 
@@ -57,37 +62,47 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
   });
 
-  // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub.
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 })
-    : undefined;
+  // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub: the
+  // publishing side shares the node's client, the subscribing side needs a connection of its own.
+  const redis = context.redis;
   const redisSubscriber = redis?.duplicate();
   if (redis && redisSubscriber) {
-    for (const client of [redis, redisSubscriber]) {
-      client.on("error", (error) => logger.warn({ err: error }, "redis error"));
-    }
-    io.adapter(createAdapter(redis, redisSubscriber));
+    watchRedis(redisSubscriber, logger);
+    io.adapter(createAdapter(redis, redisSubscriber, { key: `${config.redisPrefix}socket.io` }));
   }
 
   const notifier = new Notifier(io, context);
   const rooms = new RoomWriter(context.prisma, (seminarId, events, known) =>
     notifier.publishEvents(seminarId, events, known),
   );
+  // Presence and the socket cap: in Redis across nodes (entries renewed every heartbeat and
+  // expiring after three missed ones), else in this process.
   const presence = new Presence(
+    redis
+      ? new RedisPresenceStore(
+          redis,
+          config.redisPrefix,
+          PRESENCE_MISSED_HEARTBEATS * config.presenceHeartbeatMs,
+        )
+      : new MemoryPresenceStore(),
     (seminarId, delta) => io.to(roomOf.seminar(seminarId)).emit("presence:delta", delta),
-    LIMITS.presenceFlushMs,
+    logger,
+    { flushMs: LIMITS.presenceFlushMs, heartbeatMs: redis ? config.presenceHeartbeatMs : undefined },
   );
   let handlers: CommandHandlers | undefined;
   let draining = false;
   const inFlight = new Set<Promise<void>>();
 
   // Rate limits per socket, and per member so that five sockets do not multiply what one member
-  // may send. One limiter each for the whole server (keys expire with their window).
-  const socketLimiter = new RateLimit(
+  // may send. A socket lives on one node, so its count stays here; a member's is the deployment's
+  // (Redis with several nodes), so sockets spread over nodes do not multiply it either.
+  const socketLimiter = context.rateLimits.local(
+    "socket_events",
     LIMITS.socketEventsBurst,
     LIMITS.socketEventsBurst / LIMITS.socketEventsPerSecond,
   );
-  const memberLimiter = new RateLimit(
+  const memberLimiter = context.rateLimits.create(
+    "member_events",
     LIMITS.memberEventsBurst,
     LIMITS.memberEventsBurst / LIMITS.memberEventsPerSecond,
   );
@@ -140,9 +155,6 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       if (!parsed.success) throw fail.unauthenticated("Connect with auth: { token }.");
       const claims = context.tokens.verify(parsed.data.token);
       const member = await resolveMember(context.prisma, claims, parsed.data.seminarId);
-      if (presence.socketCount(member.seminarId, member.id) >= LIMITS.socketsPerMember) {
-        throw new AppError("rate_limited", "Too many open connections for this member.");
-      }
       socket.data = {
         seminarId: member.seminarId,
         memberId: member.id,
@@ -155,11 +167,13 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       // The client may have gone while we read the database: then there is nothing to admit.
       if (socket.conn.readyState !== "open")
         throw fail.unauthenticated("The connection closed during authentication.");
-      // Reserve the slot now (synchronously) so a burst of connections cannot exceed the cap, and
-      // release it when the transport closes: a socket refused or dropped before "connection"
-      // never gets a "disconnect" event.
-      presence.connect(member.seminarId, member.id, socket.id);
-      socket.conn.once("close", () => presence.disconnect(member.seminarId, member.id, socket.id));
+      // Take a slot under the per-member cap (one atomic step in the store, so a burst of
+      // connections over several nodes cannot exceed it) and release it when the transport
+      // closes: a socket refused or dropped before "connection" never gets a "disconnect" event.
+      // The release is registered at once, and the store applies the two in the order sent.
+      const admitted = presence.connect(member.seminarId, member.id, socket.id, LIMITS.socketsPerMember);
+      socket.conn.once("close", () => void presence.disconnect(member.seminarId, member.id, socket.id));
+      if (!(await admitted)) throw new AppError("rate_limited", "Too many open connections for this member.");
       next();
     } catch (error) {
       next(connectError(error));
@@ -196,7 +210,8 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     socket.on("disconnect", () => {
       context.metrics.sockets.dec();
       clearExpiry(socket);
-      presence.disconnect(data.seminarId, data.memberId, socket.id);
+      // Also released when the transport closes; the second release finds nothing to remove.
+      void presence.disconnect(data.seminarId, data.memberId, socket.id);
     });
   });
 
@@ -221,9 +236,9 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
         socket.emit("connection:closing", notifier.closingMessage("shutting_down"));
         socket.disconnect();
       }
-      presence.close();
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await Promise.all([redis?.quit(), redisSubscriber?.quit()]);
+      presence.close();
+      await redisSubscriber?.quit();
     },
   };
 }

@@ -56,6 +56,8 @@ export async function buildSnapshot(
   presence: Presence,
   viewer: SnapshotViewer,
 ): Promise<RoomSnapshot> {
+  // Presence is not in the database (it is read from the presence store, outside the read).
+  const present = await presence.list(viewer.seminarId);
   return context.prisma.$transaction(
     async (tx) => {
       const stored = await assertStillMember(tx, viewer);
@@ -80,7 +82,7 @@ export async function buildSnapshot(
         seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl: context.publicUrl() }),
         essay,
         members,
-        presence: presence.list(seminar.id),
+        presence: present,
         annotations,
         prompts: prompts.prompts,
         tallies: prompts.tallies,

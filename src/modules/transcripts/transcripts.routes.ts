@@ -4,7 +4,7 @@ import { Router } from "express";
 /** docs/transcript.schema.json, the JSON Schema of the JSON transcript (bundled with the build). */
 import transcriptSchema from "../../../docs/transcript.schema.json" with { type: "json" };
 import type { AppContext } from "../../context.ts";
-import { ConcurrencyLimit, RateLimit } from "../../http/rate-limit.ts";
+import { ConcurrencyLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput } from "../../http/respond.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import { Id } from "../../protocol/schemas.ts";
@@ -26,7 +26,7 @@ import { openTranscript } from "./transcripts.service.ts";
  */
 export function transcriptRoutes(context: AppContext): Router {
   const router = Router();
-  const perMember = new RateLimit(context.config.transcriptsPerMinute, 60);
+  const perMember = context.rateLimits.create("transcripts", context.config.transcriptsPerMinute, 60);
   const running = new ConcurrencyLimit(LIMITS.concurrentTranscripts);
   const schema = `${JSON.stringify(transcriptSchema, null, 2)}\n`;
 
