@@ -118,6 +118,9 @@ export async function syncRoom(
   beforeSnapshot: () => Promise<void>,
 ): Promise<SyncView> {
   if (since !== undefined) {
+    // Presence is not in the log: the catch-up carries it whole (read before the events, so that
+    // a change after this read reaches the client as a delta after the answer's presence).
+    const presentNow = await presence.list(viewer.seminarId);
     const caughtUp = await context.prisma.$transaction(
       async (tx) => {
         await assertStillMember(tx, viewer);
@@ -133,7 +136,7 @@ export async function syncRoom(
         const events = stored.map((event) => presentEvent(event, present));
         const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
         const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
-        return { mode: "events" as const, seq: seminar.lastSeq, events, tallies };
+        return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, presence: presentNow };
       },
       { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
     );
