@@ -379,9 +379,9 @@ export class Presence {
     const pending = this.pendingOf(seminarId);
     for (const memberId of memberIds) {
       pending.focus.delete(memberId);
-      // A member who came and went within one interval was never announced: say nothing.
-      if (pending.joined.has(memberId)) pending.joined.delete(memberId);
-      else pending.left.add(memberId);
+      // Announced even when their arrival was not yet: a snapshot taken in between lists them.
+      pending.joined.delete(memberId);
+      pending.left.add(memberId);
     }
   }
 }
