@@ -40,6 +40,9 @@ export interface Realtime {
  */
 export const PRESENCE_MISSED_HEARTBEATS = 3;
 
+/** How long close() lets connections write their closing message before cutting them (ms). */
+const CLOSING_FLUSH_MS = 1_000;
+
 /** How long close() waits for commands in flight before closing anyway (ms). */
 const DRAIN_COMMANDS_MS = 5_000;
 
@@ -232,9 +235,15 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_COMMANDS_MS).unref());
       await Promise.race([Promise.allSettled([...inFlight]), timeout]);
       notifier.flushAll();
+      // disconnect(true) closes each connection once what it has queued (the closing message) is
+      // written; io.close() would discard it. Wait for those writes, bounded, then close the rest.
       for (const socket of io.of("/").sockets.values()) {
         socket.emit("connection:closing", notifier.closingMessage("shutting_down"));
-        socket.disconnect();
+        socket.disconnect(true);
+      }
+      const flushed = Date.now() + CLOSING_FLUSH_MS;
+      while (io.engine.clientsCount > 0 && Date.now() < flushed) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
       presence.close();

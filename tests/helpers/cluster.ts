@@ -50,6 +50,8 @@ export class FailoverClient {
   readonly nodes: number[] = [];
   /** Answers it could not recover from (must stay empty). */
   readonly errors: string[] = [];
+  /** Why each of its connections ended (Socket.IO's reasons). */
+  readonly disconnects: string[] = [];
   /** connection:closing reasons it was told. */
   readonly closings: string[] = [];
   private node: number;
@@ -121,7 +123,8 @@ export class FailoverClient {
     this.connections.push(connection);
     this.nodes.push(this.node);
     connection.socket.on("connection:closing", (info) => this.closings.push(info.reason));
-    connection.socket.once("disconnect", () => {
+    connection.socket.once("disconnect", (reason) => {
+      this.disconnects.push(reason);
       if (!this.stopped) void this.reconnect();
     });
   }
