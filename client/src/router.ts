@@ -1,13 +1,24 @@
 /**
- * The client's three pages and the URL of each: `/` (join), `/join/<code>` (the join link) and
- * `/room/<seminarId>`. The server answers all three with index.html.
+ * The client's pages and the URL of each. Participants: `/` (join), `/join/<code>` (the join link),
+ * `/room/<seminarId>`. Moderators: `/signin`, `/signup`, `/seminars` (their seminars),
+ * `/seminars/new` (create), `/seminars/<id>` (prepare a draft, transcripts). The server answers
+ * each of them with index.html (`CLIENT_PAGES` in src/http/client.ts).
  */
 import { signal } from "@preact/signals";
 
-/** Where the app is. */
+/** Where the app is: one member per page (add a page here, in parseRoute and in pathOf). */
 export type Route =
   /** Join by code; `notice` says why the guest is here again (an expired session, say). */
-  { page: "join"; code: string; notice?: string } | { page: "room"; seminarId: string };
+  | { page: "join"; code: string; notice?: string }
+  | { page: "room"; seminarId: string }
+  /** Moderator sign-in (`signup: true`: create an account); `notice` says why (signed out, expired). */
+  | { page: "signin"; signup: boolean; notice?: string }
+  /** The signed-in moderator's seminars. */
+  | { page: "seminars" }
+  /** Create a seminar from a text. */
+  | { page: "new" }
+  /** One of the moderator's seminars: prepare the draft, start it, transcripts. */
+  | { page: "seminar"; seminarId: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -17,13 +28,31 @@ export function parseRoute(pathname: string): Route {
   if (join) return { page: "join", code: decodeURIComponent(join[1]!) };
   const room = /^\/room\/([^/]+)\/?$/.exec(pathname);
   if (room && UUID.test(room[1]!)) return { page: "room", seminarId: room[1]! };
+  if (/^\/signin\/?$/.test(pathname)) return { page: "signin", signup: false };
+  if (/^\/signup\/?$/.test(pathname)) return { page: "signin", signup: true };
+  if (/^\/seminars\/?$/.test(pathname)) return { page: "seminars" };
+  if (/^\/seminars\/new\/?$/.test(pathname)) return { page: "new" };
+  const seminar = /^\/seminars\/([^/]+)\/?$/.exec(pathname);
+  if (seminar && UUID.test(seminar[1]!)) return { page: "seminar", seminarId: seminar[1]! };
   return { page: "join", code: "" };
 }
 
 /** The path of a route. */
 export function pathOf(route: Route): string {
-  if (route.page === "room") return `/room/${route.seminarId}`;
-  return route.code ? `/join/${encodeURIComponent(route.code)}` : "/";
+  switch (route.page) {
+    case "room":
+      return `/room/${route.seminarId}`;
+    case "signin":
+      return route.signup ? "/signup" : "/signin";
+    case "seminars":
+      return "/seminars";
+    case "new":
+      return "/seminars/new";
+    case "seminar":
+      return `/seminars/${route.seminarId}`;
+    case "join":
+      return route.code ? `/join/${encodeURIComponent(route.code)}` : "/";
+  }
 }
 
 /** The current route; changes on navigate() and on the browser's back and forward buttons. */
@@ -41,4 +70,13 @@ export function navigate(route: Route, options: { replace?: boolean } = {}): voi
     else history.pushState(null, "", path);
   }
   currentRoute.value = route;
+}
+
+/** An in-app link's click handler: navigates without a page load (a modified click opens normally). */
+export function follow(route: Route) {
+  return (event: MouseEvent) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    navigate(route);
+  };
 }

@@ -8,11 +8,21 @@ import express, { type RequestHandler, Router } from "express";
 export const CLIENT_DIST = fileURLToPath(new URL("../../client/dist/", import.meta.url));
 
 /**
- * The client's own pages: the join page, the join link and the reading room. Only these answer
+ * The client's own pages: the join page, the join link and the reading room; the moderator's
+ * sign-in and sign-up, seminar list, create page and seminar page. Only these answer
  * with index.html; every other unknown path keeps the JSON not_found envelope, so a mistyped
  * API route is never answered with a page.
  */
-export const CLIENT_PAGES = ["/", "/join/:code", "/room/:seminarId"];
+export const CLIENT_PAGES = [
+  "/",
+  "/join/:code",
+  "/room/:seminarId",
+  "/signin",
+  "/signup",
+  "/seminars",
+  "/seminars/new",
+  "/seminars/:seminarId",
+];
 
 /**
  * Serves the built web client: hashed files under /assets/ as immutable for a year, other files

@@ -12,8 +12,11 @@ import { startTestServer } from "../helpers/server.ts";
 const server = await startTestServer();
 
 describe("serving the web client", () => {
-  it("answers the join page, the join link and the room with index.html, revalidated each time", async () => {
-    for (const path of ["/", "/join/ABC234", "/join/abc-234", "/room/6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11"]) {
+  it("answers the participant's and the moderator's pages with index.html, revalidated each time", async () => {
+    const id = "6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11";
+    const pages = ["/", "/join/ABC234", "/join/abc-234", `/room/${id}`];
+    const moderatorPages = ["/signin", "/signup", "/seminars", "/seminars/new", `/seminars/${id}`];
+    for (const path of [...pages, ...moderatorPages]) {
       const response = await fetch(`${server.url}${path}`);
       expect(response.status, path).toBe(200);
       expect(response.headers.get("content-type")).toMatch(/^text\/html/);
@@ -36,7 +39,8 @@ describe("serving the web client", () => {
 
   it("serves hashed assets as immutable and the rest of the build revalidated", async () => {
     const assets = readdirSync(join(CLIENT_DIST, "assets"));
-    const script = assets.find((name) => name.endsWith(".js"))!;
+    // The entry script (the moderator's pages are smaller chunks, some below compression's threshold).
+    const script = assets.find((name) => /^index-[\w-]+\.js$/.test(name))!;
     const asset = await fetch(`${server.url}/assets/${script}`);
     expect(asset.status).toBe(200);
     expect(asset.headers.get("content-type")).toMatch(/javascript/);

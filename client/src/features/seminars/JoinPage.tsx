@@ -9,6 +9,7 @@ import { JoinCode } from "../../../../src/protocol/schemas.ts";
 import { joinSeminar } from "../../connection/api.ts";
 import { isUsable, listSessions, type StoredSession, saveJoin } from "../../connection/session.ts";
 import { navigate } from "../../router.ts";
+import { fieldErrors } from "../../ui/form-errors.ts";
 
 /** What to tell the guest for each refusal of a join. */
 function describeJoinError(error: ErrorBody): string {
@@ -26,16 +27,6 @@ function describeJoinError(error: ErrorBody): string {
     default:
       return "Something went wrong on our side. Try again.";
   }
-}
-
-function fieldErrors(error: ErrorBody | undefined): Record<string, string> {
-  const result: Record<string, string> = {};
-  if (error?.code !== "validation_failed" || !Array.isArray(error.details)) return result;
-  for (const detail of error.details as { path?: unknown; message?: unknown }[]) {
-    const path = String(detail.path ?? "");
-    if (!(path in result)) result[path] = String(detail.message ?? "is not valid");
-  }
-  return result;
 }
 
 /** The join form. */

@@ -1,0 +1,257 @@
+/**
+ * Writing a prompt: single choice, multiple choice (with the most options one ballot may pick) or
+ * an agreement scale, with when results are shown and whether ballots are anonymous. The input is
+ * parsed with the protocol's `PromptInput` before the parent saves it; problems are shown by field.
+ */
+import { useState } from "preact/hooks";
+import type { z } from "zod";
+import { LIMITS } from "../../../../src/protocol/limits.ts";
+import type { ErrorBody } from "../../../../src/protocol/result.ts";
+import { PromptInput, ResultsVisibility } from "../../../../src/protocol/schemas.ts";
+import type { PromptKind } from "../../../../src/protocol/views.ts";
+import { validationError } from "../../connection/api.ts";
+import { Field } from "../../ui/Field.tsx";
+import { describeError, fieldErrors } from "../../ui/form-errors.ts";
+import { crossCheck, EMPTY, type PromptDefinition, type PromptFields, toInput } from "./prompt-form.ts";
+
+export type { PromptDefinition } from "./prompt-form.ts";
+
+export const KIND_NAMES: Record<PromptKind, string> = {
+  single_choice: "Single choice",
+  multiple_choice: "Multiple choice",
+  scale: "Scale",
+};
+
+export const VISIBILITY_NAMES: Record<z.infer<typeof ResultsVisibility>, string> = {
+  live: "Live, as votes come in",
+  after_close: "After the question closes",
+  moderators: "Moderators only (reveal later)",
+};
+
+const KINDS: PromptKind[] = ["single_choice", "multiple_choice", "scale"];
+
+/**
+ * The prompt form. `onSave` stores the prompt (in the create form's list, or on the server) and
+ * answers with the server's refusal, if any; the form clears after a save.
+ */
+export function PromptEditor(props: {
+  idPrefix: string;
+  onSave: (prompt: PromptDefinition) => Promise<ErrorBody | undefined>;
+}) {
+  const [fields, setFields] = useState<PromptFields>(EMPTY);
+  const [error, setError] = useState<ErrorBody | undefined>();
+  const [busy, setBusy] = useState(false);
+  const [saved, setSaved] = useState<string | undefined>();
+  const errors = fieldErrors(error);
+  const id = (name: string) => `${props.idPrefix}-${name}`;
+  const set = <K extends keyof PromptFields>(name: K, value: PromptFields[K]) =>
+    setFields((current) => ({ ...current, [name]: value }));
+  const optionsError =
+    errors.options ?? Object.entries(errors).find(([path]) => path.startsWith("options."))?.[1];
+
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (busy) return;
+    setSaved(undefined);
+    const parsed = PromptInput.safeParse(toInput(fields));
+    if (!parsed.success) {
+      setError(validationError(parsed.error));
+      return;
+    }
+    const refused = crossCheck(parsed.data);
+    if (refused) {
+      setError(refused);
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    const problem = await props.onSave(parsed.data);
+    setBusy(false);
+    if (problem) {
+      setError(problem);
+      return;
+    }
+    setSaved(`Added “${parsed.data.question}”.`);
+    setFields({ ...EMPTY, kind: fields.kind, resultsVisibility: fields.resultsVisibility });
+  };
+
+  return (
+    <form class="prompt-editor" onSubmit={submit} noValidate aria-labelledby={id("title")}>
+      <h3 id={id("title")}>Write a question</h3>
+      <fieldset class="kind-choice">
+        <legend>Kind</legend>
+        {KINDS.map((kind) => (
+          <label key={kind} class="radio">
+            <input
+              type="radio"
+              name={id("kind")}
+              value={kind}
+              checked={fields.kind === kind}
+              onChange={() => set("kind", kind)}
+            />{" "}
+            {KIND_NAMES[kind]}
+          </label>
+        ))}
+      </fieldset>
+      <Field id={id("question")} label="Question" error={errors.question}>
+        {(control) => (
+          <input
+            {...control}
+            value={fields.question}
+            maxLength={LIMITS.promptQuestion.max}
+            onInput={(event) => set("question", event.currentTarget.value)}
+          />
+        )}
+      </Field>
+      {fields.kind !== "scale" && (
+        <Field
+          id={id("options")}
+          label="Options"
+          error={optionsError}
+          hint={`One per line, ${LIMITS.promptOptions.min} to ${LIMITS.promptOptions.max}.`}
+        >
+          {(control) => (
+            <textarea
+              {...control}
+              rows={4}
+              value={fields.options}
+              onInput={(event) => set("options", event.currentTarget.value)}
+            />
+          )}
+        </Field>
+      )}
+      {fields.kind === "multiple_choice" && (
+        <Field id={id("max-choices")} label="Most options per ballot" error={errors.maxChoices}>
+          {(control) => (
+            <input
+              {...control}
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={LIMITS.promptOptions.max}
+              value={fields.maxChoices}
+              onInput={(event) => set("maxChoices", event.currentTarget.value)}
+            />
+          )}
+        </Field>
+      )}
+      {fields.kind === "scale" && (
+        <div class="scale-fields">
+          <Field id={id("min")} label="Lowest value" error={errors.min}>
+            {(control) => (
+              <input
+                {...control}
+                type="number"
+                inputMode="numeric"
+                min={-10}
+                max={10}
+                value={fields.min}
+                onInput={(event) => set("min", event.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <Field id={id("min-label")} label="Label of the lowest" error={errors.minLabel}>
+            {(control) => (
+              <input
+                {...control}
+                value={fields.minLabel}
+                placeholder="Disagree"
+                maxLength={LIMITS.promptOptionLabel.max}
+                onInput={(event) => set("minLabel", event.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <Field id={id("max")} label="Highest value" error={errors.max}>
+            {(control) => (
+              <input
+                {...control}
+                type="number"
+                inputMode="numeric"
+                min={-10}
+                max={10}
+                value={fields.max}
+                onInput={(event) => set("max", event.currentTarget.value)}
+              />
+            )}
+          </Field>
+          <Field id={id("max-label")} label="Label of the highest" error={errors.maxLabel}>
+            {(control) => (
+              <input
+                {...control}
+                value={fields.maxLabel}
+                placeholder="Agree"
+                maxLength={LIMITS.promptOptionLabel.max}
+                onInput={(event) => set("maxLabel", event.currentTarget.value)}
+              />
+            )}
+          </Field>
+        </div>
+      )}
+      <Field id={id("visibility")} label="Results shown to participants" error={errors.resultsVisibility}>
+        {(control) => (
+          <select
+            {...control}
+            value={fields.resultsVisibility}
+            onChange={(event) =>
+              set("resultsVisibility", ResultsVisibility.catch("live").parse(event.currentTarget.value))
+            }
+          >
+            {ResultsVisibility.options.map((value) => (
+              <option key={value} value={value}>
+                {VISIBILITY_NAMES[value]}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <div class="field checkbox">
+        <input
+          id={id("anonymous")}
+          type="checkbox"
+          checked={fields.anonymous}
+          onChange={(event) => set("anonymous", event.currentTarget.checked)}
+        />
+        <label for={id("anonymous")}>Anonymous ballots (untick: moderators see who voted for what)</label>
+      </div>
+      {error && (
+        <p class="form-error" role="alert">
+          {describeError(error)}
+        </p>
+      )}
+      {saved && (
+        <p class="notice" role="status">
+          {saved}
+        </p>
+      )}
+      <button type="submit" class="primary" disabled={busy}>
+        {busy ? "Adding…" : "Add question"}
+      </button>
+    </form>
+  );
+}
+
+/** One prompt in a list, however it is stored: kind, question, options and settings. */
+export function PromptSummary(props: {
+  prompt: {
+    kind: PromptKind;
+    question: string;
+    options: string[];
+    maxChoices?: number;
+    anonymous: boolean;
+    resultsVisibility: z.infer<typeof ResultsVisibility>;
+  };
+}) {
+  const { prompt } = props;
+  return (
+    <>
+      <p class="prompt-question">
+        <span class="badge subtle">{KIND_NAMES[prompt.kind]}</span> {prompt.question}
+      </p>
+      <p class="prompt-options">{prompt.options.join(" · ")}</p>
+      <p class="hint">
+        {prompt.kind === "multiple_choice" && prompt.maxChoices ? `Up to ${prompt.maxChoices} choices. ` : ""}
+        {prompt.anonymous ? "Anonymous" : "Named"}; results: {VISIBILITY_NAMES[prompt.resultsVisibility]}.
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,548 @@
+/**
+ * The moderator's preparing pages in real headless Chromium against the real server and
+ * PostgreSQL: sign up and sign in, create a seminar from an uploaded CJK + English file after
+ * checking the importer's preview, write a question of every kind (in the create form and on the
+ * draft's page, which sends `prompt:create` over Socket.IO), replace the essay, start, find the
+ * seminar live in the list with its code, link and QR code, download the transcript in every
+ * format (files checked by content) and open or close the transcript to participants.
+ */
+import { readFileSync } from "node:fs";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CSV_COLUMNS } from "../../src/modules/transcripts/transcript.csv.ts";
+import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
+import type { RoomSnapshot } from "../../src/protocol/views.ts";
+import {
+  type BrowserUser,
+  launchBrowser,
+  openUser,
+  screenshot,
+  seriousAxeViolations,
+  VIEWPORTS,
+} from "../helpers/browser.ts";
+import { buildGuest, expectOk, type GuestSession, TEST_ESSAY } from "../helpers/factories.ts";
+import { type ClientSocket, connect, send, startTestServer } from "../helpers/server.ts";
+import { download, readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
+
+// Twelve downloads in this file's minute: above the default per-member limit of ten.
+const server = await startTestServer({ TRANSCRIPTS_PER_MINUTE: "100" });
+const browser = await launchBrowser();
+
+const FIXTURE = new URL("../fixtures/essays/moderator-upload.zh-Hant.txt", import.meta.url).pathname;
+const EMAIL = "lin.moderator@example.test";
+const PASSWORD = "a long enough passphrase";
+const SEMINAR_TITLE = "共讀 Reading Together — week 1";
+
+/** Clicks a download button and answers the file's suggested name and content. */
+async function downloadFrom(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const [file] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: button, exact: true }).click(),
+  ]);
+  const path = await file.path();
+  return { name: file.suggestedFilename(), bytes: readFileSync(path) };
+}
+
+/** Fills and adds one question in a prompt editor (the ids start with `prefix`). */
+async function addQuestion(
+  page: Page,
+  prefix: string,
+  prompt: {
+    kind: "Single choice" | "Multiple choice" | "Scale";
+    question: string;
+    options?: string[];
+    maxChoices?: number;
+    scale?: { min: number; max: number; minLabel: string; maxLabel: string };
+    results?: string;
+    named?: boolean;
+  },
+) {
+  const form = page.locator(`form.prompt-editor:has(#${prefix}-question)`);
+  await form.getByLabel(prompt.kind, { exact: true }).check();
+  await page.locator(`#${prefix}-question`).fill(prompt.question);
+  if (prompt.options) await page.locator(`#${prefix}-options`).fill(prompt.options.join("\n"));
+  if (prompt.maxChoices) await page.locator(`#${prefix}-max-choices`).fill(String(prompt.maxChoices));
+  if (prompt.scale) {
+    await page.locator(`#${prefix}-min`).fill(String(prompt.scale.min));
+    await page.locator(`#${prefix}-max`).fill(String(prompt.scale.max));
+    await page.locator(`#${prefix}-min-label`).fill(prompt.scale.minLabel);
+    await page.locator(`#${prefix}-max-label`).fill(prompt.scale.maxLabel);
+  }
+  if (prompt.results) await page.locator(`#${prefix}-visibility`).selectOption({ label: prompt.results });
+  if (prompt.named) await page.locator(`#${prefix}-anonymous`).uncheck();
+  await form.getByRole("button", { name: "Add question" }).click();
+  await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${prompt.question}”.`);
+}
+
+describe("the moderator prepares a seminar in the web client", () => {
+  let lin: BrowserUser;
+  let seminarId: string;
+  let joinUrl: string;
+  let guest: GuestSession;
+  let guestSocket: ClientSocket | undefined;
+
+  beforeAll(async () => {
+    lin = await openUser(browser, VIEWPORTS.laptop);
+  });
+  afterAll(() => {
+    guestSocket?.close();
+  });
+
+  it("signs up, refusing a short password and a taken e-mail with the server's reasons", async () => {
+    const { page } = lin;
+    await page.goto(`${server.url}/signup`);
+    await page.getByLabel("E-mail").fill(EMAIL);
+    await page.getByLabel("Password").fill("short");
+    await page.getByLabel("Your name").fill("林老師 Lin");
+    await page.getByRole("button", { name: "Create account" }).click();
+    // Refused by the protocol's own schema before sending: the field says why.
+    await expect
+      .poll(() => page.locator("#signin-password-error").textContent())
+      .toBe("Password must be at least 10 characters long.");
+    expect(await page.getByLabel("Password").getAttribute("aria-invalid")).toBe("true");
+    expect(await server.prisma.account.count({ where: { email: EMAIL } })).toBe(0);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    // A taken e-mail is refused by the server (conflict), shown as such.
+    expectOk(
+      await server.http("POST", "/api/auth/register", {
+        email: "taken@example.test",
+        password: PASSWORD,
+        displayName: "Someone",
+      }),
+    );
+    await page.getByLabel("E-mail").fill("Taken@Example.test");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/already exists/);
+
+    await page.getByLabel("E-mail").fill(EMAIL);
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/seminars");
+    const account = await server.prisma.account.findUniqueOrThrow({ where: { email: EMAIL } });
+    expect(account.displayName).toBe("林老師 Lin");
+    const stored = await page.evaluate(() =>
+      JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "null"),
+    );
+    expect(stored).toMatchObject({ accountId: account.id, email: EMAIL, displayName: "林老師 Lin" });
+    expect(Date.parse(stored.expiresAt)).toBeGreaterThan(Date.now());
+    await expect.poll(() => page.locator("main").textContent()).toContain("No seminars yet");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
+  it("signs out, refuses a wrong password, and signs in again", async () => {
+    const { page } = lin;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in to moderate" }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem("stepstone.account.v1"))).toBeNull();
+    // A moderator page without a session asks to sign in.
+    await page.goto(`${server.url}/seminars`);
+    await page.getByRole("heading", { name: "Sign in to moderate" }).waitFor();
+
+    await page.getByLabel("E-mail").fill(EMAIL);
+    await page.getByLabel("Password").fill("not the password at all");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect
+      .poll(() => page.getByRole("alert").textContent())
+      .toBe("The e-mail or the password is not right.");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+  });
+
+  it("exchanges a token close to its expiry for a fresh one on the next request", async () => {
+    const { page } = lin;
+    const read = () =>
+      page.evaluate(() => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "null"));
+    const soon = new Date(Date.now() + 5 * 60_000).toISOString();
+    await page.evaluate((expiresAt) => {
+      const stored = JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "null");
+      localStorage.setItem("stepstone.account.v1", JSON.stringify({ ...stored, expiresAt }));
+    }, soon);
+    await page.reload();
+    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await expect.poll(async () => (await read()).expiresAt).not.toBe(soon);
+    const refreshed = await read();
+    expect(Date.parse(refreshed.expiresAt)).toBeGreaterThan(Date.now() + 30 * 60_000);
+    const me = expectOk(
+      await server.http<{ email: string }>("GET", "/api/auth/me", undefined, refreshed.token),
+    );
+    expect(me.email).toBe(EMAIL);
+  });
+
+  it("creates a seminar from an uploaded file after checking the importer's preview", async () => {
+    const { page } = lin;
+    await page.getByRole("link", { name: "New seminar" }).first().click();
+    await page.getByRole("heading", { name: "New seminar", level: 1 }).waitFor();
+    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await expect
+      .poll(() => page.locator("#new-essay-file-note").textContent())
+      .toMatch(/^Read moderator-upload/);
+    expect(await page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
+
+    // Saving before a preview is refused on the page, and nothing is stored.
+    await page.getByRole("button", { name: "Save as draft" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/must be previewed/);
+    expect(await server.prisma.seminar.count()).toBe(0);
+
+    await page.getByRole("button", { name: "Preview", exact: true }).click();
+    const preview = page.locator(".essay-preview");
+    await expect
+      .poll(() => preview.locator(".preview-title").textContent())
+      .toBe("共讀的練習 Reading Together");
+    expect(await preview.locator(".preview-byline").textContent()).toBe("文／林小雨 Lin Xiaoyu");
+    expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
+    expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
+    expect(await preview.locator(".count-sections").textContent()).toMatch(/^2 sections/);
+    expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
+    // The blocks shown are the server's preview of exactly this text.
+    const moderatorToken = await page.evaluate(
+      () => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "{}").token as string,
+    );
+    const served = expectOk(
+      await server.http<{ blocks: { kind: string; text: string }[] }>(
+        "POST",
+        "/api/essays/preview",
+        { text: readFileSync(FIXTURE, "utf8"), format: "text" },
+        moderatorToken,
+      ),
+    );
+    expect(await preview.locator(".block-text").allTextContents()).toEqual(served.blocks.map((b) => b.text));
+    // The seminar's title is the essay's until the moderator writes another.
+    expect(await page.getByLabel("Seminar title").inputValue()).toBe("共讀的練習 Reading Together");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await preview.scrollIntoViewIfNeeded();
+    await page.locator("#essay-title").scrollIntoViewIfNeeded();
+    await screenshot(page, "create-1280x800");
+
+    // Changing the text makes the preview stale: saving waits for a new one.
+    await page.getByLabel("Essay text").press("End");
+    await page.getByLabel("Essay text").type("\n\nOne more paragraph.");
+    await expect.poll(() => page.getByRole("button", { name: "Preview again" }).count()).toBe(1);
+    await page.getByLabel("Essay text").fill(readFileSync(FIXTURE, "utf8"));
+  });
+
+  it("writes a question of every kind, refusing incomplete ones field by field", async () => {
+    const { page } = lin;
+    // One option is not enough: the schema's reason is shown on the field.
+    await page.locator("#new-prompt-question").fill("Too few?");
+    await page.locator("#new-prompt-options").fill("Only one");
+    await page.locator("form.prompt-editor").getByRole("button", { name: "Add question" }).click();
+    await expect
+      .poll(() => page.locator("#new-prompt-options-error").textContent())
+      .toBe("Options need at least 2 entries.");
+    // A limit above the options is refused before sending.
+    await page.locator("form.prompt-editor").getByLabel("Multiple choice", { exact: true }).check();
+    await page.locator("#new-prompt-options").fill("A\nB");
+    await page.locator("#new-prompt-max-choices").fill("3");
+    await page.locator("form.prompt-editor").getByRole("button", { name: "Add question" }).click();
+    await expect
+      .poll(() => page.locator("#new-prompt-max-choices-error").textContent())
+      .toMatch(/at most the number of options \(2\)/);
+
+    await addQuestion(page, "new-prompt", {
+      kind: "Single choice",
+      question: "這段話有說服力嗎？ Convincing?",
+      options: ["是 Yes", "否 No"],
+    });
+    await addQuestion(page, "new-prompt", {
+      kind: "Multiple choice",
+      question: "Which passages should we discuss?",
+      options: ["01", "02", "The caption"],
+      maxChoices: 2,
+      named: true,
+    });
+    await addQuestion(page, "new-prompt", {
+      kind: "Scale",
+      question: "How much do you agree?",
+      scale: { min: 1, max: 5, minLabel: "Disagree", maxLabel: "Agree" },
+      results: "After the question closes",
+    });
+    await expect.poll(() => page.locator(".prompt-drafts > li").count()).toBe(3);
+    expect(await page.locator(".prompt-drafts .prompt-options").nth(2).textContent()).toBe(
+      "1 Disagree · 2 · 3 · 4 · 5 Agree",
+    );
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
+  it("saves the draft with its essay and questions", async () => {
+    const { page } = lin;
+    await page.getByRole("button", { name: "Preview", exact: true }).click();
+    await page.locator(".essay-preview .preview-title").waitFor();
+    await page.getByLabel("Seminar title").fill(SEMINAR_TITLE);
+    await page.getByRole("button", { name: "Save as draft" }).click();
+    await page.getByRole("heading", { name: SEMINAR_TITLE, level: 1 }).waitFor();
+    seminarId = new URL(page.url()).pathname.split("/")[2]!;
+
+    const stored = await server.prisma.seminar.findUniqueOrThrow({
+      where: { id: seminarId },
+      include: {
+        essay: { include: { paragraphs: true } },
+        prompts: { include: { options: true }, orderBy: { position: "asc" } },
+      },
+    });
+    expect(stored.title).toBe(SEMINAR_TITLE);
+    expect(stored.state).toBe("draft");
+    expect(stored.essay?.byline).toBe("文／林小雨 Lin Xiaoyu");
+    expect(stored.essay?.paragraphs.filter((block) => block.kind === "paragraph")).toHaveLength(4);
+    expect(
+      stored.prompts.map((prompt) => ({
+        kind: prompt.kind,
+        question: prompt.question,
+        maxChoices: prompt.maxChoices,
+        anonymous: prompt.anonymous,
+        resultsVisibility: prompt.resultsVisibility,
+        options: prompt.options.sort((a, b) => a.position - b.position).map((option) => option.label),
+      })),
+    ).toEqual([
+      {
+        kind: "single_choice",
+        question: "這段話有說服力嗎？ Convincing?",
+        maxChoices: 1,
+        anonymous: true,
+        resultsVisibility: "live",
+        options: ["是 Yes", "否 No"],
+      },
+      {
+        kind: "multiple_choice",
+        question: "Which passages should we discuss?",
+        maxChoices: 2,
+        anonymous: false,
+        resultsVisibility: "live",
+        options: ["01", "02", "The caption"],
+      },
+      {
+        kind: "scale",
+        question: "How much do you agree?",
+        maxChoices: 1,
+        anonymous: true,
+        resultsVisibility: "after_close",
+        options: ["1 Disagree", "2", "3", "4", "5 Agree"],
+      },
+    ]);
+    expect(await page.locator(".essay-counts").textContent()).toBe("4 paragraphs, 2 sections");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  });
+
+  it("adds a question to the draft (prompt:create over Socket.IO) and replaces its essay", async () => {
+    const { page } = lin;
+    await addQuestion(page, "seminar-prompt", {
+      kind: "Single choice",
+      question: "Ready to start?",
+      options: ["Yes", "Not yet"],
+      results: "Moderators only (reveal later)",
+    });
+    await expect.poll(() => page.locator(".prompt-drafts > li").count()).toBe(4);
+    const added = await server.prisma.prompt.findFirstOrThrow({
+      where: { seminarId, question: "Ready to start?" },
+    });
+    expect({ state: added.state, resultsVisibility: added.resultsVisibility }).toEqual({
+      state: "draft",
+      resultsVisibility: "moderators",
+    });
+
+    await page.getByRole("button", { name: "Replace the essay" }).click();
+    await page.locator("#replace-essay-text").fill(TEST_ESSAY);
+    await page.getByRole("button", { name: "Replace with this essay" }).click();
+    await expect.poll(() => page.locator(".replace-essay [role=alert]").textContent()).toMatch(/Preview/);
+    await page.locator(".replace-essay").getByRole("button", { name: "Preview", exact: true }).click();
+    await expect
+      .poll(() => page.locator(".replace-essay .preview-title").textContent())
+      .toBe("Reading Together");
+    await page.getByRole("button", { name: "Replace with this essay" }).click();
+    await expect.poll(() => page.locator(".essay-title").textContent()).toBe("Reading Together");
+    expect(await page.locator(".essay-counts").textContent()).toBe("4 paragraphs, 2 sections");
+    const essay = await server.prisma.essay.findUniqueOrThrow({ where: { seminarId } });
+    expect(essay.title).toBe("Reading Together");
+
+    // Back to the uploaded essay for the session.
+    await page.getByRole("button", { name: "Replace the essay" }).click();
+    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await page.locator(".replace-essay").getByRole("button", { name: "Preview", exact: true }).click();
+    await page.locator(".replace-essay .preview-title").waitFor();
+    await page.getByRole("button", { name: "Replace with this essay" }).click();
+    await expect.poll(() => page.locator(".essay-title").textContent()).toBe("共讀的練習 Reading Together");
+  });
+
+  it("starts the seminar after a confirmation", async () => {
+    const { page } = lin;
+    await page.getByRole("button", { name: "Start the seminar" }).click();
+    await page.getByRole("button", { name: "Not yet" }).click();
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminarId } })).state).toBe("draft");
+    await page.getByRole("button", { name: "Start the seminar" }).click();
+    await page.getByRole("button", { name: "Yes, start now" }).click();
+    await expect.poll(() => page.locator("#join-title .badge").textContent()).toBe("Live");
+    const stored = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminarId } });
+    expect(stored.state).toBe("live");
+    expect(await page.getByRole("button", { name: "Replace the essay" }).count()).toBe(0);
+  });
+
+  it("lists the seminar as live with its join code, link and a QR code of the link", async () => {
+    const { page } = lin;
+    await page.getByRole("link", { name: "Your seminars" }).click();
+    const card = page.locator(".seminar-card", { hasText: SEMINAR_TITLE });
+    await card.waitFor();
+    const stored = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminarId } });
+    joinUrl = `${server.url}/join/${stored.joinCode}`;
+    expect(await card.locator(".badge").textContent()).toBe("Live");
+    expect(await card.locator(".code").textContent()).toBe(stored.joinCode);
+    expect(await card.locator("a.join-url").getAttribute("href")).toBe(joinUrl);
+    const qr = card.getByRole("img", { name: `QR code of the join link ${joinUrl}` });
+    expect(await qr.evaluate((svg) => svg.tagName.toLowerCase())).toBe("svg");
+    // A QR code's matrix: at least version 1 (21 modules) plus the quiet zone, with dark modules drawn.
+    const viewBox = (await qr.getAttribute("viewBox"))!.split(" ").map(Number);
+    expect(viewBox[2]).toBeGreaterThanOrEqual(25);
+    expect((await qr.locator("path").getAttribute("d"))!.length).toBeGreaterThan(100);
+    expect(await card.getByRole("link", { name: /^Open console/ }).getAttribute("href")).toBe(
+      `/console/${seminarId}`,
+    );
+    expect(await card.getByRole("link", { name: /^Projector/ }).getAttribute("href")).toBe(
+      `/projector/${seminarId}`,
+    );
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, "seminars-1280x800");
+  });
+
+  it("downloads the transcript in every format, anonymised or not, checked by content", async () => {
+    const { page } = lin;
+    guest = await buildGuest(server, joinUrl.split("/").pop()!, "Bo 博");
+    guestSocket = await connect(server.url, { token: guest.token });
+    const snapshot = expectOk(
+      await server.http<RoomSnapshot>("GET", `/api/seminars/${seminarId}`, undefined, guest.token),
+    );
+    const paragraph = snapshot.essay.paragraphs.find((block) => block.text.includes("𠮷"))!;
+    expectOk(
+      await send(guestSocket, "annotation:create", {
+        paragraphId: paragraph.id,
+        body: "一個字元 one code point",
+      }),
+    );
+
+    await page
+      .locator(".seminar-card", { hasText: SEMINAR_TITLE })
+      .getByRole("link", { name: /^Details/ })
+      .click();
+    await page.getByRole("heading", { name: "Transcript" }).waitFor();
+    const validate = transcriptValidator();
+
+    const json = await downloadFrom(page, "JSON");
+    expect(json.name).toMatch(/-transcript\.json$/);
+    const document = JSON.parse(json.bytes.toString("utf8")) as TranscriptDocument;
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
+    expect(document.anonymized).toBe(false);
+    expect(document.seminar.title).toBe(SEMINAR_TITLE);
+    expect(document.prompts).toHaveLength(4);
+    expect(document.members.map((member) => member.displayName)).toContain("Bo 博");
+    expect(document.annotations.map((annotation) => annotation.body)).toEqual(["一個字元 one code point"]);
+
+    const markdown = (await downloadFrom(page, "Markdown")).bytes.toString("utf8");
+    expect(markdown).toContain(SEMINAR_TITLE);
+    expect(markdown).toContain("一個字元 one code point");
+
+    const jsonld = JSON.parse((await downloadFrom(page, "JSON-LD (Web Annotations)")).bytes.toString("utf8"));
+    expect(JSON.stringify(jsonld["@context"])).toContain("http://www.w3.org/ns/anno.jsonld");
+    expect(jsonld.first.items.map((item: { body: { value: string }[] }) => item.body[0]?.value)).toEqual([
+      "一個字元 one code point",
+    ]);
+
+    const annotations = readCsv((await downloadFrom(page, "CSV: annotations")).bytes.toString("utf8"));
+    expect(annotations.map((row) => row.body)).toEqual(["一個字元 one code point"]);
+    const members = readCsv((await downloadFrom(page, "CSV: members")).bytes.toString("utf8"));
+    expect(members.map((row) => row.display_name).sort()).toEqual(["Bo 博", "林老師 Lin"].sort());
+    for (const table of ["ballots", "tallies", "timeline"] as const) {
+      const file = await downloadFrom(page, `CSV: ${table}`);
+      expect(file.name).toMatch(new RegExp(`-${table}\\.csv$`));
+      const text = file.bytes.toString("utf8");
+      expect(text.replace(/^\uFEFF/, "").split("\r\n")[0]).toBe(CSV_COLUMNS[table].join(","));
+      const rows = readCsv(text);
+      // No question was opened: no ballots and no tallies yet; the timeline has the session's events.
+      if (table === "timeline") expect(rows.map((row) => row.type)).toContain("annotation:created");
+      else expect(rows).toEqual([]);
+    }
+
+    const zip = await unzip((await downloadFrom(page, "Everything (ZIP)")).bytes);
+    const names = [...zip.keys()];
+    expect(names.some((name) => name.endsWith("transcript.json"))).toBe(true);
+    expect(names.some((name) => name.endsWith(".md"))).toBe(true);
+    expect(names.filter((name) => name.endsWith(".csv")).length).toBe(5);
+
+    await page.getByLabel(/^Anonymised/).check();
+    const anonymous = await downloadFrom(page, "JSON");
+    expect(anonymous.name).toMatch(/-anonymized\.json$/);
+    const anonymised = JSON.parse(anonymous.bytes.toString("utf8")) as TranscriptDocument;
+    expect(validate(anonymised), JSON.stringify(validate.errors)).toBe(true);
+    expect(anonymised.anonymized).toBe(true);
+    expect(anonymous.bytes.toString("utf8")).not.toContain("Bo 博");
+    const anonymousMembers = (await downloadFrom(page, "CSV: members")).bytes.toString("utf8");
+    expect(anonymousMembers).not.toContain("Bo 博");
+    expect(readCsv(anonymousMembers)).toHaveLength(2);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+  }, 120_000);
+
+  it("opens and closes the transcript to participants", async () => {
+    const { page } = lin;
+    const asGuest = () => download(server, seminarId, guest.token, "format=json");
+    expect((await asGuest()).status).toBe(403);
+
+    await page.getByLabel("Participants and observers may download the transcript").check();
+    await expect
+      .poll(() => page.locator(".transcripts [role=status]").textContent())
+      .toBe("Participants may now download the transcript.");
+    const stored = await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminarId } });
+    expect(stored.transcriptAccess).toBe(true);
+    const granted = await asGuest();
+    expect(granted.status).toBe(200);
+    const theirs = JSON.parse(granted.text) as TranscriptDocument;
+    expect(theirs.viewer.moderator).toBe(false);
+    expect(theirs.moderationLog).toBeNull();
+
+    await page.getByLabel("Participants and observers may download the transcript").uncheck();
+    await expect
+      .poll(() => page.locator(".transcripts [role=status]").textContent())
+      .toBe("Only moderators may download the transcript now.");
+    expect((await asGuest()).status).toBe(403);
+    // A reload shows what is stored.
+    await page.reload();
+    await page.getByRole("heading", { name: "Transcript" }).waitFor();
+    expect(await page.getByLabel("Participants and observers may download the transcript").isChecked()).toBe(
+      false,
+    );
+  });
+
+  it("works on a phone: create page with its preview and the list, accessible", async () => {
+    const phone = await openUser(browser, VIEWPORTS.phone);
+    const { page } = phone;
+    await page.goto(`${server.url}/signin`);
+    await page.getByLabel("E-mail").fill(EMAIL);
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password").press("Enter");
+    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await page.locator(".seminar-card").first().waitFor();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await screenshot(page, "seminars-390x844");
+    // Nothing wider than the screen.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+
+    await page.goto(`${server.url}/seminars/new`);
+    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await page.getByRole("button", { name: "Preview", exact: true }).click();
+    await page.locator(".essay-preview .preview-title").waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.locator(".essay-preview").scrollIntoViewIfNeeded();
+    await screenshot(page, "create-390x844");
+    expect(phone.errors).toEqual([]);
+    await phone.context.close();
+  });
+
+  it("raised no page errors and no unexpected failed requests", () => {
+    expect(lin.errors).toEqual([]);
+    // The refusals the tests provoked on purpose, and nothing else.
+    expect(lin.failedRequests.sort()).toEqual(
+      ["401 POST /api/auth/login", "409 POST /api/auth/register"].sort(),
+    );
+  });
+});
