@@ -57,6 +57,9 @@ export async function startTestServer(
     prisma,
     app,
     async restart() {
+      // As main.ts stops: idle keep-alive connections are closed first, long before the new server
+      // listens on the port, so the test's HTTP client does not reuse one the old server dropped.
+      await app.finishRequests(5_000);
       await app.close();
       await prisma.$disconnect();
       prisma = createPrismaClient(db.url);
