@@ -17,6 +17,8 @@ export class LightClientError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The wait an `unavailable` refusal asks for before trying again (details.retryAfterMs). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -153,8 +155,16 @@ export class LightClient {
 
 function connectError(body: string): LightClientError {
   try {
-    const parsed = JSON.parse(body) as { message?: string; data?: { code?: string } };
-    return new LightClientError(parsed.data?.code ?? "connect_error", parsed.message ?? body);
+    const parsed = JSON.parse(body) as {
+      message?: string;
+      data?: { code?: string; details?: { retryAfterMs?: unknown } };
+    };
+    const retryAfterMs = parsed.data?.details?.retryAfterMs;
+    return new LightClientError(
+      parsed.data?.code ?? "connect_error",
+      parsed.message ?? body,
+      typeof retryAfterMs === "number" ? retryAfterMs : undefined,
+    );
   } catch {
     return new LightClientError("connect_error", body);
   }

@@ -73,6 +73,8 @@ export interface ConnectReport {
   ok: number;
   failed: number;
   errors: Record<string, number>;
+  /** Busy answers (`unavailable` with a retry hint) followed, by step (connect, room:sync). */
+  busy: Record<string, number>;
   /** Connect start to snapshot received (ms). */
   latency: HistogramData;
   /** Bytes of the room:sync answers. */
@@ -85,6 +87,8 @@ export interface JoinReport {
   ok: number;
   failed: number;
   errors: Record<string, number>;
+  /** Busy answers (`unavailable` with a retry hint) followed, by step (join, connect, room:sync). */
+  busy: Record<string, number>;
   /** Scheduled start to snapshot received (ms). */
   total: HistogramData;
   /** Scheduled start to HTTP join answered (ms). */

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 
 /** The scenarios, in the order they run. `relay` adds the bare-relay run of each. */
-export const SCENARIOS = ["join", "vote", "annotate", "rooms"] as const;
+export const SCENARIOS = ["join", "vote", "annotate", "rooms", "hall"] as const;
 
 /** One scenario's name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -21,6 +21,10 @@ export interface BenchOptions {
   annotateParticipants: number;
   rooms: number;
   roomSize: number;
+  /** Participants of the lecture hall (one room on one node). */
+  hallParticipants: number;
+  /** Annotations per second fanned out to the whole hall. */
+  hallAnnotationRate: number;
   /** Seconds of steady load in the annotation and many-rooms scenarios. */
   durationSeconds: number;
   /** Annotations per second in the fan-out scenario. */
@@ -42,10 +46,12 @@ export interface BenchOptions {
 
 const USAGE = `Usage: npm run bench -- [flags]
 
-  --scenarios LIST       join,vote,annotate,rooms,relay (default: all; "relay" adds the ceiling runs)
+  --scenarios LIST       join,vote,annotate,rooms,hall,relay (default: all; "relay" adds the ceiling runs)
   --participants N       participants of join, vote and annotate (default 300)
   --join-participants N, --vote-participants N, --annotate-participants N   per scenario
   --rooms R              rooms in the many-rooms scenario (default 10)
+  --hall-participants N  one room of N in the lecture-hall scenario (default 1000; 5000 with --goals)
+  --hall-annotation-rate A   annotations per second fanned out to the hall (default 2)
   --room-size M          participants per room (default 20)
   --duration S           seconds of steady load for annotate and rooms (default 10)
   --annotation-rate A    annotations per second in annotate (default 20)
@@ -54,7 +60,8 @@ const USAGE = `Usage: npm run bench -- [flags]
   --workers W            generator processes (default 2)
   --checkers C           socket.io-client participants per room (default 2)
   --connect-rate C       connections per second during set-up (default 300)
-  --goals                the goal sizes: 1,000 join/vote, 500 annotate at 20/s, 50 rooms of 20, 20 s
+  --goals                the goal sizes: 1,000 join/vote, 500 annotate at 20/s, 50 rooms of 20, 20 s,
+                         a hall of 5,000
   --cpu-prof             profile the application server over each measured window
                          (bench/results/profiles/<run>/<scenario>-app.cpuprofile, summarised at the end)
   --no-pin               do not pin server and generator to separate cores
@@ -80,6 +87,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       "annotate-participants": { type: "string" },
       rooms: { type: "string" },
       "room-size": { type: "string" },
+      "hall-participants": { type: "string" },
+      "hall-annotation-rate": { type: "string" },
       duration: { type: "string" },
       "annotation-rate": { type: "string" },
       "join-window": { type: "string" },
@@ -125,6 +134,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     ),
     rooms: Math.round(positive("rooms", values.rooms, goals ? 50 : 10)),
     roomSize: Math.round(positive("room-size", values["room-size"], 20)),
+    hallParticipants: Math.round(
+      positive("hall-participants", values["hall-participants"], goals ? 5000 : 1000),
+    ),
+    hallAnnotationRate: positive("hall-annotation-rate", values["hall-annotation-rate"], 2),
     durationSeconds: positive("duration", values.duration, goals ? 20 : 10),
     annotationRate: positive("annotation-rate", values["annotation-rate"], 20),
     joinWindowSeconds: positive("join-window", values["join-window"], 1),

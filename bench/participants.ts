@@ -7,7 +7,7 @@
  */
 import { io as connectSocketIo, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol/events.ts";
-import type { Result } from "../src/protocol/result.ts";
+import { type Result, retryAfterMs } from "../src/protocol/result.ts";
 import { RoomStream } from "../src/protocol/room-state.ts";
 import type { RoomEventView, SyncView, TallyView } from "../src/protocol/views.ts";
 import { now } from "./clock.ts";
@@ -202,6 +202,18 @@ function errorCode(error: unknown): string {
 /** Error code of a failed connect or command, for the reports. */
 export { errorCode };
 
+/**
+ * The wait a refusal asks for when the server was busy (`unavailable` with details.retryAfterMs,
+ * from a light client, a socket.io-client connect_error or an HTTP answer), else undefined: the
+ * generator's clients follow it as the web client does.
+ */
+export function busyRetryAfter(error: unknown): number | undefined {
+  if (error instanceof LightClientError) return error.code === "unavailable" ? error.retryAfterMs : undefined;
+  const data = (error as { data?: { code?: unknown; message?: unknown; details?: unknown } }).data;
+  if (data?.code !== "unavailable") return undefined;
+  return retryAfterMs({ code: "unavailable", message: String(data.message ?? ""), details: data.details });
+}
+
 /** The bulk participant: a LightClient whose frames are scanned, not parsed, where possible. */
 export class LightParticipant implements Participant {
   readonly kind = "light" as const;
@@ -265,7 +277,8 @@ export class LightParticipant implements Participant {
     const raw = await this.client.emit("room:sync", {}, timeoutMs);
     if (!raw.startsWith('[{"ok":true')) {
       const [result] = JSON.parse(raw) as [Result<unknown>];
-      throw new LightClientError(result.ok ? "malformed" : result.error.code, "room:sync refused");
+      if (result.ok) throw new LightClientError("malformed", "room:sync refused");
+      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
     }
     const seq = SNAPSHOT_SEQ_PATTERN.exec(raw);
     this.seq.baseline(seq ? Number(seq[1]) : 0);
@@ -378,7 +391,8 @@ export class CheckerParticipant implements Participant {
 
   async syncSnapshot(timeoutMs: number): Promise<number> {
     const result = await this.call<SyncView>("room:sync", {}, timeoutMs);
-    if (!result.ok) throw new LightClientError(result.error.code, "room:sync refused");
+    if (!result.ok)
+      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
     this.stream.sync(result.data);
     this.stream.applied.length = 0;
     return 0;

@@ -110,9 +110,14 @@ export function mergeReports(reports: WorkerReport[]): MergedReport {
 /** Merges the reports of a `connect`. */
 function mergeConnects(reports: ConnectReport[]): ConnectReport {
   const errors: Record<string, number> = {};
-  for (const report of reports) addCounts(errors, report.errors);
+  const busy: Record<string, number> = {};
+  for (const report of reports) {
+    addCounts(errors, report.errors);
+    addCounts(busy, report.busy);
+  }
   return {
     type: "connected",
+    busy,
     ok: reports.reduce((sum, report) => sum + report.ok, 0),
     failed: reports.reduce((sum, report) => sum + report.failed, 0),
     errors,
@@ -124,11 +129,16 @@ function mergeConnects(reports: ConnectReport[]): ConnectReport {
 /** Merges the reports of a `join`. */
 function mergeJoins(reports: JoinReport[]): JoinReport {
   const errors: Record<string, number> = {};
-  for (const report of reports) addCounts(errors, report.errors);
+  const busy: Record<string, number> = {};
+  for (const report of reports) {
+    addCounts(errors, report.errors);
+    addCounts(busy, report.busy);
+  }
   const merge = (pick: (report: JoinReport) => JoinReport["total"]) =>
     Histogram.mergeAll(reports.map(pick)).toJSON();
   return {
     type: "joined",
+    busy,
     ok: reports.reduce((sum, report) => sum + report.ok, 0),
     failed: reports.reduce((sum, report) => sum + report.failed, 0),
     errors,

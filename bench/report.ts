@@ -157,62 +157,140 @@ export function judgeGoals(results: ScenarioResult[], options: BenchOptions): Go
   const verdicts: GoalVerdict[] = [];
   const ran = (scenario: ScenarioName) =>
     results.some((result) => result.scenario === scenario && result.target === "app" && !result.error);
-
-  if (ran("join")) {
-    const joined = Number(checksOf(results, "join")?.joined ?? 0);
-    const failed = find(results, "join", "app", "join_failed") ?? Number.NaN;
-    const p99 = find(results, "join", "app", "join_total_p99");
+  const app = (scenario: ScenarioName, key: string) => find(results, scenario, "app", key);
+  const relay = (scenario: ScenarioName, key: string) => find(results, scenario, "relay", key);
+  /** A goal on the ratio app ÷ relay of one metric (`at most` or `at least` the bound). */
+  const ratioGoal = (
+    scenario: ScenarioName,
+    key: string,
+    goal: string,
+    bound: { atMost: number } | { atLeast: number },
+    atGoalSize: boolean,
+  ) => {
+    if (!ran(scenario))
+      return verdicts.push({ goal, status: "not measured", atGoalSize: false, measured: "" });
+    const a = app(scenario, key);
+    const r = relay(scenario, key);
+    const value = a !== undefined && r ? a / r : Number.NaN;
+    const met = "atMost" in bound ? value <= bound.atMost : value >= bound.atLeast;
     verdicts.push({
-      goal: "1,000 participants in one room on this machine, generator included",
-      status: failed === 0 ? "met" : "missed",
-      atGoalSize: options.joinParticipants >= 1000,
-      measured: `${joined} of ${options.joinParticipants} joined in a ${options.joinWindowSeconds} s storm, join→snapshot p99 ${formatNumber(p99)} ms`,
+      goal,
+      status: r === undefined ? "not measured" : met ? "met" : "missed",
+      atGoalSize,
+      measured: `app ${formatNumber(a)}, relay ${formatNumber(r)}: ${formatNumber(value)}×`,
     });
-  } else
-    verdicts.push({
-      goal: "1,000 participants in one room",
-      status: "not measured",
-      atGoalSize: false,
-      measured: "",
-    });
+  };
 
+  const join1000 = options.joinParticipants >= 1000;
+  ratioGoal(
+    "join",
+    "joins_per_s",
+    "join storm 1,000 over 1 s: joins per second ≥ 0.8× relay",
+    { atLeast: 0.8 },
+    join1000,
+  );
+  ratioGoal(
+    "join",
+    "join_total_p99",
+    "join storm 1,000: join→snapshot p99 ≤ 2× relay",
+    { atMost: 2 },
+    join1000,
+  );
+
+  // Failed joins and set-ups (connect + snapshot) of every scenario that ran on the application.
+  const failures: string[] = [];
+  for (const result of results) {
+    if (result.target !== "app" || result.error) continue;
+    const failed =
+      result.scenario === "join"
+        ? Number(result.checks.failed ?? 0)
+        : Number((result.checks.setup as { failed?: unknown } | undefined)?.failed ?? 0);
+    failures.push(`${result.scenario} ${failed}`);
+  }
+  const failedTotal = failures.reduce((sum, item) => sum + Number(item.split(" ")[1]), 0);
+  verdicts.push({
+    goal: "failed joins or snapshots at any size the bench runs: 0",
+    status: failures.length === 0 ? "not measured" : failedTotal === 0 ? "met" : "missed",
+    atGoalSize: true,
+    measured: failures.join(", "),
+  });
+
+  const vote1000 = options.voteParticipants >= 1000;
+  ratioGoal(
+    "vote",
+    "ballots_per_s",
+    "vote burst 1,000: ballots acked per second ≥ 0.95× relay",
+    { atLeast: 0.95 },
+    vote1000,
+  );
+  ratioGoal("vote", "vote_ack_p99", "vote burst 1,000: ack p99 ≤ 5× relay", { atMost: 5 }, vote1000);
   if (ran("vote")) {
-    const p99 = find(results, "vote", "app", "final_tally_p99") ?? Number.NaN;
-    const share = find(results, "vote", "app", "final_tally_clients_pct") ?? 0;
+    const p99 = app("vote", "final_tally_p99") ?? Number.NaN;
+    const share = app("vote", "final_tally_clients_pct") ?? 0;
     const checks = checksOf(results, "vote");
     const stored = checks?.everyBallotStored === true && checks?.tallyMatchesStored === true;
     verdicts.push({
       goal: "vote burst at 1,000: every client holds the final tally within 1 s (p99) of the last ballot, every ballot stored",
       status: p99 <= 1000 && share >= 100 && stored ? "met" : "missed",
-      atGoalSize: options.voteParticipants >= 1000,
+      atGoalSize: vote1000,
       measured:
         `N=${options.voteParticipants}: final tally p99 ${formatNumber(p99)} ms after the last ballot, ` +
         `${formatNumber(share)} % of clients got it, stored ${String(checks?.storedBallots)} of ${options.voteParticipants}` +
         `, tally ${checks?.tallyMatchesStored ? "matches" : "does not match"} the stored ballots`,
     });
-  } else
-    verdicts.push({ goal: "vote burst at 1,000", status: "not measured", atGoalSize: false, measured: "" });
+  }
 
-  if (ran("annotate")) {
-    const app = find(results, "annotate", "app", "delivery_p99");
-    const relay = find(results, "annotate", "relay", "delivery_p99");
-    const met = app !== undefined && relay !== undefined && app <= 2 * relay;
+  const hall5000 = options.hallParticipants >= 5000;
+  if (ran("hall")) {
+    const checks = checksOf(results, "hall");
+    const connected = app("hall", "hall_connected") ?? 0;
     verdicts.push({
-      goal: "annotation fan-out at 500 participants and 20/s: p99 delivery within twice the bare relay's p99",
-      status: relay === undefined ? "not measured" : met ? "met" : "missed",
-      atGoalSize: options.annotateParticipants >= 500 && options.annotationRate >= 20,
-      measured: `N=${options.annotateParticipants} at ${options.annotationRate}/s: delivery p99 ${formatNumber(app)} ms, relay ${formatNumber(relay)} ms (${formatNumber(app !== undefined && relay ? app / relay : Number.NaN)}×)`,
+      goal: "one room of 5,000 participants on one node (generator on the other core): all connected",
+      status: connected >= options.hallParticipants ? "met" : "missed",
+      atGoalSize: hall5000,
+      measured:
+        `${connected} of ${options.hallParticipants}; generator ` +
+        (checks?.generatorWithinLimit ? "below its limit" : "AT ITS LIMIT") +
+        ` (CPU ${formatNumber(Number(checks?.generatorCpuPct))} %, send lag p99 ${formatNumber(Number(checks?.generatorSendLagP99Ms))} ms)`,
     });
   } else
+    verdicts.push({ goal: "one room of 5,000", status: "not measured", atGoalSize: false, measured: "" });
+  ratioGoal(
+    "hall",
+    "hall_delivery_p99",
+    "5,000: annotation fan-out delivery p99 ≤ 2× relay",
+    { atMost: 2 },
+    hall5000,
+  );
+  if (ran("hall")) {
+    const p99 = app("hall", "hall_final_tally_p99") ?? Number.NaN;
+    const checks = checksOf(results, "hall");
+    const stored = checks?.everyBallotStored === true && checks?.tallyMatchesStored === true;
     verdicts.push({
-      goal: "annotation fan-out at 500 and 20/s",
-      status: "not measured",
-      atGoalSize: false,
-      measured: "",
+      goal: "5,000: vote burst, final tally at every client after the last ballot p99 ≤ 1 s, every ballot stored",
+      status:
+        p99 <= 1000 && (app("hall", "hall_final_tally_clients_pct") ?? 0) >= 100 && stored ? "met" : "missed",
+      atGoalSize: hall5000,
+      measured: `final tally p99 ${formatNumber(p99)} ms, stored ${String(checks?.storedBallots)} of ${String(checks?.clients)}, tally ${checks?.tallyMatchesStored ? "matches" : "does not match"} the stored ballots`,
     });
+  }
+  ratioGoal(
+    "hall",
+    "hall_heap_per_client_kb",
+    "heap per idle connection ≤ 1.2× relay",
+    { atMost: 1.2 },
+    hall5000,
+  );
 
+  ratioGoal(
+    "annotate",
+    "delivery_p99",
+    "annotation fan-out at 500 participants and 20/s: p99 delivery within twice the bare relay's p99",
+    { atMost: 2 },
+    options.annotateParticipants >= 500 && options.annotationRate >= 20,
+  );
   if (ran("rooms")) {
-    const p99 = find(results, "rooms", "app", "ack_all_p99") ?? Number.NaN;
+    const p99 = app("rooms", "ack_all_p99") ?? Number.NaN;
     verdicts.push({
       goal: "50 rooms of 20 participants, mixed workload: p99 ack latency under 100 ms",
       status: p99 < 100 ? "met" : "missed",

@@ -1,5 +1,5 @@
 /**
- * The four scenarios. Each sets up its rooms (not measured), then drives a fixed schedule through
+ * The five scenarios. Each sets up its rooms (not measured), then drives a fixed schedule through
  * the worker pool while measuring both sides' CPU and memory, and turns what the workers saw into
  * named metrics. The same code runs against the application and against the bare relay, so the
  * two sets of figures are comparable metric by metric.
@@ -111,12 +111,14 @@ async function connectParticipants(
   const report = await ctx.pool.connect(ctx.target.url, specs, ctx.options.connectRate);
   ctx.log(
     `    connected ${report.ok}/${specs.length} in ${((now() - started) / 1000).toFixed(1)} s` +
-      (report.failed > 0 ? ` (failed: ${JSON.stringify(report.errors)})` : ""),
+      (report.failed > 0 ? ` (failed: ${JSON.stringify(report.errors)})` : "") +
+      (Object.keys(report.busy).length > 0 ? ` (busy answers followed: ${JSON.stringify(report.busy)})` : ""),
   );
   return {
     connected: report.ok,
     failed: report.failed,
     errors: report.errors,
+    busy: report.busy,
     connectToSnapshot: Histogram.from(report.latency).summary(),
   };
 }
@@ -178,6 +180,8 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
   metrics.latency("join_connect", "socket connect", Histogram.from(report.connect).summary());
   metrics.latency("join_sync", "room:sync snapshot", Histogram.from(report.sync).summary());
   metrics.add("join_failed", "failed joins", report.failed, "", "lower");
+  const busy = Object.values(report.busy).reduce((sum, count) => sum + count, 0);
+  metrics.add("join_busy", "busy answers followed (unavailable + retry hint)", busy, "", "none");
   const lightJoins = Math.max(1, report.ok - Math.min(options.checkers, report.ok));
   metrics.add("snapshot_kb", "snapshot size (mean)", report.snapshotBytes / lightJoins / 1024, "KB", "none");
   metrics.add(
@@ -204,6 +208,7 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
       joined: report.ok,
       failed: report.failed,
       errors: report.errors,
+      busy: report.busy,
       generatorStartLag: Histogram.from(report.lag).summary(),
       ordering: seen.order,
       checkers: seen.checkers,
@@ -646,10 +651,156 @@ async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
   };
 }
 
+/** The generator is within its limit while its CPU stays under this share of its core... */
+const GENERATOR_CPU_LIMIT_PCT = 85;
+/** ...and it sends on time (p99 of the lateness of its scheduled sends). */
+const GENERATOR_LAG_LIMIT_MS = 50;
+
+/**
+ * The lecture hall: one room of `hallParticipants` (5,000 at goal size) on one node, the generator
+ * on the other core. Everyone connects (set-up, counted: all must be in), then the server's heap
+ * per idle connection is taken after full collections; then annotations fan out to the whole room
+ * at `hallAnnotationRate` for `durationSeconds`, and last a vote burst of everyone within 0.8 s,
+ * timed to the final tally at every client and checked against the stored ballots. The
+ * generator's own CPU and send lag are reported with a verdict: a figure measured while the
+ * generator was at its limit would be the generator's, not the server's.
+ */
+async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { options } = ctx;
+  const n = options.hallParticipants;
+  const room = await ctx.target.createRoom(0, { participants: n, prompt: true, seedAnnotations: 0 });
+  const prompt = room.prompt!;
+  const { specs } = clientSpecs([room], options.checkers);
+  const settledMemory = async () => {
+    await ctx.server.gc();
+    await sleep(500);
+    await ctx.server.gc();
+    return ctx.server.stats(false);
+  };
+  const before = await settledMemory();
+  const setup = await connectParticipants(ctx, specs);
+  await sleep(1_000);
+  const after = await settledMemory();
+  const connected = Number(setup.connected);
+  await ctx.pool.collect();
+
+  // Annotation fan-out to the whole hall.
+  const rate = options.hallAnnotationRate;
+  const duration = options.durationSeconds;
+  const t0 = now() + 300;
+  const annotations = Array.from({ length: Math.round(rate * duration) }, (_, k) =>
+    annotationAction(room, random(specs).idx, t0 + (k * 1000) / rate, "annotate"),
+  );
+  const meter = ctx.meter();
+  await meter.start();
+  await ctx.pool.plan(annotations, ACK_TIMEOUT_MS);
+  await sleep(1_500);
+  const fanOut = await ctx.pool.collect();
+
+  // Vote burst of the whole hall.
+  await ctx.target.openPrompt(room);
+  await sleep(1_000);
+  await ctx.pool.collect();
+  const v0 = now() + 300;
+  const ballots: PlannedAction[] = [];
+  for (const spec of specs)
+    ballots.push(plannedVote(spec.idx, prompt.id, v0 + Math.random() * 800, random(prompt.optionIds)));
+  const lastBallotAt = Math.max(...ballots.map((action) => action.at));
+  const done = await ctx.pool.plan(ballots, ACK_TIMEOUT_MS);
+  const lastAckAt = Math.max(...done.map((report) => report.lastAckAt));
+  await sleep(3_000);
+  const usage = await meter.stop();
+  const voting = await ctx.pool.collect();
+  const stored = await ctx.target.storedBallots(room);
+  await ctx.pool.closeAll();
+
+  const annotateAcks = fanOut.acks.get("annotate");
+  const voteAcks = voting.acks.get("vote");
+  const final = finalTally(voting, prompt.id);
+  const fromLastBallot = [...final.receivedAt.values()].map((at) => at - lastBallotAt);
+  const lag = Math.max(sendLagP99(fanOut), sendLagP99(voting));
+  const generatorCpu = usage?.generatorCpuPct ?? Number.NaN;
+  const withinLimit = generatorCpu < GENERATOR_CPU_LIMIT_PCT && lag < GENERATOR_LAG_LIMIT_MS;
+  ctx.log(
+    `    generator ${withinLimit ? "below its limit" : "AT ITS LIMIT (figures bounded by the generator)"}: ` +
+      `CPU ${generatorCpu.toFixed(0)} % of its core (limit ${GENERATOR_CPU_LIMIT_PCT} %), ` +
+      `send lag p99 ${lag.toFixed(1)} ms (limit ${GENERATOR_LAG_LIMIT_MS} ms)`,
+  );
+
+  const metrics = new Metrics();
+  metrics.add("hall_connected", "connected", connected, "", "higher");
+  metrics.add(
+    "hall_heap_per_client_kb",
+    "server heap per idle connection",
+    (after.heapUsedBytes - before.heapUsedBytes) / Math.max(1, connected) / 1024,
+    "KB",
+    "lower",
+  );
+  metrics.add(
+    "hall_rss_per_client_kb",
+    "server RSS per idle connection",
+    (after.rssBytes - before.rssBytes) / Math.max(1, connected) / 1024,
+    "KB",
+    "lower",
+  );
+  metrics.latency("hall_delivery", "annotation delivery", fanOut.delivery.summary());
+  metrics.add(
+    "hall_delivered_pct",
+    "annotation deliveries received",
+    (fanOut.delivery.count / Math.max(1, (annotateAcks?.ok ?? 0) * Math.max(0, connected - 1))) * 100,
+    "%",
+    "higher",
+  );
+  metrics.add(
+    "hall_ballots_per_s",
+    "ballots acked per second",
+    (voteAcks?.ok ?? 0) / ((lastAckAt - v0) / 1000),
+    "/s",
+    "higher",
+  );
+  metrics.latency("hall_vote_ack", "vote ack", voteAcks?.latency.summary() ?? summarize([]));
+  metrics.latency("hall_final_tally", "final tally after last ballot", summarize(fromLastBallot));
+  metrics.add(
+    "hall_final_tally_clients_pct",
+    "clients holding the final tally",
+    (final.receivedAt.size / Math.max(1, connected)) * 100,
+    "%",
+    "higher",
+  );
+  metrics.add("hall_vote_errors", "vote errors", (voteAcks?.sent ?? 0) - (voteAcks?.ok ?? 0), "", "lower");
+  if (stored) metrics.add("hall_stored_ballots", "stored ballots", stored.ballots, "", "none");
+  metrics.add("send_lag_p99", "generator send lag p99", lag, "ms", "lower");
+  return {
+    scenario: "hall",
+    target: ctx.target.name,
+    params: { participants: n, annotationRate: rate, durationSeconds: duration },
+    metrics: metrics.list,
+    usage,
+    checks: {
+      setup,
+      annotate: ackChecks(fanOut),
+      vote: ackChecks(voting),
+      generatorWithinLimit: withinLimit,
+      generatorCpuPct: generatorCpu,
+      generatorSendLagP99Ms: lag,
+      finalVersion: final.version,
+      finalCounts: final.counts ?? null,
+      storedBallots: stored?.ballots ?? null,
+      storedCounts: stored?.counts ?? null,
+      everyBallotStored: stored ? stored.ballots === connected : null,
+      tallyMatchesStored: stored ? sameCounts(final.counts, stored.counts) : null,
+      clientsWithFinalTally: final.receivedAt.size,
+      clients: connected,
+    },
+    details: { memory: { before, after, clients: connected } },
+  };
+}
+
 /** The scenarios by name. */
 export const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
   join: joinStorm,
   vote: voteBurst,
   annotate: annotationFanOut,
   rooms: manyRooms,
+  hall: lectureHall,
 };

@@ -4,6 +4,8 @@
  * schedule it is given (open loop: a late answer never delays the next send, and every latency is
  * measured from the scheduled time, so slow answers are not hidden) and reports what it saw.
  */
+
+import type { Result } from "../src/protocol/result.ts";
 import { now, sleepUntil } from "./clock.ts";
 import { Histogram } from "./histogram.ts";
 import type {
@@ -17,6 +19,7 @@ import type {
   WorkerMessage,
 } from "./messages.ts";
 import {
+  busyRetryAfter,
   CheckerParticipant,
   errorCode,
   LightParticipant,
@@ -46,10 +49,56 @@ function countError(errors: Record<string, number>, error: unknown): void {
   errors[code] = (errors[code] ?? 0) + 1;
 }
 
+/** Counts a busy answer of `step` and waits as it asks. */
+async function followHint(busy: Record<string, number>, step: string, waitMs: number): Promise<void> {
+  busy[step] = (busy[step] ?? 0) + 1;
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+}
+
+/**
+ * Connects a new participant, and loads its snapshot, following the server's retry hints: a
+ * connect_error or room:sync answered `unavailable` with retryAfterMs is tried again after it.
+ */
+async function enterFollowingHints(
+  spec: { idx: number; room: number; kind: "light" | "io" },
+  url: string,
+  auth: Record<string, unknown>,
+  busy: Record<string, number>,
+  connected: () => void = () => {},
+): Promise<{ participant: Participant; snapshotBytes: number }> {
+  let participant: Participant;
+  for (;;) {
+    participant = createParticipant(spec, url);
+    try {
+      await participant.connect(url, auth);
+      break;
+    } catch (error) {
+      participant.close();
+      const wait = busyRetryAfter(error);
+      if (wait === undefined) throw error;
+      await followHint(busy, "connect", wait);
+    }
+  }
+  connected();
+  for (;;) {
+    try {
+      return { participant, snapshotBytes: await participant.syncSnapshot(CONNECT_TIMEOUT_MS) };
+    } catch (error) {
+      const wait = busyRetryAfter(error);
+      if (wait === undefined) {
+        participant.close();
+        throw error;
+      }
+      await followHint(busy, "room:sync", wait);
+    }
+  }
+}
+
 /** Connects participants that already hold tokens, paced at `ratePerSecond`, each with a snapshot. */
 async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: number): Promise<ConnectReport> {
   const latency = new Histogram();
   const errors: Record<string, number> = {};
+  const busy: Record<string, number> = {};
   let ok = 0;
   let snapshotBytes = 0;
   const start = now() + 20;
@@ -57,15 +106,14 @@ async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: num
     clients.map(async (spec, index) => {
       const at = start + (index * 1000) / ratePerSecond;
       await sleepUntil(at);
-      const participant = createParticipant(spec, url);
       try {
-        await participant.connect(url, { token: spec.token, seminarId: spec.seminarId });
-        snapshotBytes += await participant.syncSnapshot(CONNECT_TIMEOUT_MS);
-        participants.set(spec.idx, participant);
+        const auth = { token: spec.token, seminarId: spec.seminarId };
+        const entered = await enterFollowingHints(spec, url, auth, busy);
+        snapshotBytes += entered.snapshotBytes;
+        participants.set(spec.idx, entered.participant);
         latency.record(now() - at);
         ok += 1;
       } catch (error) {
-        participant.close();
         countError(errors, error);
       }
     }),
@@ -75,6 +123,7 @@ async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: num
     ok,
     failed: clients.length - ok,
     errors,
+    busy,
     latency: latency.toJSON(),
     snapshotBytes,
   };
@@ -88,6 +137,7 @@ async function joinAll(url: string, joins: JoinSpec[]): Promise<JoinReport> {
   const sync = new Histogram();
   const lag = new Histogram();
   const errors: Record<string, number> = {};
+  const busy: Record<string, number> = {};
   let ok = 0;
   let lastDoneAt = 0;
   let snapshotBytes = 0;
@@ -96,31 +146,39 @@ async function joinAll(url: string, joins: JoinSpec[]): Promise<JoinReport> {
       await sleepUntil(spec.at);
       const started = now();
       lag.record(started - spec.at);
-      const participant = createParticipant(spec, url);
       try {
-        const response = await fetch(`${url}/api/seminars/join`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ code: spec.code, displayName: spec.displayName }),
-        });
-        const body = (await response.json()) as
-          | { ok: true; data: { token: string; seminar: { id: string } } }
-          | { ok: false; error: { code: string } };
-        if (!body.ok) throw Object.assign(new Error(body.error.code), { data: { code: body.error.code } });
+        let joined: { token: string; seminar: { id: string } } | undefined;
+        while (!joined) {
+          const response = await fetch(`${url}/api/seminars/join`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ code: spec.code, displayName: spec.displayName }),
+          });
+          const body = (await response.json()) as Result<{ token: string; seminar: { id: string } }>;
+          if (body.ok) joined = body.data;
+          else {
+            const error = Object.assign(new Error(body.error.code), { data: body.error });
+            const wait = busyRetryAfter(error);
+            if (wait === undefined) throw error;
+            await followHint(busy, "join", wait);
+          }
+        }
         const joinedAt = now();
         http.record(joinedAt - spec.at);
-        await participant.connect(url, { token: body.data.token, seminarId: body.data.seminar.id });
-        const connectedAt = now();
-        connect.record(connectedAt - joinedAt);
-        snapshotBytes += await participant.syncSnapshot(CONNECT_TIMEOUT_MS);
+        let connectedAt = joinedAt;
+        const auth = { token: joined.token, seminarId: joined.seminar.id };
+        const entered = await enterFollowingHints(spec, url, auth, busy, () => {
+          connectedAt = now();
+          connect.record(connectedAt - joinedAt);
+        });
+        snapshotBytes += entered.snapshotBytes;
         const doneAt = now();
         sync.record(doneAt - connectedAt);
         total.record(doneAt - spec.at);
         lastDoneAt = Math.max(lastDoneAt, doneAt);
-        participants.set(spec.idx, participant);
+        participants.set(spec.idx, entered.participant);
         ok += 1;
       } catch (error) {
-        participant.close();
         countError(errors, error);
       }
     }),
@@ -130,6 +188,7 @@ async function joinAll(url: string, joins: JoinSpec[]): Promise<JoinReport> {
     ok,
     failed: joins.length - ok,
     errors,
+    busy,
     total: total.toJSON(),
     http: http.toJSON(),
     connect: connect.toJSON(),

@@ -13,6 +13,10 @@ const NewSeminarPage = lazyPage(() =>
   import("./features/moderator/NewSeminarPage.tsx").then((m) => m.NewSeminarPage),
 );
 const SeminarPage = lazyPage(() => import("./features/moderator/SeminarPage.tsx").then((m) => m.SeminarPage));
+const ConsolePage = lazyPage(() => import("./features/console/ConsolePage.tsx").then((m) => m.ConsolePage));
+const ProjectorPage = lazyPage(() =>
+  import("./features/projector/ProjectorPage.tsx").then((m) => m.ProjectorPage),
+);
 
 /** The app: one page per route; moderator pages send a visitor without a session to sign in. */
 export function App() {
@@ -35,5 +39,9 @@ export function App() {
       return <NewSeminarPage />;
     case "seminar":
       return <SeminarPage key={route.seminarId} seminarId={route.seminarId} />;
+    case "console":
+      return <ConsolePage key={route.seminarId} seminarId={route.seminarId} />;
+    case "projector":
+      return <ProjectorPage key={route.seminarId} seminarId={route.seminarId} />;
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The client's pages and the URL of each. Participants: `/` (join), `/join/<code>` (the join link),
  * `/room/<seminarId>`. Moderators: `/signin`, `/signup`, `/seminars` (their seminars),
- * `/seminars/new` (create), `/seminars/<id>` (prepare a draft, transcripts). The server answers
+ * `/seminars/new` (create), `/seminars/<id>` (prepare a draft, transcripts), `/console/<id>` (the
+ * live console), `/projector/<id>` (the room's screen). The server answers
  * each of them with index.html (`CLIENT_PAGES` in src/http/client.ts).
  */
 import { signal } from "@preact/signals";
@@ -18,7 +19,11 @@ export type Route =
   /** Create a seminar from a text. */
   | { page: "new" }
   /** One of the moderator's seminars: prepare the draft, start it, transcripts. */
-  | { page: "seminar"; seminarId: string };
+  | { page: "seminar"; seminarId: string }
+  /** The moderator's live console of a seminar. */
+  | { page: "console"; seminarId: string }
+  /** The projector view of a seminar: the current tally and the spotlight, large. */
+  | { page: "projector"; seminarId: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -34,6 +39,9 @@ export function parseRoute(pathname: string): Route {
   if (/^\/seminars\/new\/?$/.test(pathname)) return { page: "new" };
   const seminar = /^\/seminars\/([^/]+)\/?$/.exec(pathname);
   if (seminar && UUID.test(seminar[1]!)) return { page: "seminar", seminarId: seminar[1]! };
+  const live = /^\/(console|projector)\/([^/]+)\/?$/.exec(pathname);
+  if (live && UUID.test(live[2]!))
+    return { page: live[1] === "console" ? "console" : "projector", seminarId: live[2]! };
   return { page: "join", code: "" };
 }
 
@@ -50,6 +58,9 @@ export function pathOf(route: Route): string {
       return "/seminars/new";
     case "seminar":
       return `/seminars/${route.seminarId}`;
+    case "console":
+    case "projector":
+      return `/${route.page}/${route.seminarId}`;
     case "join":
       return route.code ? `/join/${encodeURIComponent(route.code)}` : "/";
   }

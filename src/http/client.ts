@@ -9,7 +9,8 @@ export const CLIENT_DIST = fileURLToPath(new URL("../../client/dist/", import.me
 
 /**
  * The client's own pages: the join page, the join link and the reading room; the moderator's
- * sign-in and sign-up, seminar list, create page and seminar page. Only these answer
+ * sign-in and sign-up, seminar list, create page, seminar page, live console and projector view.
+ * Only these answer
  * with index.html; every other unknown path keeps the JSON not_found envelope, so a mistyped
  * API route is never answered with a page.
  */
@@ -22,6 +23,8 @@ export const CLIENT_PAGES = [
   "/seminars",
   "/seminars/new",
   "/seminars/:seminarId",
+  "/console/:seminarId",
+  "/projector/:seminarId",
 ];
 
 /**

@@ -72,6 +72,9 @@ export function fromHttpError(error: unknown): ErrorBody | undefined {
  */
 export function sendError(req: Request, res: Response, body: ErrorBody): void {
   const error: ErrorBody & { requestId: string } = { ...body, requestId: String(req.id) };
+  // A retryable refusal says when in HTTP's own terms too (whole seconds, rounded up).
+  const retryAfterMs = (body.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  if (typeof retryAfterMs === "number") res.set("Retry-After", String(Math.ceil(retryAfterMs / 1000)));
   res.status(HTTP_STATUS[body.code]).json({ ok: false, error });
 }
 

@@ -41,6 +41,16 @@ export interface ErrorBody {
   requestId?: string;
 }
 
+/**
+ * The wait an `unavailable` or `rate_limited` answer asks for (`details.retryAfterMs`, ms), or
+ * undefined when it names none. A client waits that long before sending the same request again.
+ */
+export function retryAfterMs(error: ErrorBody): number | undefined {
+  const details = error.details;
+  if (typeof details !== "object" || details === null || !("retryAfterMs" in details)) return undefined;
+  return typeof details.retryAfterMs === "number" ? details.retryAfterMs : undefined;
+}
+
 /** What every Socket.IO ack and every HTTP response body is. */
 export type Result<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
 

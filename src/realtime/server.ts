@@ -8,6 +8,7 @@ import { resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
 import { watchRedis } from "../redis.ts";
+import { Admission } from "./admission.ts";
 import { type CommandHandlers, type DispatchHooks, dispatch } from "./commands.ts";
 import { Notifier, roomOf } from "./notifier.ts";
 import { MemoryPresenceStore, Presence, RedisPresenceStore } from "./presence.ts";
@@ -23,6 +24,11 @@ export interface Realtime {
   rooms: RoomWriter;
   presence: Presence;
   notifier: Notifier;
+  /**
+   * The node's gate for what a crowd asks for at once and each request reads from the database
+   * (authenticating a connection, room:sync, join-code and resume lookups, REST snapshots).
+   */
+  admission: Admission;
   /** Installs the command table (one handler per command of the protocol). */
   handle(handlers: CommandHandlers): void;
   /** Records a refreshed token's expiry on a socket and reschedules its disconnection. */
@@ -42,6 +48,13 @@ export const PRESENCE_MISSED_HEARTBEATS = 3;
 
 /** How long close() lets connections write their closing message before cutting them (ms). */
 const CLOSING_FLUSH_MS = 1_000;
+
+/**
+ * The longest a connection, room:sync or join waits for the database before it is told to come
+ * back later (ms): well inside the clients' acknowledgement timeout (10 s), so every one of them
+ * gets an answer.
+ */
+const ADMISSION_MAX_WAIT_MS = 3_000;
 
 /** How long close() waits for commands in flight before closing anyway (ms). */
 const DRAIN_COMMANDS_MS = 5_000;
@@ -92,6 +105,12 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     logger,
     { flushMs: LIMITS.presenceFlushMs, heartbeatMs: redis ? config.presenceHeartbeatMs : undefined },
   );
+  // One connection of the pool stays free of admissions for room writes and ballots. (The embedded
+  // database has one connection whatever the setting; there the pool's own queue orders them.)
+  const admission = new Admission({
+    slots: Math.max(1, config.databasePoolSize - 1),
+    maxWaitMs: ADMISSION_MAX_WAIT_MS,
+  });
   let handlers: CommandHandlers | undefined;
   let draining = false;
   const inFlight = new Set<Promise<void>>();
@@ -157,7 +176,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
       if (!parsed.success) throw fail.unauthenticated("Connect with auth: { token }.");
       const claims = context.tokens.verify(parsed.data.token);
-      const member = await resolveMember(context.prisma, claims, parsed.data.seminarId);
+      const member = await admission.run(() => resolveMember(context.prisma, claims, parsed.data.seminarId));
       socket.data = {
         seminarId: member.seminarId,
         memberId: member.id,
@@ -223,6 +242,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     rooms,
     presence,
     notifier,
+    admission,
     handle(table) {
       handlers = table;
     },

@@ -8,10 +8,12 @@ import { Outbox } from "../../client/src/connection/outbox.ts";
 import { checkComment, splitTags } from "../../client/src/features/annotations/comment-input.ts";
 import { spanOfText } from "../../client/src/features/annotations/selection.ts";
 import { threadsOf } from "../../client/src/features/annotations/threads.ts";
+import { formatRemaining } from "../../client/src/features/console/countdown.ts";
 import { highlightRanges, segmentText } from "../../client/src/features/essays/highlights.ts";
+import { currentPrompt, resultsForRoom } from "../../client/src/features/projector/current.ts";
 import { describeTally, tallyRows } from "../../client/src/features/prompts/tally.ts";
 import { newClientId } from "../../client/src/ui/text.ts";
-import type { AnnotationView, PromptView } from "../../src/protocol/views.ts";
+import type { AnnotationView, PromptView, RoomSnapshot } from "../../src/protocol/views.ts";
 
 function annotation(overrides: Partial<AnnotationView>): AnnotationView {
   return {
@@ -142,6 +144,12 @@ describe("threads", () => {
   it("shows a hidden comment to nobody but its author", () => {
     expect(threadsOf(list, "p", "someone").map((thread) => thread.root.id)).not.toContain("mine-hidden");
   });
+
+  it("shows every hidden comment in the moderator's console (seesHidden), in the same order", () => {
+    const ids = threadsOf(list, "p", "moderator", true).map((thread) => thread.root.id);
+    // "hidden" and "old" were made at the same time: the id breaks the tie.
+    expect(ids).toEqual(["pinned", "tomb-with-reply", "hidden", "old", "mine-hidden"]);
+  });
 });
 
 describe("tallies", () => {
@@ -163,6 +171,46 @@ describe("tallies", () => {
       "Q? Yes: 2 votes, 67 percent. No: 1 vote, 33 percent. 3 ballots in total.",
     );
     expect(tallyRows(prompt, { ...tally, counts: {}, ballots: 0 }).map((row) => row.percent)).toEqual([0, 0]);
+  });
+});
+
+describe("the projector and the countdown", () => {
+  const prompt = (overrides: Partial<PromptView>) =>
+    ({
+      id: "p",
+      state: "open",
+      revealed: false,
+      resultsVisibility: "live",
+      openedAt: null,
+      closedAt: null,
+      ...overrides,
+    }) as PromptView;
+  const room = (prompts: PromptView[]) => ({ prompts }) as RoomSnapshot;
+
+  it("shows the question opened last, else the one closed last, never a draft", () => {
+    const early = prompt({ id: "early", openedAt: "2026-12-01T10:00:00.000Z" });
+    const late = prompt({ id: "late", openedAt: "2026-12-01T10:05:00.000Z" });
+    const closed = prompt({ id: "closed", state: "closed", closedAt: "2026-12-01T10:09:00.000Z" });
+    const older = prompt({ id: "older", state: "closed", closedAt: "2026-12-01T09:00:00.000Z" });
+    const draft = prompt({ id: "draft", state: "draft" });
+    expect(currentPrompt(room([early, late, closed, draft]))?.id).toBe("late");
+    expect(currentPrompt(room([older, closed, draft]))?.id).toBe("closed");
+    expect(currentPrompt(room([draft]))).toBeUndefined();
+  });
+
+  it("puts counts on the room's screen only when participants could see them", () => {
+    expect(resultsForRoom(prompt({ resultsVisibility: "live" }))).toBe(true);
+    expect(resultsForRoom(prompt({ resultsVisibility: "after_close" }))).toBe(false);
+    expect(resultsForRoom(prompt({ resultsVisibility: "after_close", state: "closed" }))).toBe(true);
+    expect(resultsForRoom(prompt({ resultsVisibility: "moderators", state: "closed" }))).toBe(false);
+    expect(resultsForRoom(prompt({ resultsVisibility: "moderators", revealed: true }))).toBe(true);
+  });
+
+  it("writes the time left as m:ss or h:mm:ss, never below zero", () => {
+    expect(formatRemaining(125_000)).toBe("2:05");
+    expect(formatRemaining(124_001)).toBe("2:05");
+    expect(formatRemaining(3_723_000)).toBe("1:02:03");
+    expect(formatRemaining(-5_000)).toBe("0:00");
   });
 });
 

@@ -90,7 +90,13 @@ describe("the moderator prepares a seminar in the web client", () => {
 
   it("signs up, refusing a short password and a taken e-mail with the server's reasons", async () => {
     const { page } = lin;
-    await page.goto(`${server.url}/signup`);
+    // From the participants' join page to sign-in, then to sign-up, without a page load.
+    await page.goto(`${server.url}/`);
+    await page.getByRole("link", { name: "Moderating? Sign in" }).click();
+    await page.getByRole("heading", { name: "Sign in to moderate" }).waitFor();
+    await page.getByRole("link", { name: "Create a moderator account" }).click();
+    await page.getByRole("heading", { name: "Create a moderator account" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/signup");
     await page.getByLabel("E-mail").fill(EMAIL);
     await page.getByLabel("Password").fill("short");
     await page.getByLabel("Your name").fill("林老師 Lin");

@@ -15,7 +15,15 @@ describe("serving the web client", () => {
   it("answers the participant's and the moderator's pages with index.html, revalidated each time", async () => {
     const id = "6f1c1b5e-8d2a-4a57-9c1e-6d1c9b1f0a11";
     const pages = ["/", "/join/ABC234", "/join/abc-234", `/room/${id}`];
-    const moderatorPages = ["/signin", "/signup", "/seminars", "/seminars/new", `/seminars/${id}`];
+    const moderatorPages = [
+      "/signin",
+      "/signup",
+      "/seminars",
+      "/seminars/new",
+      `/seminars/${id}`,
+      `/console/${id}`,
+      `/projector/${id}`,
+    ];
     for (const path of [...pages, ...moderatorPages]) {
       const response = await fetch(`${server.url}${path}`);
       expect(response.status, path).toBe(200);

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll } from "vitest";
@@ -108,9 +109,16 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
   return violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
 }
 
-/** Writes a screenshot of the page to docs/screenshots/<name>.png (committed with the docs). */
+/**
+ * Takes a screenshot of the page. With `UPDATE_SCREENSHOTS=1` it is written to
+ * docs/screenshots/<name>.png (committed with the docs); otherwise to the system's temporary
+ * folder, so a test run leaves the working tree as it found it.
+ */
 export async function screenshot(page: Page, name: string): Promise<void> {
-  const dir = join(root, "docs/screenshots");
+  const dir =
+    process.env.UPDATE_SCREENSHOTS === "1"
+      ? join(root, "docs/screenshots")
+      : join(tmpdir(), "stepstone-screenshots");
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
 }

@@ -7,7 +7,7 @@ import { createPrismaClient, type PrismaClient } from "../../src/db/client.ts";
 import { createLogger } from "../../src/logger.ts";
 import type { CommandName, CommandPayload, CommandResult } from "../../src/protocol/commands.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/events.ts";
-import type { Result } from "../../src/protocol/result.ts";
+import { type ErrorBody, type Result, retryAfterMs } from "../../src/protocol/result.ts";
 import { RoomStream } from "../../src/protocol/room-state.ts";
 import type { RoomEventView, SyncView, TallyView } from "../../src/protocol/views.ts";
 import { type TestDatabase, useTestDatabase } from "./database.ts";
@@ -44,7 +44,7 @@ export async function startTestServer(
   const db = options.database ?? (await useTestDatabase());
   const config = buildConfig({ JWT_SECRET: "test-secret-test-secret-test-secret-1234", ...env });
   const logger = createLogger({ logLevel: process.env.TEST_LOG_LEVEL === undefined ? "silent" : "info" });
-  let prisma = createPrismaClient(db.url);
+  let prisma = createPrismaClient(db.url, { maxConnections: config.databasePoolSize });
   let app = createApplication({ config, prisma, logger });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (app.httpServer.address() as AddressInfo).port;
@@ -62,7 +62,7 @@ export async function startTestServer(
       await app.finishRequests(5_000);
       await app.close();
       await prisma.$disconnect();
-      prisma = createPrismaClient(db.url);
+      prisma = createPrismaClient(db.url, { maxConnections: config.databasePoolSize });
       app = createApplication({ config, prisma, logger });
       await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
       app.setPublicUrl(url);
@@ -168,16 +168,44 @@ export class RoomClient {
     });
   }
 
-  /** Connects and loads the room (snapshot, or catch-up after `since`). */
+  /**
+   * Connects and loads the room (snapshot, or catch-up after `since`). A connection or room:sync
+   * answered `unavailable` (the server is busy) is tried again after the `retryAfterMs` it names,
+   * as the web client does; `onRefused` sees each such answer.
+   */
   static async join(
     url: string,
     auth: { token: string; seminarId?: string },
     stream?: RoomStream,
+    options: { onRefused?: (step: "connect" | "room:sync", error: ErrorBody) => void } = {},
   ): Promise<RoomClient> {
-    const client = new RoomClient(await connect(url, auth));
+    let socket: ClientSocket | undefined;
+    while (!socket) {
+      try {
+        socket = await connect(url, auth);
+      } catch (error) {
+        const body = (error as Error & { data?: ErrorBody }).data;
+        if (body?.code !== "unavailable") throw error;
+        options.onRefused?.("connect", body);
+        await waitAsHinted(body);
+      }
+    }
+    const client = new RoomClient(socket);
     if (stream) Object.assign(client.stream, { state: structuredClone(stream.state) });
-    await client.sync();
-    return client;
+    for (;;) {
+      client.stream.syncing();
+      const result = await send(socket, "room:sync", client.stream.state ? { since: client.stream.seq } : {});
+      if (result.ok) {
+        client.stream.sync(result.data);
+        return client;
+      }
+      if (result.error.code !== "unavailable") {
+        client.close();
+        throw new Error(`room:sync failed: ${result.error.code} ${result.error.message}`);
+      }
+      options.onRefused?.("room:sync", result.error);
+      await waitAsHinted(result.error);
+    }
   }
 
   /** Calls room:sync with the last applied seq (or for a snapshot). */
@@ -220,6 +248,11 @@ export class RoomClient {
     this.closed = true;
     this.socket.close();
   }
+}
+
+/** Waits the `retryAfterMs` an `unavailable` answer names (a second when it names none). */
+export function waitAsHinted(error: ErrorBody): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, retryAfterMs(error) ?? 1_000));
 }
 
 /** Waits until `check` returns true (polling), or fails after `timeoutMs`. */

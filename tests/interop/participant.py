@@ -128,12 +128,17 @@ class Participant:
             return self.tallies.get(prompt_id, {}).get("counts", {}).get(option_id, 0)
 
     def sync(self, since: int | None = None) -> dict:
-        """Calls room:sync; returns the ack's data or raises with the error the server gave."""
+        """Calls room:sync (again after the wait a busy server names); returns the ack's data or
+        raises with the error the server gave."""
         payload = {} if since is None else {"since": since}
-        answer = self.sio.call("room:sync", payload, timeout=10)
-        if not answer["ok"]:
-            raise RuntimeError(f"room:sync refused: {answer['error']}")
-        return answer["data"]
+        while True:
+            answer = self.sio.call("room:sync", payload, timeout=10)
+            if answer["ok"]:
+                return answer["data"]
+            wait = busy_wait(answer["error"])
+            if wait is None:
+                raise RuntimeError(f"room:sync refused: {answer['error']}")
+            time.sleep(wait)
 
     def load(self) -> None:
         view = self.sync()
@@ -172,16 +177,29 @@ class Participant:
         return answer["data"]
 
 
+def busy_wait(error: dict) -> float | None:
+    """Seconds to wait before sending again when the server was busy (`unavailable` with
+    details.retryAfterMs: nothing was done), else None."""
+    details = error.get("details") or {}
+    if error.get("code") != "unavailable" or not isinstance(details.get("retryAfterMs"), (int, float)):
+        return None
+    return details["retryAfterMs"] / 1000
+
+
 def join(url: str, code: str) -> dict:
-    response = requests.post(
-        f"{url}/api/seminars/join",
-        json={"code": code, "displayName": "Python participant"},
-        timeout=10,
-    )
-    body = response.json()
-    if response.status_code != 201 or not body["ok"]:
-        raise RuntimeError(f"join refused ({response.status_code}): {body}")
-    return body["data"]
+    while True:
+        response = requests.post(
+            f"{url}/api/seminars/join",
+            json={"code": code, "displayName": "Python participant"},
+            timeout=10,
+        )
+        body = response.json()
+        if response.status_code == 201 and body["ok"]:
+            return body["data"]
+        wait = None if body.get("ok", True) else busy_wait(body["error"])
+        if wait is None:
+            raise RuntimeError(f"join refused ({response.status_code}): {body}")
+        time.sleep(wait)
 
 
 def choose_span(paragraphs: list) -> tuple[dict, dict]:

@@ -4,7 +4,7 @@
  */
 import type { z } from "zod";
 import { ResumeInput } from "../../../src/protocol/moderation.ts";
-import type { ErrorBody, Result } from "../../../src/protocol/result.ts";
+import { type ErrorBody, type Result, retryAfterMs } from "../../../src/protocol/result.ts";
 import { JoinSeminarInput } from "../../../src/protocol/schemas.ts";
 import type { MemberView, SeminarView } from "../../../src/protocol/views.ts";
 
@@ -27,7 +27,23 @@ export function validationError(error: z.ZodError): ErrorBody {
   };
 }
 
+/**
+ * How many times a request answered `unavailable` with a retry hint (the server was busy and
+ * stored nothing) is sent again after the wait it names, before the answer is shown.
+ */
+const BUSY_RETRIES = 8;
+
+/** POSTs JSON and answers with the envelope, following the server's retry hints (BUSY_RETRIES). */
 async function postJson<T>(path: string, body: unknown): Promise<Result<T>> {
+  for (let attempt = 0; ; attempt++) {
+    const result = await postOnce<T>(path, body);
+    const wait = !result.ok && result.error.code === "unavailable" ? retryAfterMs(result.error) : undefined;
+    if (wait === undefined || attempt >= BUSY_RETRIES) return result;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
+async function postOnce<T>(path: string, body: unknown): Promise<Result<T>> {
   let response: Response;
   try {
     response = await fetch(path, {

@@ -9,8 +9,9 @@
  */
 import { signal } from "@preact/signals";
 import { io, type Socket } from "socket.io-client";
+import type { CommandName, CommandPayload, CommandResult } from "../../../src/protocol/commands.ts";
 import type { ClientToServerEvents, PresenceDelta } from "../../../src/protocol/events.ts";
-import type { ErrorBody, ErrorCode, Result } from "../../../src/protocol/result.ts";
+import { type ErrorBody, type ErrorCode, type Result, retryAfterMs } from "../../../src/protocol/result.ts";
 import { applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
 import type {
   AnnotationView,
@@ -22,7 +23,27 @@ import type {
 } from "../../../src/protocol/views.ts";
 import { afterClose, type ClientServerEvents, type ClosingInfo, describeClose } from "./closing.ts";
 import { Outbox, type OutboxItem, type QueuedCommand } from "./outbox.ts";
-import { isUsable, resumeSession, type StoredSession, saveToken } from "./session.ts";
+
+/**
+ * Who connects and how they keep a usable token: a guest's stored session (session.ts) or a
+ * moderator's account (moderator-access.ts).
+ */
+export interface RoomAccess {
+  seminarId: string;
+  token: string;
+  /** ISO time the token expires. */
+  expiresAt: string;
+  /** Whose outbox this is (the guest's member id, the moderator's account id). */
+  ownerId: string;
+  /** Sent in the handshake: an account token names the seminar it opens. */
+  handshakeSeminarId?: string;
+  /** Keeps a token auth:refresh gave. */
+  saveToken(token: string, expiresAt: string): void;
+  /** A usable token for the same person after the old one expired, or undefined. */
+  resume(): Promise<{ token: string; expiresAt: string } | undefined>;
+  /** What to say when no token can be had, and whether joining again is the way back. */
+  expired: EndedInfo;
+}
 
 type ClientSocket = Socket<ClientServerEvents, ClientToServerEvents>;
 
@@ -52,6 +73,12 @@ export type ImmediateCommand =
   | { event: "annotation:edit"; payload: Parameters<ClientToServerEvents["annotation:edit"]>[0] }
   | { event: "annotation:delete"; payload: Parameters<ClientToServerEvents["annotation:delete"]>[0] };
 
+/** Sends one command of the registry and resolves with its ack. */
+type CommandEmitter = <E extends CommandName>(
+  event: E,
+  payload: CommandPayload<E>,
+) => Promise<Result<CommandResult<E>>>;
+
 /** How long an ack may take before the command is treated as lost (and sent again if queued). */
 const ACK_TIMEOUT_MS = 10_000;
 /** Error codes after which a queued write is tried again rather than refused. */
@@ -67,7 +94,7 @@ export interface RoomConnectionOptions {
   url?: string;
 }
 
-/** A live room for one stored guest session. Call `start()`, then `close()` when leaving. */
+/** A live room for one guest session or moderator account. Call `start()`, then `close()` when leaving. */
 export class RoomConnection {
   readonly stream = new RoomStream();
   /** Increases whenever the room state changes; read it to re-render. */
@@ -88,13 +115,13 @@ export class RoomConnection {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private session: StoredSession,
+    private access: RoomAccess,
     options: RoomConnectionOptions = {},
   ) {
-    this.outbox = new Outbox(session.seminarId, session.memberId);
+    this.outbox = new Outbox(access.seminarId, access.ownerId);
     const url = options.url ?? window.location.origin;
     this.socket = io(url, {
-      auth: { token: session.token },
+      auth: this.handshake(access.token),
       autoConnect: false,
       // WebSocket first (one round trip less on a phone); long-polling if a proxy blocks it.
       transports: ["websocket", "polling"],
@@ -110,9 +137,8 @@ export class RoomConnection {
     return this.stream.state;
   }
 
-  /** The member this connection acts as. */
-  get memberId(): string {
-    return this.session.memberId;
+  private handshake(token: string): { token: string; seminarId?: string } {
+    return this.access.handshakeSeminarId ? { token, seminarId: this.access.handshakeSeminarId } : { token };
   }
 
   /** Opens the connection. */
@@ -172,6 +198,27 @@ export class RoomConnection {
           return result;
         }
       }
+    } catch {
+      return { ok: false, error: { code: "unavailable", message: "No answer from the server. Try again." } };
+    }
+  }
+
+  /**
+   * Sends any command of the protocol and answers its ack: the moderator's console uses it for
+   * every moderation command. Refused with `unavailable` while offline or when no ack comes.
+   */
+  async command<E extends CommandName>(
+    event: E,
+    payload: CommandPayload<E>,
+  ): Promise<Result<CommandResult<E>>> {
+    if (this.status.value !== "live" && this.status.value !== "syncing") return { ok: false, error: OFFLINE };
+    // ClientToServerEvents is derived from the same registry (CommandPayload/CommandResult per
+    // name); TypeScript cannot resolve Socket.IO's ack decoration for a generic name, so the
+    // emitter is viewed through the registry's own types.
+    const sender = this.socket.timeout(ACK_TIMEOUT_MS);
+    const emitWithAck = sender.emitWithAck.bind(sender) as CommandEmitter;
+    try {
+      return await emitWithAck(event, payload);
     } catch {
       return { ok: false, error: { code: "unavailable", message: "No answer from the server. Try again." } };
     }
@@ -237,9 +284,10 @@ export class RoomConnection {
           return;
         }
         if (!result.ok) {
-          if (result.error.code === "rate_limited") this.syncAgain = true;
-          else return;
-          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          // Busy (the node admits others first) or too many snapshots: ask again when told to.
+          if (result.error.code !== "rate_limited" && result.error.code !== "unavailable") return;
+          this.syncAgain = true;
+          await new Promise((resolve) => setTimeout(resolve, retryAfterMs(result.error) ?? 1_000));
           continue;
         }
         this.stream.sync(result.data);
@@ -279,7 +327,7 @@ export class RoomConnection {
           this.outbox.remove(item.key);
         } else if (RETRYABLE.includes(result.error.code)) {
           this.outbox.mark(item.key, "waiting");
-          const wait = retryAfter(result.error) ?? 2_000;
+          const wait = retryAfterMs(result.error) ?? 2_000;
           clearTimeout(this.retryTimer);
           this.retryTimer = setTimeout(() => void this.flush(), wait);
           return;
@@ -347,9 +395,9 @@ export class RoomConnection {
     try {
       const result = await this.socket.timeout(ACK_TIMEOUT_MS).emitWithAck("auth:refresh", {});
       if (!result.ok) return;
-      this.session = { ...this.session, token: result.data.token, expiresAt: result.data.expiresAt };
-      saveToken(this.session.seminarId, result.data.token, result.data.expiresAt);
-      this.socket.auth = { token: result.data.token };
+      this.access = { ...this.access, token: result.data.token, expiresAt: result.data.expiresAt };
+      this.access.saveToken(result.data.token, result.data.expiresAt);
+      this.socket.auth = this.handshake(result.data.token);
     } catch {
       // No answer: the server disconnects at expiry and the reconnect decides.
     }
@@ -360,7 +408,8 @@ export class RoomConnection {
     this.status.value = "offline";
     if (reason !== "io server disconnect") return; // Socket.IO reconnects by itself.
     // The server closed this socket on purpose; it may have said why.
-    const why = this.closing?.reason ?? (isUsable(this.session) ? undefined : "token_expired");
+    const usable = Date.parse(this.access.expiresAt) - 15_000 > Date.now();
+    const why = this.closing?.reason ?? (usable ? undefined : "token_expired");
     this.closing = undefined;
     switch (afterClose(why)) {
       case "reconnect":
@@ -370,7 +419,10 @@ export class RoomConnection {
         void this.resume();
         return;
       case "stop":
-        this.end({ message: this.notice.value ?? describeClose(why), rejoin: why !== "session_ended" });
+        this.end({
+          message: this.notice.value ?? describeClose(why),
+          rejoin: why !== "session_ended" && !this.access.handshakeSeminarId,
+        });
         return;
     }
   }
@@ -394,22 +446,22 @@ export class RoomConnection {
         return;
       default: {
         if (this.stream.state) this.status.value = "offline";
-        const wait = (body && retryAfter(body)) ?? 2_000;
+        const wait = (body && retryAfterMs(body)) ?? 2_000;
         this.retryTimer = setTimeout(() => this.socket.connect(), wait);
       }
     }
   }
 
-  /** Gets a usable token for the same member (see resumeSession), or ends with "join again". */
+  /** Gets a usable token for the same person (RoomAccess.resume), or ends with what to do next. */
   private async resume(): Promise<void> {
-    const resumed = await resumeSession(this.session.seminarId);
-    if (resumed && resumed.token !== this.session.token) {
-      this.session = resumed;
-      this.socket.auth = { token: resumed.token };
+    const resumed = await this.access.resume();
+    if (resumed && resumed.token !== this.access.token) {
+      this.access = { ...this.access, ...resumed };
+      this.socket.auth = this.handshake(resumed.token);
       this.socket.connect();
       return;
     }
-    this.end({ message: describeClose("token_expired"), rejoin: true });
+    this.end(this.access.expired);
   }
 
   private end(info: EndedInfo): void {
@@ -422,9 +474,4 @@ export class RoomConnection {
   private changed(): void {
     this.revision.value++;
   }
-}
-
-function retryAfter(error: ErrorBody): number | undefined {
-  const details = error.details as { retryAfterMs?: unknown } | undefined;
-  return typeof details?.retryAfterMs === "number" ? details.retryAfterMs : undefined;
 }

@@ -5,6 +5,7 @@
  */
 import type { MemberView, SeminarView } from "../../../src/protocol/views.ts";
 import { resumeWithSecret } from "./api.ts";
+import type { RoomAccess } from "./room-connection.ts";
 
 /** What the join answer gave us, and what we need to enter the room again. */
 export interface StoredSession {
@@ -117,4 +118,17 @@ export async function resumeSession(seminarId: string): Promise<StoredSession | 
   if (!resumed.ok) return undefined;
   saveToken(seminarId, resumed.data.token, resumed.data.expiresAt);
   return loadSession(seminarId);
+}
+
+/** How a guest's connection gets and keeps its token: the stored session and the resume secret. */
+export function guestAccess(session: StoredSession): RoomAccess {
+  return {
+    seminarId: session.seminarId,
+    token: session.token,
+    expiresAt: session.expiresAt,
+    ownerId: session.memberId,
+    saveToken: (token, expiresAt) => saveToken(session.seminarId, token, expiresAt),
+    resume: () => resumeSession(session.seminarId),
+    expired: { message: "Your session expired. Join again to continue.", rejoin: true },
+  };
 }

@@ -49,7 +49,9 @@ export function seminarCommands(
   const snapshots = context.rateLimits.create("snapshots", LIMITS.snapshotsPerMinute, 60);
   return {
     "room:sync": (input, { actor }) =>
-      syncRoom(context, realtime.presence, actor, input.since, () => snapshots.consume(actor.memberId)),
+      realtime.admission.run(() =>
+        syncRoom(context, realtime.presence, actor, input.since, () => snapshots.consume(actor.memberId)),
+      ),
 
     "presence:focus": async (input, { actor }) => {
       // Only a block of this seminar's essay (from memory when frozen): another seminar's id is

@@ -101,7 +101,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     route(async (req) => {
       await joins.consume(req.ip ?? "unknown");
       const input = parseInput(JoinSeminarInput, req.body);
-      const { seminar, member, resumeSecret } = await joinByCode(context, realtime.rooms, input);
+      const { seminar, member, resumeSecret } = await joinByCode(context, realtime, input);
       return { ...guestSession(seminar, member), resumeSecret };
     }, 201),
   );
@@ -111,7 +111,7 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     route(async (req) => {
       await resumes.consume(req.ip ?? "unknown");
       const input = parseInput(ResumeInput, req.body);
-      const { seminar, member } = await resumeMembership(context.prisma, input);
+      const { seminar, member } = await realtime.admission.run(() => resumeMembership(context.prisma, input));
       return guestSession(seminar, member);
     }),
   );
@@ -131,12 +131,14 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
     route(async (req) => {
       const seminarId = parseInput(Id, req.params.id);
       const member = await memberOf(req, seminarId);
-      return buildSnapshot(context, realtime.presence, {
-        seminarId,
-        memberId: member.id,
-        role: member.role,
-        displayName: member.displayName,
-      });
+      return realtime.admission.run(() =>
+        buildSnapshot(context, realtime.presence, {
+          seminarId,
+          memberId: member.id,
+          role: member.role,
+          displayName: member.displayName,
+        }),
+      );
     }),
   );
 

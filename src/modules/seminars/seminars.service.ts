@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { customAlphabet } from "nanoid";
 import type { AppContext } from "../../context.ts";
 import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
@@ -7,6 +8,7 @@ import { JOIN_CODE_ALPHABET, JOIN_CODE_LENGTH } from "../../protocol/limits.ts";
 import type { CreateSeminarInput, JoinSeminarInput, PromptInput } from "../../protocol/schemas.ts";
 import type { SeminarSettingsInput } from "../../protocol/transcripts.ts";
 import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts";
+import type { Admission } from "../../realtime/admission.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { hashResumeSecret, newResumeSecret } from "../accounts/resume-secrets.ts";
 import type { ImportedEssay } from "../essays/essay.importer.ts";
@@ -284,6 +286,36 @@ type Admitted = { seminar: SeminarRecord; member: Prisma.MembershipGetPayload<ob
 /** A guest admitted by code: the seminar, their membership and their resume secret (shown once). */
 export type JoinResult = Admitted & { resumeSecret: string };
 
+/**
+ * Seminars by join code, once found, per application (RoomWriter). A join code never changes and names one seminar for good, so
+ * a lecture hall joining by the same code reads it once; whether the room admits anyone is
+ * decided in the admission's transaction (lockRoom), never from this.
+ */
+const seminarsByCode = new WeakMap<RoomWriter, LRUCache<string, { id: string }>>();
+
+/**
+ * The seminar a join code names (null: none). A code not remembered is looked up at the node's
+ * admission gate (`unavailable` with a retry hint when the node is too busy).
+ */
+async function seminarByCode(
+  context: AppContext,
+  node: { rooms: RoomWriter; admission: Admission },
+  code: string,
+): Promise<{ id: string } | null> {
+  let cache = seminarsByCode.get(node.rooms);
+  if (!cache) {
+    cache = new LRUCache({ max: 10_000 });
+    seminarsByCode.set(node.rooms, cache);
+  }
+  const known = cache.get(code);
+  if (known) return known;
+  const found = await node.admission.run(() =>
+    context.prisma.seminar.findUnique({ where: { joinCode: code }, select: { id: true } }),
+  );
+  if (found) cache.set(code, found);
+  return found;
+}
+
 /** Guests waiting per room, per application (RoomWriter). */
 const joinQueues = new WeakMap<RoomWriter, Map<string, PendingJoin[]>>();
 
@@ -301,13 +333,11 @@ const JOIN_BATCH = 50;
  */
 export async function joinByCode(
   context: AppContext,
-  rooms: RoomWriter,
+  node: { rooms: RoomWriter; admission: Admission },
   input: JoinSeminarInput,
 ): Promise<JoinResult> {
-  const found = await context.prisma.seminar.findUnique({
-    where: { joinCode: input.code },
-    select: { id: true },
-  });
+  const { rooms } = node;
+  const found = await seminarByCode(context, node, input.code);
   if (!found) throw fail.notFound("Seminar with that code");
   if (input.resumeSecret !== undefined) {
     const returning = await rejoin(context, rooms, found.id, input.resumeSecret);

@@ -8,7 +8,8 @@ import { REACTION_KINDS, type ReactionKind } from "../../../../src/protocol/anno
 import type { AnnotationView, MemberView } from "../../../../src/protocol/views.ts";
 import { FormEnd } from "../../ui/FormEnd.tsx";
 import { timeOf } from "../../ui/text.ts";
-import { abilitiesIn, useRoom, useRoomState } from "../seminars/room-ui.ts";
+import { AnnotationModeration } from "../console/AnnotationModeration.tsx";
+import { abilitiesIn, moderating, useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { checkComment } from "./comment-input.ts";
 
 /** How each reaction is labelled. */
@@ -27,16 +28,17 @@ export function nameOf(members: readonly MemberView[], memberId: string): string
 
 /** A comment or reply. */
 export function AnnotationCard(props: { annotation: AnnotationView; onReply?: () => void }) {
-  const { connection } = useRoom();
+  const { connection, ui } = useRoom();
   const room = useRoomState()!;
   const { annotation } = props;
+  const moderator = moderating(ui, room);
   const mine = annotation.authorId === room.viewer.memberId;
   const can = abilitiesIn(room);
   const [editing, setEditing] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const author = room.members.find((member) => member.id === annotation.authorId);
-  const moderator = author?.role === "host" || author?.role === "co_moderator";
+  const byModerator = author?.role === "host" || author?.role === "co_moderator";
 
   const run = async (command: Parameters<typeof connection.sendNow>[0]) => {
     setError(null);
@@ -64,13 +66,20 @@ export function AnnotationCard(props: { annotation: AnnotationView; onReply?: ()
         <span class="author" id={`a-${annotation.id}-author`}>
           {author?.displayName ?? "Someone"}
         </span>
-        {moderator && <span class="badge">Moderator</span>}
+        {byModerator && <span class="badge">Moderator</span>}
+        {annotation.hidden && moderator && <span class="badge hidden-badge">Hidden</span>}
         {mine && <span class="badge subtle">You</span>}
         {annotation.pinned && <span class="badge pin">Pinned</span>}
         <time dateTime={annotation.createdAt}>{timeOf(annotation.createdAt)}</time>
         {annotation.editedAt && <span class="edited">edited</span>}
       </header>
-      {annotation.hidden && <p class="hidden-note">A moderator hid this comment; only you can see it.</p>}
+      {annotation.hidden && (
+        <p class="hidden-note">
+          {moderator
+            ? "Hidden from participants: only moderators and its author see it."
+            : "A moderator hid this comment; only you can see it."}
+        </p>
+      )}
       {!annotation.parentId && annotation.selector && (
         <blockquote class="quote" lang={room.essay.language ?? undefined}>
           {annotation.selector.exact}
@@ -157,6 +166,9 @@ export function AnnotationCard(props: { annotation: AnnotationView; onReply?: ()
               </button>
             ))}
         </div>
+      )}
+      {moderator && (
+        <AnnotationModeration annotation={annotation} authorName={author?.displayName ?? "Someone"} />
       )}
       {error && (
         <p class="field-error" role="alert">

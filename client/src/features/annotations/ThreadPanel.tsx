@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { OutboxItem } from "../../connection/outbox.ts";
 import { excerpt, plural } from "../../ui/text.ts";
 import { paragraphNumbers } from "../essays/numbering.ts";
-import { abilitiesIn, useRoom, useRoomState } from "../seminars/room-ui.ts";
+import { abilitiesIn, moderating, useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { AnnotationCard } from "./AnnotationCard.tsx";
 import { Composer, ReplyComposer } from "./Composer.tsx";
 import { type Thread, threadsOf } from "./threads.ts";
@@ -38,7 +38,12 @@ export function ThreadPanel() {
   }, [focusId, paragraphId]);
 
   const paragraph = paragraphId ? room.essay.paragraphs.find((item) => item.id === paragraphId) : undefined;
-  const threads = threadsOf(room.annotations, paragraph?.id ?? null, room.viewer.memberId);
+  const threads = threadsOf(
+    room.annotations,
+    paragraph?.id ?? null,
+    room.viewer.memberId,
+    moderating(ui, room),
+  );
   const refused = outbox.filter((item) => item.state === "refused" && item.command.event !== "prompt:vote");
 
   if (!paragraph) {

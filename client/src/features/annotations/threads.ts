@@ -15,9 +15,12 @@ export interface Thread {
 const byTime = (a: AnnotationView, b: AnnotationView) =>
   a.createdAt === b.createdAt ? (a.id < b.id ? -1 : 1) : a.createdAt < b.createdAt ? -1 : 1;
 
-/** Whether the viewer sees this annotation at all. */
-export function isShown(annotation: AnnotationView, viewerId: string): boolean {
-  return !annotation.hidden || annotation.authorId === viewerId;
+/**
+ * Whether the viewer sees this annotation at all: a hidden one only its author, and moderators
+ * in the console (`seesHidden`), where it is marked.
+ */
+export function isShown(annotation: AnnotationView, viewerId: string, seesHidden = false): boolean {
+  return !annotation.hidden || seesHidden || annotation.authorId === viewerId;
 }
 
 /** The threads on one paragraph (or on every paragraph when `paragraphId` is null). */
@@ -25,12 +28,13 @@ export function threadsOf(
   annotations: readonly AnnotationView[],
   paragraphId: string | null,
   viewerId: string,
+  seesHidden = false,
 ): Thread[] {
   const replies = new Map<string, AnnotationView[]>();
   const roots: AnnotationView[] = [];
   for (const annotation of annotations) {
     if (paragraphId !== null && annotation.paragraphId !== paragraphId) continue;
-    if (!isShown(annotation, viewerId)) continue;
+    if (!isShown(annotation, viewerId, seesHidden)) continue;
     if (annotation.parentId) {
       const list = replies.get(annotation.parentId);
       if (list) list.push(annotation);

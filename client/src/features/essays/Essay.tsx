@@ -6,10 +6,11 @@
 import { Component } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
 import type { AnnotationView, ParagraphView, RoomSnapshot } from "../../../../src/protocol/views.ts";
-import { CommentIcon, PersonIcon, PlusIcon } from "../../ui/icons.tsx";
+import { CommentIcon, PersonIcon, PlusIcon, SpotlightIcon } from "../../ui/icons.tsx";
 import { plural } from "../../ui/text.ts";
 import { PARAGRAPH_TEXT_ATTRIBUTE, type SelectedSpan, spanFromRange } from "../annotations/selection.ts";
-import { type RoomUi, useRoom, useRoomState } from "../seminars/room-ui.ts";
+import { useCommand } from "../console/commands.ts";
+import { moderating, type RoomUi, useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { type HighlightRange, highlightRanges, segmentText } from "./highlights.ts";
 import { isAnnotatable, paragraphNumbers } from "./numbering.ts";
 
@@ -22,11 +23,14 @@ interface ParagraphAnnotations {
 
 const EMPTY: ParagraphAnnotations = { ranges: [], rangesKey: "", comments: 0 };
 
-/** Groups the visible annotations by paragraph. */
-function byParagraph(annotations: readonly AnnotationView[]): Map<string, ParagraphAnnotations> {
+/** Groups the visible annotations by paragraph (hidden ones too in the console, `seesHidden`). */
+function byParagraph(
+  annotations: readonly AnnotationView[],
+  seesHidden: boolean,
+): Map<string, ParagraphAnnotations> {
   const lists = new Map<string, AnnotationView[]>();
   for (const annotation of annotations) {
-    if (annotation.deleted || annotation.hidden) continue;
+    if (annotation.deleted || (annotation.hidden && !seesHidden)) continue;
     const list = lists.get(annotation.paragraphId);
     if (list) list.push(annotation);
     else lists.set(annotation.paragraphId, [annotation]);
@@ -63,7 +67,21 @@ export function Essay() {
   const essay = room.essay;
   const article = useRef<HTMLElement>(null);
   // The room state is mutated in place, so `revision` (not the arrays) says when to recompute.
-  const annotations = useMemo(() => byParagraph(room.annotations), [revision]);
+  const inConsole = moderating(ui, room);
+  const annotations = useMemo(() => byParagraph(room.annotations, inConsole), [revision, inConsole]);
+  const run = useCommand();
+  // One function for every block (a new one per render would re-render all of them).
+  const spotlightRef = useRef<(paragraphId: string, on: boolean) => void>(() => {});
+  spotlightRef.current = (paragraphId, on) => {
+    const number = paragraphNumbers(essay).get(paragraphId);
+    void run(on ? `Spotlight paragraph ${number}` : "Clear the spotlight", "room:spotlight", {
+      paragraphId: on ? paragraphId : null,
+    });
+  };
+  const onSpotlight = useMemo(
+    () => (paragraphId: string, on: boolean) => spotlightRef.current(paragraphId, on),
+    [],
+  );
   const readers = useMemo(() => readersByParagraph(room), [revision]);
   const texts = useMemo(
     () => new Map(essay.paragraphs.filter((p) => isAnnotatable(p.kind)).map((p) => [p.id, p.text])),
@@ -107,6 +125,7 @@ export function Essay() {
             selected={selected === paragraph.id}
             draft={draft?.paragraphId === paragraph.id ? draft : null}
             ui={ui}
+            onSpotlight={inConsole && room.seminar.state === "live" ? onSpotlight : undefined}
           />
         );
       })}
@@ -126,6 +145,8 @@ interface BlockProps {
   selected: boolean;
   draft: SelectedSpan | null;
   ui: RoomUi;
+  /** The console's spotlight button (moderators, live): points the room here, or clears it. */
+  onSpotlight?: (paragraphId: string, on: boolean) => void;
 }
 
 /** One block; re-renders only when what it shows changed (1,000 annotations stay fast). */
@@ -140,12 +161,14 @@ class Block extends Component<BlockProps> {
       next.spotlight !== now.spotlight ||
       next.selected !== now.selected ||
       next.draft !== now.draft ||
-      next.number !== now.number
+      next.number !== now.number ||
+      next.onSpotlight !== now.onSpotlight
     );
   }
 
   override render() {
-    const { paragraph, number, ranges, comments, readers, spotlight, selected, draft, ui } = this.props;
+    const { paragraph, number, ranges, comments, readers, spotlight, selected, draft, ui, onSpotlight } =
+      this.props;
     const id = `p-${paragraph.id}`;
     if (paragraph.kind === "section_marker") {
       return (
@@ -195,7 +218,11 @@ class Block extends Component<BlockProps> {
     if (selected) classes.push("selected");
     return (
       <div class={classes.join(" ")} id={id} data-block={paragraph.id}>
-        {spotlight && <p class="spotlight-label">The moderator is pointing here</p>}
+        {spotlight && (
+          <p class="spotlight-label">
+            {onSpotlight ? "Spotlighted for the room" : "The moderator is pointing here"}
+          </p>
+        )}
         {paragraph.kind === "quote" ? <blockquote>{text}</blockquote> : text}
         <div class="gutter">
           <button
@@ -208,6 +235,18 @@ class Block extends Component<BlockProps> {
             {comments > 0 ? <CommentIcon /> : <PlusIcon />}
             {comments > 0 && <span aria-hidden="true">{comments}</span>}
           </button>
+          {onSpotlight && number > 0 && (
+            <button
+              type="button"
+              class={`spotlight-button${spotlight ? " active" : ""}`}
+              aria-pressed={spotlight}
+              aria-label={`Spotlight paragraph ${number}`}
+              title={spotlight ? "Clear the spotlight" : "Spotlight this paragraph for the room"}
+              onClick={() => onSpotlight(paragraph.id, !spotlight)}
+            >
+              <SpotlightIcon />
+            </button>
+          )}
           {readers > 0 && (
             <span class="readers">
               <PersonIcon />

@@ -8,7 +8,7 @@ import type { ErrorBody } from "../../../../src/protocol/result.ts";
 import { JoinCode } from "../../../../src/protocol/schemas.ts";
 import { joinSeminar } from "../../connection/api.ts";
 import { isUsable, listSessions, type StoredSession, saveJoin } from "../../connection/session.ts";
-import { navigate } from "../../router.ts";
+import { follow, navigate } from "../../router.ts";
 import { fieldErrors } from "../../ui/form-errors.ts";
 
 /** What to tell the guest for each refusal of a join. */
@@ -171,6 +171,11 @@ export function JoinPage(props: { code: string; notice?: string }) {
             </ul>
           </section>
         )}
+        <p class="switch">
+          <a href="/signin" onClick={follow({ page: "signin", signup: false })}>
+            Moderating? Sign in
+          </a>
+        </p>
       </div>
     </main>
   );

@@ -2,18 +2,29 @@
  * The reading room: the essay, the side panel (threads and questions), the connection state and
  * presence. Opens the connection for the stored session and closes it on leaving.
  */
+import type { ComponentChildren, JSX } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
+import type { RoomSnapshot } from "../../../../src/protocol/views.ts";
 import { RoomConnection } from "../../connection/room-connection.ts";
-import { forgetSession, loadSession, resumeSession, type StoredSession } from "../../connection/session.ts";
+import {
+  forgetSession,
+  guestAccess,
+  loadSession,
+  resumeSession,
+  type StoredSession,
+} from "../../connection/session.ts";
 import { navigate } from "../../router.ts";
+import { HandIcon } from "../../ui/icons.tsx";
+import { timeOf } from "../../ui/text.ts";
 import { SelectionBar } from "../annotations/SelectionBar.tsx";
 import { ThreadPanel } from "../annotations/ThreadPanel.tsx";
+import { PhaseCountdown } from "../console/PhaseCountdown.tsx";
 import { Essay } from "../essays/Essay.tsx";
 import { PresenceSummary } from "../presence/PresenceSummary.tsx";
 import { PromptList } from "../prompts/PromptList.tsx";
 import { TallyAnnouncer } from "../prompts/TallyAnnouncer.tsx";
 import { ConnectionIndicator } from "./ConnectionIndicator.tsx";
-import { RoomContext, RoomUi, useRoom, useRoomState } from "./room-ui.ts";
+import { isMuted, type PanelTab, RoomContext, RoomUi, useRoom, useRoomState } from "./room-ui.ts";
 
 /** Loads the stored session for `seminarId` and shows the room, or sends the guest to join. */
 export function RoomPage(props: { seminarId: string }) {
@@ -45,7 +56,8 @@ export function RoomPage(props: { seminarId: string }) {
   return <Room session={session} />;
 }
 
-function Loading(props: { text: string }) {
+/** A page still loading, with what it waits for. */
+export function Loading(props: { text: string }) {
   return (
     <main class="loading" id="main">
       <p role="status">{props.text}</p>
@@ -55,7 +67,7 @@ function Loading(props: { text: string }) {
 
 function Room(props: { session: StoredSession }) {
   const context = useMemo(
-    () => ({ connection: new RoomConnection(props.session), ui: new RoomUi() }),
+    () => ({ connection: new RoomConnection(guestAccess(props.session)), ui: new RoomUi() }),
     [props.session],
   );
   useEffect(() => {
@@ -70,7 +82,65 @@ function Room(props: { session: StoredSession }) {
   );
 }
 
+/** One tab of the side panel. */
+export interface PanelTabSpec {
+  id: PanelTab;
+  label: string;
+  /** A number shown beside the label (open questions, raised hands), with what it counts. */
+  count?: { value: number; what: string };
+  render: () => JSX.Element;
+}
+
+/** The participant's two tabs. */
+function participantTabs(room: RoomSnapshot): PanelTabSpec[] {
+  const openPrompts = room.prompts.filter((prompt) => prompt.state === "open").length;
+  return [
+    { id: "comments", label: "Comments", render: () => <ThreadPanel /> },
+    {
+      id: "questions",
+      label: "Questions",
+      count: { value: openPrompts, what: "open" },
+      render: () => <PromptList />,
+    },
+  ];
+}
+
 function RoomLayout() {
+  const room = useRoomState();
+  return (
+    <RoomFrame
+      tabs={room ? participantTabs(room) : []}
+      tools={
+        <>
+          <RaiseHand />
+          <FollowToggle />
+        </>
+      }
+      leave={(seminarId) => {
+        forgetSession(seminarId);
+        navigate({ page: "join", code: "" });
+      }}
+    />
+  );
+}
+
+/**
+ * The room's frame: top bar, banners, the essay and the side panel with its tabs (a sheet on a
+ * phone). The participant's room and the moderator's console both use it, with their own tabs,
+ * tools and controls.
+ */
+export function RoomFrame(props: {
+  tabs: PanelTabSpec[];
+  /** Extra buttons in the top bar. */
+  tools?: ComponentChildren;
+  /** A bar under the top bar (the console's room controls). */
+  controls?: ComponentChildren;
+  /** What "Leave" does; without it there is no Leave button. */
+  leave?: (seminarId: string) => void;
+  leaveLabel?: string;
+  /** The side panel's accessible name. */
+  panelLabel?: string;
+}) {
   const { connection, ui } = useRoom();
   const room = useRoomState();
   const ended = connection.ended.value;
@@ -84,16 +154,24 @@ function RoomLayout() {
     return <Loading text="Connecting to the room…" />;
   }
   const open = ui.panelOpen.value;
-  const tab = ui.tab.value;
-  const openPrompts = room.prompts.filter((prompt) => prompt.state === "open").length;
+  const tabs = props.tabs;
+  const current = tabs.find((spec) => spec.id === ui.tab.value) ?? tabs[0]!;
 
-  const showPanel = (next: "comments" | "questions") => {
+  const showPanel = (next: PanelTab) => {
     ui.tab.value = next;
     ui.panelOpen.value = true;
   };
+  const move = (event: KeyboardEvent, index: number) => {
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    event.preventDefault();
+    const step = event.key === "ArrowRight" ? 1 : -1;
+    const next = tabs[(index + step + tabs.length) % tabs.length]!;
+    showPanel(next.id);
+    requestAnimationFrame(() => document.getElementById(`tab-${next.id}`)?.focus());
+  };
 
   return (
-    <div class={`room${open ? " panel-open" : ""}`}>
+    <div class={`room${open ? " panel-open" : ""}${props.controls ? " with-controls" : ""}`}>
       <a class="skip-link" href="#essay">
         Skip to the essay
       </a>
@@ -107,19 +185,15 @@ function RoomLayout() {
         <div class="topbar-tools">
           <ConnectionIndicator />
           <PresenceSummary />
-          <FollowToggle />
-          <button
-            type="button"
-            class="quiet"
-            onClick={() => {
-              forgetSession(room.seminar.id);
-              navigate({ page: "join", code: "" });
-            }}
-          >
-            Leave
-          </button>
+          {props.tools}
+          {props.leave && (
+            <button type="button" class="quiet" onClick={() => props.leave?.(room.seminar.id)}>
+              {props.leaveLabel ?? "Leave"}
+            </button>
+          )}
         </div>
       </header>
+      {props.controls}
       <RoomBanners />
       <div class="room-body">
         <main id="main" class="reading">
@@ -127,7 +201,7 @@ function RoomLayout() {
         </main>
         <aside
           class="panel"
-          aria-label="Discussion and questions"
+          aria-label={props.panelLabel ?? "Discussion and questions"}
           onKeyDown={(event) => {
             // On a phone the panel covers the essay: Escape goes back to it.
             if (event.key === "Escape" && open && window.matchMedia("(max-width: 959px)").matches)
@@ -136,36 +210,27 @@ function RoomLayout() {
         >
           <div class="panel-head">
             <div class="tabs" role="tablist" aria-label="Panel">
-              <button
-                type="button"
-                role="tab"
-                id="tab-comments"
-                aria-selected={tab === "comments"}
-                aria-controls="tabpanel-comments"
-                tabIndex={tab === "comments" ? 0 : -1}
-                onClick={() => showPanel("comments")}
-                onKeyDown={(event) => tabKeys(event, () => showPanel("questions"), "tab-questions")}
-              >
-                Comments
-              </button>
-              <button
-                type="button"
-                role="tab"
-                id="tab-questions"
-                aria-selected={tab === "questions"}
-                aria-controls="tabpanel-questions"
-                tabIndex={tab === "questions" ? 0 : -1}
-                onClick={() => showPanel("questions")}
-                onKeyDown={(event) => tabKeys(event, () => showPanel("comments"), "tab-comments")}
-              >
-                Questions
-                {openPrompts > 0 && (
-                  <span class="tab-count">
-                    {openPrompts}
-                    <span class="sr-only"> open</span>
-                  </span>
-                )}
-              </button>
+              {tabs.map((spec, index) => (
+                <button
+                  key={spec.id}
+                  type="button"
+                  role="tab"
+                  id={`tab-${spec.id}`}
+                  aria-selected={current.id === spec.id}
+                  aria-controls={`tabpanel-${spec.id}`}
+                  tabIndex={current.id === spec.id ? 0 : -1}
+                  onClick={() => showPanel(spec.id)}
+                  onKeyDown={(event) => move(event, index)}
+                >
+                  {spec.label}
+                  {spec.count && spec.count.value > 0 && (
+                    <span class="tab-count">
+                      {spec.count.value}
+                      <span class="sr-only"> {spec.count.what}</span>
+                    </span>
+                  )}
+                </button>
+              ))}
             </div>
             <button type="button" class="quiet panel-close" onClick={() => ui.closePanel()}>
               <span aria-hidden="true">←</span> Essay
@@ -174,33 +239,58 @@ function RoomLayout() {
           <div
             class="panel-body"
             role="tabpanel"
-            id={tab === "comments" ? "tabpanel-comments" : "tabpanel-questions"}
-            aria-labelledby={tab === "comments" ? "tab-comments" : "tab-questions"}
+            id={`tabpanel-${current.id}`}
+            aria-labelledby={`tab-${current.id}`}
           >
-            {tab === "comments" ? <ThreadPanel /> : <PromptList />}
+            {current.render()}
           </div>
         </aside>
       </div>
       <SelectionBar />
       <nav class="mobile-nav" aria-label="Room">
-        <button type="button" onClick={() => showPanel("comments")}>
-          Comments
-        </button>
-        <button type="button" onClick={() => showPanel("questions")}>
-          Questions{openPrompts > 0 ? ` (${openPrompts})` : ""}
-        </button>
+        {tabs.map((spec) => (
+          <button key={spec.id} type="button" onClick={() => showPanel(spec.id)}>
+            {spec.label}
+            {spec.count && spec.count.value > 0 ? ` (${spec.count.value})` : ""}
+          </button>
+        ))}
       </nav>
       <TallyAnnouncer />
     </div>
   );
 }
 
-/** Left and right arrows move between the two tabs (the ARIA tabs pattern). */
-function tabKeys(event: KeyboardEvent, show: () => void, otherId: string): void {
-  if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
-  event.preventDefault();
-  show();
-  requestAnimationFrame(() => document.getElementById(otherId)?.focus());
+/**
+ * A participant's hand in the speaking queue: raise it, see one's place, lower it. The
+ * moderator calls hands from the console.
+ */
+function RaiseHand() {
+  const { connection } = useRoom();
+  const room = useRoomState();
+  const [problem, setProblem] = useState<string | null>(null);
+  if (room?.seminar.state !== "live" || room.viewer.role !== "participant") return null;
+  const place = room.queue.findIndex((hand) => hand.memberId === room.viewer.memberId);
+  const raised = place >= 0;
+  if (!raised && isMuted(room)) return null;
+  const toggle = async () => {
+    const result = raised
+      ? await connection.command("queue:lower", {})
+      : await connection.command("queue:raise", {});
+    setProblem(result.ok ? null : result.error.message);
+  };
+  return (
+    <>
+      <button type="button" class="quiet hand-button" aria-pressed={raised} onClick={() => void toggle()}>
+        <HandIcon />
+        <span class="hand-text">{raised ? `Hand raised (${place + 1} in line) · Lower` : "Raise hand"}</span>
+      </button>
+      {problem && (
+        <span class="topbar-error" role="alert">
+          {problem}
+        </span>
+      )}
+    </>
+  );
 }
 
 function FollowToggle() {
@@ -224,12 +314,15 @@ function FollowToggle() {
 }
 
 function RoomBanners() {
-  const { connection } = useRoom();
+  const { connection, ui } = useRoom();
   const room = useRoomState()!;
   const status = connection.status.value;
   const notice = connection.notice.value;
   const ended = connection.ended.value;
   const waiting = connection.outbox.items.value.filter((item) => item.state !== "refused").length;
+  const me = room.members.find((member) => member.id === room.viewer.memberId);
+  // Moderators are never muted; for everyone else: undefined (not muted), null (until unmuted) or the end.
+  const mutedUntil = me && isMuted(room) ? me.mutedUntil : undefined;
   return (
     <div class="banners">
       {ended && <EndedNotice />}
@@ -238,6 +331,17 @@ function RoomBanners() {
           {notice ?? "You are offline."} What you write now is kept
           {waiting > 0 ? ` (${waiting} waiting)` : ""} and sent when the connection is back.
         </p>
+      )}
+      {mutedUntil !== undefined && room.seminar.state === "live" && (
+        <p class="banner warn muted-banner" role="status">
+          A moderator muted you{mutedUntil ? ` until ${timeOf(mutedUntil)}` : ""}. You can read and vote, but
+          not comment or raise your hand.
+        </p>
+      )}
+      {room.phase && room.seminar.state === "live" && !ui.console && (
+        <div class="banner phase-banner">
+          <PhaseCountdown phase={room.phase} />
+        </div>
       )}
       {room.seminar.state === "draft" && (
         <p class="banner info">

@@ -6,15 +6,37 @@
 import { signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
+import type { ErrorBody } from "../../../../src/protocol/result.ts";
 import type { MemberRole, RoomSnapshot } from "../../../../src/protocol/views.ts";
 import type { RoomConnection } from "../../connection/room-connection.ts";
 import type { SelectedSpan } from "../annotations/selection.ts";
 
-/** The side panel's two tabs. */
-export type PanelTab = "comments" | "questions";
+/** The side panel's tabs: the participant's two, and the console's people, queue and log. */
+export type PanelTab = "comments" | "questions" | "people" | "queue" | "log";
+
+/** A command the server refused, as the console shows it. */
+export interface Refusal {
+  /** What was asked, in words ("Kick Ada"). */
+  action: string;
+  error: ErrorBody;
+}
 
 /** View state of one reading room. */
 export class RoomUi {
+  /**
+   * The moderator's console: moderation controls on annotations and paragraphs, hidden
+   * annotations shown (marked).
+   */
+  readonly console: boolean;
+  /** The last command the server refused (console), shown until dismissed or the next success. */
+  readonly refusal = signal<Refusal | null>(null);
+
+  constructor(options: { console?: boolean } = {}) {
+    this.console = options.console ?? false;
+    // The moderator moves the spotlight; their own view does not jump to it.
+    if (this.console) this.following.value = false;
+  }
+
   /** The paragraph whose threads the panel shows. */
   readonly selectedParagraphId = signal<string | null>(null);
   /** The span being commented on (kept while the reader writes). */
@@ -93,10 +115,27 @@ const WRITERS: readonly MemberRole[] = ["host", "co_moderator", "participant"];
  * The viewer's abilities in the room as it is now. The snapshot's `permissions` are as of the
  * snapshot; the seminar's state can change after it (started, ended), so the state is read live.
  */
-export function abilitiesIn(room: RoomSnapshot): Abilities {
+export function abilitiesIn(room: RoomSnapshot, now = Date.now()): Abilities {
   const live = room.seminar.state === "live";
   return {
-    annotate: live && WRITERS.includes(room.viewer.role),
+    annotate: live && WRITERS.includes(room.viewer.role) && !isMuted(room, now),
     vote: live && room.viewer.role === "participant",
   };
+}
+
+/** Whether the viewer is muted now (the roster holds their mute; a timed one runs out by itself). */
+export function isMuted(room: RoomSnapshot, now = Date.now()): boolean {
+  const me = room.members.find((member) => member.id === room.viewer.memberId);
+  if (!me?.muted) return false;
+  return me.mutedUntil === null || Date.parse(me.mutedUntil) > now;
+}
+
+/** Whether a role moderates the room (host or co-moderator). */
+export function isModeratorRole(role: MemberRole): boolean {
+  return role === "host" || role === "co_moderator";
+}
+
+/** Whether this view shows moderation controls: the console, for a moderator. */
+export function moderating(ui: RoomUi, room: RoomSnapshot): boolean {
+  return ui.console && isModeratorRole(room.viewer.role);
 }
