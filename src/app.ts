@@ -8,6 +8,7 @@ import type { PrismaClient } from "./db/client.ts";
 import { clientRoutes } from "./http/client.ts";
 import { healthRoutes } from "./http/health.ts";
 import { metricsOnMainPort } from "./http/metrics.ts";
+import { RateLimits } from "./http/rate-limit.ts";
 import { assignRequestId } from "./http/request-id.ts";
 import { errorHandler, notFoundHandler, optionsHandler } from "./http/respond.ts";
 import type { Logger } from "./logger.ts";
@@ -29,6 +30,7 @@ import { TranscriptExports } from "./modules/transcripts/transcript.exports.ts";
 import { transcriptRoutes } from "./modules/transcripts/transcripts.routes.ts";
 import { LIMITS } from "./protocol/limits.ts";
 import { createRealtime, type Realtime } from "./realtime/server.ts";
+import { connectRedis } from "./redis.ts";
 
 /** Everything the process runs, built but not listening (tests listen on port 0). */
 export interface Application {
@@ -63,6 +65,7 @@ export function createApplication(options: {
   databaseUrl?: string;
 }): Application {
   const { config, prisma, logger } = options;
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
   let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const context: AppContext = {
     config,
@@ -70,6 +73,8 @@ export function createApplication(options: {
     logger,
     tokens: new TokenService(config.jwt),
     metrics: createMetrics(),
+    redis,
+    rateLimits: new RateLimits(redis, config.redisPrefix),
     publicUrl: () => publicUrl,
   };
   let shuttingDown = false;
@@ -172,6 +177,7 @@ export function createApplication(options: {
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }
       await transcripts.close();
+      await redis?.quit();
     },
   };
 }

@@ -60,8 +60,21 @@ const environmentSchema = z.object({
     .min(100)
     .max(600_000)
     .default(DATABASE_TIMEOUT_DEFAULTS.idleInTransactionMs),
-  /** Redis for the Socket.IO adapter when running several nodes. Unset: in-process adapter. */
+  /**
+   * Redis shared by the nodes of one deployment: the Socket.IO adapter, rate limits, the socket cap
+   * and presence (docs/scaling.md). Unset: one node, all of it in memory.
+   */
   REDIS_URL: redisUrl.optional(),
+  /** Prefix of every Redis key and channel, so that deployments can share one Redis. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.:-]{1,64}$/, "letters, digits and . : - _ only, at most 64")
+    .default("stepstone:"),
+  /**
+   * How often each node renews the presence of its sockets in Redis (ms). A socket not renewed for
+   * three intervals is gone, so a node that dies leaves its members listed for at most four.
+   */
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   /** HMAC secret for JWTs, at least 32 characters. Required in production. */
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** JWT issuer and audience claims, checked on every verification. */
@@ -120,6 +133,8 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
       idleInTransactionMs: env.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     redisUrl: env.REDIS_URL,
+    redisPrefix: env.REDIS_PREFIX,
+    presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,
     jwt: {
       secret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       issuer: env.JWT_ISSUER,

@@ -1,24 +1,20 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { request } from "node:http";
 import { connect } from "node:net";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { useTestDatabase } from "./helpers/database.ts";
+import { spawnServer } from "./helpers/process.ts";
 
 // The real `npm start` (launcher, build when stale, compiled server) on PostgreSQL, signalled the
 // way a process manager or container runtime does it: the signal goes to the npm process alone.
 
-const root = new URL("..", import.meta.url).pathname;
 const database = await useTestDatabase();
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-});
 
-interface Started {
-  npm: ChildProcess;
-  port: number;
-  exited: Promise<number | null>;
-  output: () => string;
+/** `npm start` on PostgreSQL, on a port the server picks. */
+function npmStart(env: Record<string, string> = {}) {
+  return spawnServer({
+    launcher: "npm",
+    env: { DATABASE_URL: database.url, JWT_SECRET: "process-test-secret-process-test-secret-1", ...env },
+  });
 }
 
 async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, ms: number, what: string) {
@@ -29,40 +25,6 @@ async function eventually<T>(check: () => Promise<T | undefined> | T | undefined
     if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-}
-
-/** `npm start` on a port the server picks (PORT=0); resolves once it logs where it listens. */
-async function npmStart(env: Record<string, string> = {}): Promise<Started> {
-  const npm = spawn("npm", ["start"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      NODE_ENV: "test",
-      DATABASE_URL: database.url,
-      JWT_SECRET: "process-test-secret-process-test-secret-1",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(npm);
-  let output = "";
-  npm.stdout!.on("data", (chunk) => (output += chunk));
-  npm.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
-  const port = await eventually(
-    () => {
-      if (npm.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-      const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
-      return match ? Number(match[1]) : undefined;
-    },
-    120_000,
-    "the server to listen",
-  );
-  return { npm, port, exited, output: () => output };
 }
 
 /** True when nothing accepts connections on the port any more. */
@@ -88,7 +50,7 @@ describe("npm start", () => {
       const server = await npmStart({ SHUTDOWN_DRAIN_MS: "100" });
       // Ready once the database answers within /readyz's 2 s (not always the first ask under load).
       await expect.poll(() => status(server.port, "/readyz")).toBe(200);
-      server.npm.kill(signal);
+      server.child.kill(signal);
       expect(await server.exited).toBe(0);
       // The server ran inside npm's child: had it been orphaned, the port would still answer.
       expect(await isClosed(server.port)).toBe(true);
@@ -127,7 +89,7 @@ describe("npm start", () => {
     inFlight.write(body.slice(0, 10));
 
     const signalled = Date.now();
-    server.npm.kill("SIGTERM");
+    server.child.kill("SIGTERM");
     // The signal goes through npm first, which can take a moment on a busy machine.
     const draining = await eventually(
       async () => {

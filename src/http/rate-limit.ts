@@ -1,13 +1,60 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import type { Redis } from "ioredis";
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from "rate-limiter-flexible";
 import { fail } from "../errors.ts";
 
-/** A named rate limit; `consume` throws `rate_limited` (with retryAfterMs) when exceeded. */
-export class RateLimit {
-  private readonly limiter: RateLimiterMemory;
+/** What a limiter counts: `points` uses per `durationSeconds`, per key. */
+export interface LimiterOptions {
+  /** Unique within the deployment: the nodes' limiters of the same name share their counts. */
+  name: string;
+  points: number;
+  durationSeconds: number;
+}
 
-  constructor(points: number, durationSeconds: number) {
-    this.limiter = new RateLimiterMemory({ points, duration: durationSeconds });
+/**
+ * Where the rate limits keep their counts. Without Redis, in this process (one node). With Redis,
+ * in rate-limiter-flexible's Redis store (one atomic script per use), so a limit holds across every
+ * node of the deployment; if Redis stops answering, each node falls back to counting in memory
+ * (the insurance limiter) rather than refusing everyone or letting everything through.
+ */
+export class RateLimits {
+  constructor(
+    private readonly redis: Redis | undefined,
+    private readonly prefix: string,
+  ) {}
+
+  /** A limiter of rate-limiter-flexible with the deployment's store (for the login throttle). */
+  limiter({ name, points, durationSeconds }: LimiterOptions): RateLimiterAbstract {
+    const memory = new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds });
+    if (!this.redis) return memory;
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      keyPrefix: `${this.prefix}rl:${name}`,
+      points,
+      duration: durationSeconds,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: memory,
+    });
   }
+
+  /** A named limit whose `consume` throws `rate_limited` (with retryAfterMs) when exceeded. */
+  create(name: string, points: number, durationSeconds: number): RateLimit {
+    return new RateLimit(this.limiter({ name, points, durationSeconds }));
+  }
+
+  /** A limit counted in this process only: for keys that live on one node (a socket id). */
+  local(name: string, points: number, durationSeconds: number): RateLimit {
+    return new RateLimit(new RateLimiterMemory({ keyPrefix: name, points, duration: durationSeconds }));
+  }
+}
+
+/** A rate limit; `consume` throws `rate_limited` (with retryAfterMs) when exceeded. */
+export class RateLimit {
+  constructor(private readonly limiter: RateLimiterAbstract) {}
 
   /** Counts one use for `key`. */
   async consume(key: string, points = 1): Promise<void> {

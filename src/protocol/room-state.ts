@@ -149,6 +149,8 @@ export function applyPresence(state: RoomSnapshot, delta: PresenceDelta): void {
 export class RoomStream {
   state: RoomSnapshot | undefined;
   private readonly early = new Map<number, RoomEventView>();
+  /** Presence deltas received since room:sync was sent (see syncing()). */
+  private presenceSinceSync: PresenceDelta[] | undefined;
   /** Every event applied, in order (for tests and diagnostics). */
   readonly applied: RoomEventView[] = [];
 
@@ -157,16 +159,35 @@ export class RoomStream {
     return this.state?.seq ?? 0;
   }
 
+  /**
+   * Call right before sending room:sync: the presence deltas that arrive until its answer are
+   * applied again on top of the presence the answer carries (which may have been read before them).
+   */
+  syncing(): void {
+    this.presenceSinceSync = [];
+  }
+
   /** Applies a room:sync answer. */
   sync(view: SyncView): void {
     if (view.mode === "snapshot") {
       this.state = view.snapshot;
       for (const seq of [...this.early.keys()]) if (seq <= view.snapshot.seq) this.early.delete(seq);
       this.drain();
-      return;
+    } else {
+      for (const event of view.events) this.receive(event);
+      if (this.state) {
+        for (const tally of view.tallies) applyTally(this.state, tally);
+        this.state.presence = view.presence;
+      }
     }
-    for (const event of view.events) this.receive(event);
-    if (this.state) for (const tally of view.tallies) applyTally(this.state, tally);
+    if (this.state) for (const delta of this.presenceSinceSync ?? []) applyPresence(this.state, delta);
+    this.presenceSinceSync = undefined;
+  }
+
+  /** Takes a presence:delta (kept for the answer of a room:sync in flight). */
+  receivePresence(delta: PresenceDelta): void {
+    this.presenceSinceSync?.push(delta);
+    if (this.state) applyPresence(this.state, delta);
   }
 
   /** Takes one live event; returns true when a gap was detected (call room:sync with `seq`). */

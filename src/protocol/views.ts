@@ -328,7 +328,10 @@ export type RoomEventView = {
   };
 }[RoomEventType];
 
-/** room:sync answer: the missed events in order, or a snapshot when too much was missed. */
+/**
+ * room:sync answer: the missed events in order (with the current tallies and presence, which are
+ * not events), or a snapshot when too much was missed.
+ */
 export type SyncView =
-  | { mode: "events"; seq: number; events: RoomEventView[]; tallies: TallyView[] }
+  | { mode: "events"; seq: number; events: RoomEventView[]; tallies: TallyView[]; presence: PresenceView[] }
   | { mode: "snapshot"; snapshot: RoomSnapshot };

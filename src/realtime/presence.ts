@@ -1,117 +1,394 @@
+import type { Redis, Result } from "ioredis";
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import type { Logger } from "../logger.ts";
 import type { PresenceDelta } from "../protocol/events.ts";
 import type { PresenceView } from "../protocol/views.ts";
 
-interface MemberPresence {
-  sockets: Set<string>;
-  paragraphId: string | null;
-}
-
-interface RoomPresence {
-  members: Map<string, MemberPresence>;
-  pending: { joined: Set<string>; left: Set<string>; focus: Set<string> };
+/** What the store found while adding a socket. */
+export interface Admission {
+  /** False when the member already holds `cap` sockets in the room (on any node). */
+  admitted: boolean;
+  /** The member had no socket in the room before this one. */
+  joined: boolean;
+  /** Members whose last socket had expired (their node stopped renewing them). */
+  expired: string[];
 }
 
 /**
- * Who is connected to each room on this node and what they read. Ephemeral (not in the event
- * log). Changes are coalesced and flushed per room every `flushMs`, so a room of hundreds of
- * scrolling readers sends one small delta per interval instead of a message per scroll.
+ * Who is connected to each room, over every node of the deployment. One socket is one entry; a
+ * member is present while they have one. Every change answers which members it made appear or
+ * disappear, so that exactly one node (the one that made the change) announces it.
+ */
+export interface PresenceStore {
+  /** Adds a socket unless its member already holds `cap` in the room. */
+  add(seminarId: string, memberId: string, socketId: string, cap: number): Promise<Admission>;
+  /** Removes a socket (nothing if unknown); true when it was the member's last. */
+  remove(seminarId: string, memberId: string, socketId: string): Promise<boolean>;
+  /** Records what a present member reads; true when it changed. */
+  focus(seminarId: string, memberId: string, paragraphId: string | null): Promise<boolean>;
+  /** Everyone present now, and the members found expired on the way. */
+  list(seminarId: string): Promise<{ present: PresenceView[]; expired: string[] }>;
+  /**
+   * Keeps this node's sockets alive (`[memberId, socketId]` pairs); answers the members found
+   * expired and those that reappear because an entry of theirs had expired and is renewed.
+   */
+  renew(seminarId: string, sockets: [string, string][]): Promise<{ expired: string[]; rejoined: string[] }>;
+}
+
+/** One node: the sockets of this process are all there is, and nothing expires. */
+export class MemoryPresenceStore implements PresenceStore {
+  private readonly rooms = new Map<
+    string,
+    Map<string, { sockets: Set<string>; paragraphId: string | null }>
+  >();
+
+  async add(seminarId: string, memberId: string, socketId: string, cap: number): Promise<Admission> {
+    const room = this.rooms.get(seminarId) ?? new Map();
+    this.rooms.set(seminarId, room);
+    const member = room.get(memberId);
+    if (member && member.sockets.size >= cap) return { admitted: false, joined: false, expired: [] };
+    if (member) member.sockets.add(socketId);
+    else room.set(memberId, { sockets: new Set([socketId]), paragraphId: null });
+    return { admitted: true, joined: !member, expired: [] };
+  }
+
+  async remove(seminarId: string, memberId: string, socketId: string): Promise<boolean> {
+    const room = this.rooms.get(seminarId);
+    const member = room?.get(memberId);
+    if (!room || !member?.sockets.delete(socketId)) return false;
+    if (member.sockets.size > 0) return false;
+    room.delete(memberId);
+    if (room.size === 0) this.rooms.delete(seminarId);
+    return true;
+  }
+
+  async focus(seminarId: string, memberId: string, paragraphId: string | null): Promise<boolean> {
+    const member = this.rooms.get(seminarId)?.get(memberId);
+    if (!member || member.paragraphId === paragraphId) return false;
+    member.paragraphId = paragraphId;
+    return true;
+  }
+
+  async list(seminarId: string) {
+    const room = this.rooms.get(seminarId) ?? new Map();
+    const present = [...room].map(([memberId, member]) => ({ memberId, paragraphId: member.paragraphId }));
+    return { present, expired: [] };
+  }
+
+  async renew() {
+    return { expired: [], rejoined: [] };
+  }
+}
+
+// Three keys per room, with the room id as hash tag (one Redis Cluster slot): the room's sockets
+// (sorted set "<memberId> <socketId>" scored by expiry in Redis's own clock, so nodes' clocks do not
+// matter), sockets per member (hash) and what each member reads (hash). Each script does all of
+// one change atomically, sweeping expired entries first, and answers who appeared or disappeared.
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function sweep(now)
+  local gone = {}
+  for _, entry in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+    redis.call('ZREM', KEYS[1], entry)
+    local member = string.match(entry, '^(%S+)')
+    if redis.call('HINCRBY', KEYS[2], member, -1) <= 0 then
+      redis.call('HDEL', KEYS[2], member)
+      redis.call('HDEL', KEYS[3], member)
+      table.insert(gone, member)
+    end
+  end
+  return gone
+end
+local function keep(ttl)
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl * 2) end
+end
+`;
+
+const SCRIPTS = {
+  // ARGV: member, socket, ttl, cap -> { admitted, joined, expired }
+  presenceAdd: `${PRELUDE}
+local now = now_ms()
+local gone = sweep(now)
+local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if held >= tonumber(ARGV[4]) then return { 0, 0, gone } end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1] .. ' ' .. ARGV[2])
+redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+keep(tonumber(ARGV[3]))
+return { 1, held == 0 and 1 or 0, gone }`,
+  // ARGV: member, socket -> 1 when the member's last socket went
+  presenceRemove: `
+if redis.call('ZREM', KEYS[1], ARGV[1] .. ' ' .. ARGV[2]) == 0 then return 0 end
+if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) > 0 then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
+return 1`,
+  // ARGV: member, paragraph ('' for none) -> 1 when changed
+  presenceFocus: `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+local current = redis.call('HGET', KEYS[3], ARGV[1]) or ''
+if current == ARGV[2] then return 0 end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[3], ARGV[1]) else redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
+return 1`,
+  // -> { expired, members (flat), focus (flat) }
+  presenceList: `${PRELUDE}
+local gone = sweep(now_ms())
+return { gone, redis.call('HKEYS', KEYS[2]), redis.call('HGETALL', KEYS[3]) }`,
+  // ARGV: ttl, then "<member> <socket>" entries -> { expired, rejoined }
+  presenceRenew: `${PRELUDE}
+local now = now_ms()
+local ttl = tonumber(ARGV[1])
+local gone = sweep(now)
+local back = {}
+for i = 2, #ARGV do
+  if redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) == 1 then
+    local member = string.match(ARGV[i], '^(%S+)')
+    if redis.call('HINCRBY', KEYS[2], member, 1) == 1 then table.insert(back, member) end
+  end
+end
+keep(ttl)
+return { gone, back }`,
+} as const;
+
+type ScriptArgs = [sockets: string, counts: string, focus: string, ...args: (string | number)[]];
+
+// The scripts become commands of the client (ioredis's defineCommand: EVALSHA, loading the script
+// when Redis does not know it); declared here so that they are typed.
+declare module "ioredis" {
+  interface RedisCommander<Context> {
+    presenceAdd(...args: ScriptArgs): Result<unknown, Context>;
+    presenceRemove(...args: ScriptArgs): Result<unknown, Context>;
+    presenceFocus(...args: ScriptArgs): Result<unknown, Context>;
+    presenceList(...args: ScriptArgs): Result<unknown, Context>;
+    presenceRenew(...args: ScriptArgs): Result<unknown, Context>;
+  }
+}
+
+const ids = z.array(z.string());
+const AddAnswer = z.tuple([z.number(), z.number(), ids]);
+const FlagAnswer = z.number();
+const ListAnswer = z.tuple([ids, ids, ids]);
+const RenewAnswer = z.tuple([ids, ids]);
+
+/**
+ * Several nodes: presence in Redis. Each node renews its sockets' entries every heartbeat; an
+ * entry not renewed for `ttlMs` expires, and the next change, list or renewal in that room sweeps
+ * it (and announces the member's departure when it was their last).
+ */
+export class RedisPresenceStore implements PresenceStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly ttlMs: number,
+  ) {
+    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 3, lua });
+  }
+
+  private keys(seminarId: string): [string, string, string] {
+    const base = `${this.prefix}presence:{${seminarId}}`;
+    return [`${base}:sockets`, `${base}:counts`, `${base}:focus`];
+  }
+
+  async add(seminarId: string, memberId: string, socketId: string, cap: number): Promise<Admission> {
+    const answer = await this.redis.presenceAdd(...this.keys(seminarId), memberId, socketId, this.ttlMs, cap);
+    const [admitted, joined, expired] = AddAnswer.parse(answer);
+    return { admitted: admitted === 1, joined: joined === 1, expired };
+  }
+
+  async remove(seminarId: string, memberId: string, socketId: string): Promise<boolean> {
+    return (
+      FlagAnswer.parse(await this.redis.presenceRemove(...this.keys(seminarId), memberId, socketId)) === 1
+    );
+  }
+
+  async focus(seminarId: string, memberId: string, paragraphId: string | null): Promise<boolean> {
+    const answer = await this.redis.presenceFocus(...this.keys(seminarId), memberId, paragraphId ?? "");
+    return FlagAnswer.parse(answer) === 1;
+  }
+
+  async list(seminarId: string) {
+    const [expired, members, focusFlat] = ListAnswer.parse(
+      await this.redis.presenceList(...this.keys(seminarId)),
+    );
+    const focus = new Map<string, string>();
+    for (let i = 0; i + 1 < focusFlat.length; i += 2) focus.set(focusFlat[i]!, focusFlat[i + 1]!);
+    const present = members.map((memberId) => ({ memberId, paragraphId: focus.get(memberId) ?? null }));
+    return { present, expired };
+  }
+
+  async renew(seminarId: string, sockets: [string, string][]) {
+    const entries = sockets.map(([memberId, socketId]) => `${memberId} ${socketId}`);
+    const answer = await this.redis.presenceRenew(...this.keys(seminarId), this.ttlMs, ...entries);
+    const [expired, rejoined] = RenewAnswer.parse(answer);
+    return { expired, rejoined };
+  }
+}
+
+interface Pending {
+  joined: Set<string>;
+  left: Set<string>;
+  focus: Map<string, string | null>;
+}
+
+/**
+ * Presence as the rooms see it: who is connected and what they read. Ephemeral (not in the event
+ * log); kept by a store (in memory on one node, in Redis across nodes). The changes this node
+ * makes or detects are coalesced and flushed per room every `flushMs` as one delta to the whole
+ * room (every node's sockets, through the adapter), so a room of hundreds of scrolling readers
+ * gets one small message per interval. With `heartbeatMs`, this node's sockets are renewed in the
+ * store on that interval, which is also when expired ones are swept.
  */
 export class Presence {
-  private readonly rooms = new Map<string, RoomPresence>();
-  private readonly dirty = new Set<string>();
-  private readonly timer: NodeJS.Timeout;
+  /** This node's sockets: seminar -> socket -> member. */
+  private readonly local = new Map<string, Map<string, string>>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(
+    private readonly store: PresenceStore,
     private readonly emit: (seminarId: string, delta: PresenceDelta) => void,
-    flushMs: number,
+    private readonly logger: Logger,
+    options: { flushMs: number; heartbeatMs?: number },
   ) {
-    this.timer = setInterval(() => this.flush(), flushMs);
-    this.timer.unref();
+    this.timers.push(setInterval(() => this.flush(), options.flushMs));
+    if (options.heartbeatMs !== undefined)
+      this.timers.push(setInterval(() => void this.renewAll(), options.heartbeatMs));
+    for (const timer of this.timers) timer.unref();
   }
 
-  private room(seminarId: string): RoomPresence {
-    let room = this.rooms.get(seminarId);
-    if (!room) {
-      room = { members: new Map(), pending: { joined: new Set(), left: new Set(), focus: new Set() } };
-      this.rooms.set(seminarId, room);
+  /**
+   * Admits a socket of `memberId` unless the member holds `cap` sockets in the room already (on
+   * any node). Throws `unavailable` (retryable) when the store does not answer.
+   */
+  async connect(seminarId: string, memberId: string, socketId: string, cap: number): Promise<boolean> {
+    // Recorded before the store answers, so that a disconnect arriving meanwhile removes it.
+    const sockets = this.local.get(seminarId) ?? new Map<string, string>();
+    this.local.set(seminarId, sockets);
+    sockets.set(socketId, memberId);
+    try {
+      const admission = await this.store.add(seminarId, memberId, socketId, cap);
+      this.gone(seminarId, admission.expired);
+      if (!admission.admitted) this.forget(seminarId, socketId);
+      else if (admission.joined) this.appeared(seminarId, [memberId]);
+      return admission.admitted;
+    } catch (error) {
+      this.forget(seminarId, socketId);
+      return this.unavailable(error);
     }
-    return room;
   }
 
-  /** A socket of `memberId` connected. */
-  connect(seminarId: string, memberId: string, socketId: string): void {
-    const room = this.room(seminarId);
-    let member = room.members.get(memberId);
-    if (!member) {
-      member = { sockets: new Set(), paragraphId: null };
-      room.members.set(memberId, member);
-      room.pending.left.delete(memberId);
-      room.pending.joined.add(memberId);
-      this.dirty.add(seminarId);
-    }
-    member.sockets.add(socketId);
-  }
-
-  /** A socket disconnected; the member leaves when it was their last. */
-  disconnect(seminarId: string, memberId: string, socketId: string): void {
-    const room = this.rooms.get(seminarId);
-    const member = room?.members.get(memberId);
-    if (!room || !member) return;
-    member.sockets.delete(socketId);
-    if (member.sockets.size > 0) return;
-    room.members.delete(memberId);
-    room.pending.focus.delete(memberId);
-    if (room.pending.joined.has(memberId)) room.pending.joined.delete(memberId);
-    else room.pending.left.add(memberId);
-    this.dirty.add(seminarId);
-  }
-
-  /** Number of sockets `memberId` holds in the room on this node. */
+  /** How many sockets of `memberId` this node holds in the room (admitted or being admitted). */
   socketCount(seminarId: string, memberId: string): number {
-    return this.rooms.get(seminarId)?.members.get(memberId)?.sockets.size ?? 0;
+    let count = 0;
+    for (const member of this.local.get(seminarId)?.values() ?? []) if (member === memberId) count++;
+    return count;
   }
 
-  /** The member reads `paragraphId` now. */
-  focus(seminarId: string, memberId: string, paragraphId: string | null): void {
-    const room = this.rooms.get(seminarId);
-    const member = room?.members.get(memberId);
-    if (!room || !member || member.paragraphId === paragraphId) return;
-    member.paragraphId = paragraphId;
-    room.pending.focus.add(memberId);
-    this.dirty.add(seminarId);
+  /** A socket disconnected (or was refused); the member leaves when it was their last. */
+  async disconnect(seminarId: string, memberId: string, socketId: string): Promise<void> {
+    this.forget(seminarId, socketId);
+    try {
+      if (await this.store.remove(seminarId, memberId, socketId)) this.gone(seminarId, [memberId]);
+    } catch (error) {
+      // The entry expires by itself within the store's time to live.
+      this.logger.warn({ err: error, seminar: seminarId }, "presence store unavailable at disconnect");
+    }
   }
 
-  /** Everyone connected to the room now. */
-  list(seminarId: string): PresenceView[] {
-    const room = this.rooms.get(seminarId);
-    if (!room) return [];
-    return [...room.members].map(([memberId, member]) => ({ memberId, paragraphId: member.paragraphId }));
+  /** The member reads `paragraphId` now. Throws `unavailable` when the store does not answer. */
+  async focus(seminarId: string, memberId: string, paragraphId: string | null): Promise<void> {
+    const changed = await this.store.focus(seminarId, memberId, paragraphId).catch(this.unavailable);
+    if (changed) this.pendingOf(seminarId).focus.set(memberId, paragraphId);
   }
 
-  /** Sends the pending deltas of every changed room. */
+  /** Everyone connected to the room now, on every node. Throws `unavailable` when the store does not answer. */
+  async list(seminarId: string): Promise<PresenceView[]> {
+    const { present, expired } = await this.store.list(seminarId).catch(this.unavailable);
+    this.gone(seminarId, expired);
+    return present;
+  }
+
+  /** Sends the pending delta of every changed room. */
   flush(): void {
-    for (const seminarId of this.dirty) {
-      const room = this.rooms.get(seminarId);
-      if (!room) continue;
-      const view = (memberId: string): PresenceView => ({
-        memberId,
-        paragraphId: room.members.get(memberId)?.paragraphId ?? null,
-      });
+    for (const [seminarId, pending] of this.pending) {
       const delta: PresenceDelta = {
-        joined: [...room.pending.joined].map(view),
-        left: [...room.pending.left],
-        focus: [...room.pending.focus].filter((id) => !room.pending.joined.has(id)).map(view),
+        joined: [...pending.joined].map((memberId) => ({
+          memberId,
+          paragraphId: pending.focus.get(memberId) ?? null,
+        })),
+        left: [...pending.left],
+        focus: [...pending.focus]
+          .filter(([memberId]) => !pending.joined.has(memberId))
+          .map(([memberId, paragraphId]) => ({ memberId, paragraphId })),
       };
-      room.pending = { joined: new Set(), left: new Set(), focus: new Set() };
-      if (room.members.size === 0) this.rooms.delete(seminarId);
       this.emit(seminarId, delta);
     }
-    this.dirty.clear();
+    this.pending.clear();
   }
 
-  /** Stops the flush timer. */
+  /** Stops the timers and sends what is pending (the store's entries go with the sockets). */
   close(): void {
-    clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     this.flush();
+  }
+
+  /** Renews every socket of this node, room by room, and announces what the sweeps found. */
+  private async renewAll(): Promise<void> {
+    for (const [seminarId, sockets] of this.local) {
+      try {
+        const pairs = [...sockets].map(([socketId, memberId]): [string, string] => [memberId, socketId]);
+        const { expired, rejoined } = await this.store.renew(seminarId, pairs);
+        this.gone(seminarId, expired);
+        this.appeared(seminarId, rejoined);
+      } catch (error) {
+        this.logger.warn({ err: error, seminar: seminarId }, "presence renewal failed");
+      }
+    }
+  }
+
+  /** A store failure, logged, becomes a retryable answer. */
+  private readonly unavailable = (error: unknown): never => {
+    this.logger.warn({ err: error }, "presence store unavailable");
+    throw new AppError("unavailable", "Presence is unavailable for a moment; try again shortly.", {
+      retryAfterMs: 1_000,
+    });
+  };
+
+  private forget(seminarId: string, socketId: string): void {
+    const sockets = this.local.get(seminarId);
+    sockets?.delete(socketId);
+    if (sockets?.size === 0) this.local.delete(seminarId);
+  }
+
+  private pendingOf(seminarId: string): Pending {
+    let pending = this.pending.get(seminarId);
+    if (!pending) {
+      pending = { joined: new Set(), left: new Set(), focus: new Map() };
+      this.pending.set(seminarId, pending);
+    }
+    return pending;
+  }
+
+  private appeared(seminarId: string, memberIds: string[]): void {
+    if (memberIds.length === 0) return;
+    const pending = this.pendingOf(seminarId);
+    for (const memberId of memberIds) {
+      pending.left.delete(memberId);
+      pending.joined.add(memberId);
+    }
+  }
+
+  private gone(seminarId: string, memberIds: string[]): void {
+    if (memberIds.length === 0) return;
+    const pending = this.pendingOf(seminarId);
+    for (const memberId of memberIds) {
+      pending.focus.delete(memberId);
+      // Announced even when their arrival was not yet: a snapshot taken in between lists them.
+      pending.joined.delete(memberId);
+      pending.left.add(memberId);
+    }
   }
 }

@@ -1,18 +1,17 @@
 import type { Server as HttpServer } from "node:http";
 import { createAdapter } from "@socket.io/redis-adapter";
-import { Redis } from "ioredis";
 import { Server } from "socket.io";
 import type { AppContext } from "../context.ts";
 import { AppError, fail, toErrorBody } from "../errors.ts";
-import { RateLimit } from "../http/rate-limit.ts";
 import { isModerator } from "../modules/seminars/seminars.policy.ts";
 import { resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
+import { watchRedis } from "../redis.ts";
 import { Admission } from "./admission.ts";
 import { type CommandHandlers, type DispatchHooks, dispatch } from "./commands.ts";
 import { Notifier, roomOf } from "./notifier.ts";
-import { Presence } from "./presence.ts";
+import { MemoryPresenceStore, Presence, RedisPresenceStore } from "./presence.ts";
 import { RoomWriter } from "./room-writer.ts";
 import type { SocketActor, TypedServer, TypedSocket } from "./types.ts";
 
@@ -55,6 +54,15 @@ export function expiringNoticeDelay(leftMs: number): number {
 }
 
 /**
+ * Heartbeats a socket's presence entry may miss before it expires: a node that dies leaves its
+ * members listed for at most this many heartbeats plus one (the sweep) and a presence flush.
+ */
+export const PRESENCE_MISSED_HEARTBEATS = 3;
+
+/** How long close() lets connections write their closing message before cutting them (ms). */
+const CLOSING_FLUSH_MS = 1_000;
+
+/**
  * The longest a connection, room:sync or join waits for the database before it is told to come
  * back later (ms): well inside the clients' acknowledgement timeout (10 s), so every one of them
  * gets an answer.
@@ -83,25 +91,32 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     cors: config.corsOrigins.length > 0 ? { origin: config.corsOrigins } : undefined,
   });
 
-  // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub.
-  const redis = config.redisUrl
-    ? new Redis(config.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 3 })
-    : undefined;
+  // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub: the
+  // publishing side shares the node's client, the subscribing side needs a connection of its own.
+  const redis = context.redis;
   const redisSubscriber = redis?.duplicate();
   if (redis && redisSubscriber) {
-    for (const client of [redis, redisSubscriber]) {
-      client.on("error", (error) => logger.warn({ err: error }, "redis error"));
-    }
-    io.adapter(createAdapter(redis, redisSubscriber));
+    watchRedis(redisSubscriber, logger);
+    io.adapter(createAdapter(redis, redisSubscriber, { key: `${config.redisPrefix}socket.io` }));
   }
 
   const notifier = new Notifier(io, context);
   const rooms = new RoomWriter(context.prisma, (seminarId, events, known) =>
     notifier.publishEvents(seminarId, events, known),
   );
+  // Presence and the socket cap: in Redis across nodes (entries renewed every heartbeat and
+  // expiring after three missed ones), else in this process.
   const presence = new Presence(
+    redis
+      ? new RedisPresenceStore(
+          redis,
+          config.redisPrefix,
+          PRESENCE_MISSED_HEARTBEATS * config.presenceHeartbeatMs,
+        )
+      : new MemoryPresenceStore(),
     (seminarId, delta) => io.to(roomOf.seminar(seminarId)).emit("presence:delta", delta),
-    LIMITS.presenceFlushMs,
+    logger,
+    { flushMs: LIMITS.presenceFlushMs, heartbeatMs: redis ? config.presenceHeartbeatMs : undefined },
   );
   // One connection of the pool stays free of admissions for room writes and ballots. (The embedded
   // database has one connection whatever the setting; there the pool's own queue orders them.)
@@ -114,19 +129,26 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
   const inFlight = new Set<Promise<void>>();
 
   // Rate limits per socket, and per member so that five sockets do not multiply what one member
-  // may send. One limiter each for the whole server (keys expire with their window).
-  const socketLimiter = new RateLimit(
+  // may send. A socket lives on one node, so its count stays here; a member's is the deployment's
+  // (Redis with several nodes), so sockets spread over nodes do not multiply it either.
+  const socketLimiter = context.rateLimits.local(
+    "socket_events",
     LIMITS.socketEventsBurst,
     LIMITS.socketEventsBurst / LIMITS.socketEventsPerSecond,
   );
-  const memberLimiter = new RateLimit(
+  const memberLimiter = context.rateLimits.create(
+    "member_events",
     LIMITS.memberEventsBurst,
     LIMITS.memberEventsBurst / LIMITS.memberEventsPerSecond,
   );
   // A socket that keeps sending after its refusals is closed: answering a flood of refusals would
   // otherwise keep this node's event loop busy and every other room's acks waiting (the floods
   // test measures it). Counted per socket; a reconnect costs the sender a handshake.
-  const refusals = new RateLimit(LIMITS.socketRefusalsBurst, LIMITS.socketRefusalsWindowSeconds);
+  const refusals = context.rateLimits.local(
+    "socket_refusals",
+    LIMITS.socketRefusalsBurst,
+    LIMITS.socketRefusalsWindowSeconds,
+  );
   const closeFlooding = async (socket: TypedSocket) => {
     try {
       await refusals.consume(socket.id);
@@ -191,9 +213,6 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       if (!parsed.success) throw fail.unauthenticated("Connect with auth: { token }.");
       const claims = context.tokens.verify(parsed.data.token);
       const member = await admission.run(() => resolveMember(context.prisma, claims, parsed.data.seminarId));
-      if (presence.socketCount(member.seminarId, member.id) >= LIMITS.socketsPerMember) {
-        throw new AppError("rate_limited", "Too many open connections for this member.");
-      }
       socket.data = {
         seminarId: member.seminarId,
         memberId: member.id,
@@ -206,11 +225,13 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       // The client may have gone while we read the database: then there is nothing to admit.
       if (socket.conn.readyState !== "open")
         throw fail.unauthenticated("The connection closed during authentication.");
-      // Reserve the slot now (synchronously) so a burst of connections cannot exceed the cap, and
-      // release it when the transport closes: a socket refused or dropped before "connection"
-      // never gets a "disconnect" event.
-      presence.connect(member.seminarId, member.id, socket.id);
-      socket.conn.once("close", () => presence.disconnect(member.seminarId, member.id, socket.id));
+      // Take a slot under the per-member cap (one atomic step in the store, so a burst of
+      // connections over several nodes cannot exceed it) and release it when the transport
+      // closes: a socket refused or dropped before "connection" never gets a "disconnect" event.
+      // The release is registered at once, and the store applies the two in the order sent.
+      const admitted = presence.connect(member.seminarId, member.id, socket.id, LIMITS.socketsPerMember);
+      socket.conn.once("close", () => void presence.disconnect(member.seminarId, member.id, socket.id));
+      if (!(await admitted)) throw new AppError("rate_limited", "Too many open connections for this member.");
       next();
     } catch (error) {
       next(connectError(error));
@@ -247,7 +268,8 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     socket.on("disconnect", () => {
       context.metrics.sockets.dec();
       clearExpiry(socket);
-      presence.disconnect(data.seminarId, data.memberId, socket.id);
+      // Also released when the transport closes; the second release finds nothing to remove.
+      void presence.disconnect(data.seminarId, data.memberId, socket.id);
     });
   });
 
@@ -269,13 +291,19 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_COMMANDS_MS).unref());
       await Promise.race([Promise.allSettled([...inFlight]), timeout]);
       notifier.flushAll();
+      // disconnect(true) closes each connection once what it has queued (the closing message) is
+      // written; io.close() would discard it. Wait for those writes, bounded, then close the rest.
       for (const socket of io.of("/").sockets.values()) {
         socket.emit("connection:closing", notifier.closingMessage("shutting_down"));
-        socket.disconnect();
+        socket.disconnect(true);
       }
-      presence.close();
+      const flushed = Date.now() + CLOSING_FLUSH_MS;
+      while (io.engine.clientsCount > 0 && Date.now() < flushed) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      await Promise.all([redis?.quit(), redisSubscriber?.quit()]);
+      presence.close();
+      await redisSubscriber?.quit();
     },
   };
 }

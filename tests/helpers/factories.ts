@@ -4,6 +4,9 @@ import type { Result } from "../../src/protocol/result.ts";
 import type { MemberView, SeminarView } from "../../src/protocol/views.ts";
 import type { TestServer } from "./server.ts";
 
+/** What the HTTP factories need of a server: an in-process TestServer or a server process. */
+export type HttpApi = Pick<TestServer, "http">;
+
 /** Unwraps an ok result or fails the test with the error. */
 export function expectOk<T>(result: { status?: number; body?: Result<T> } | Result<T>): T {
   const body = "body" in result && result.body ? result.body : (result as Result<T>);
@@ -30,7 +33,7 @@ export const TEST_ESSAY = [
 
 /** Registers a moderator and returns their token. */
 export async function buildModerator(
-  server: TestServer,
+  server: HttpApi,
   overrides: { email?: string; displayName?: string } = {},
 ) {
   const email = overrides.email ?? `mod-${randomBytes(4).toString("hex")}@example.test`;
@@ -46,7 +49,7 @@ export async function buildModerator(
 
 /** Creates a seminar (draft unless `start`), owned by a new moderator unless one is given. */
 export async function buildSeminar(
-  server: TestServer,
+  server: HttpApi,
   overrides: {
     moderator?: { token: string };
     title?: string;
@@ -85,7 +88,7 @@ export interface GuestSession {
 
 /** Joins a seminar by code as a guest; returns the guest token, member and resume secret. */
 export async function buildGuest(
-  server: TestServer,
+  server: HttpApi,
   joinCode: string,
   displayName = "Guest",
   asObserver = false,

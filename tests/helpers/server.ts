@@ -8,7 +8,7 @@ import { createLogger } from "../../src/logger.ts";
 import type { CommandName, CommandPayload, CommandResult } from "../../src/protocol/commands.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/events.ts";
 import { type ErrorBody, type Result, retryAfterMs } from "../../src/protocol/result.ts";
-import { applyPresence, RoomStream } from "../../src/protocol/room-state.ts";
+import { RoomStream } from "../../src/protocol/room-state.ts";
 import type { RoomEventView, SyncView, TallyView } from "../../src/protocol/views.ts";
 import { type TestDatabase, useTestDatabase } from "./database.ts";
 
@@ -63,6 +63,9 @@ export async function startTestServer(
     prisma,
     app,
     async restart() {
+      // As main.ts stops: idle keep-alive connections are closed first, long before the new server
+      // listens on the port, so the test's HTTP client does not reuse one the old server dropped.
+      await app.finishRequests(5_000);
       await app.close();
       await prisma.$disconnect();
       prisma = openPrisma();
@@ -157,9 +160,7 @@ export class RoomClient {
       for (const event of events) gap = this.stream.receive(event) || gap;
       if (gap) this.fillGap();
     });
-    socket.on("presence:delta", (delta) => {
-      if (this.stream.state) applyPresence(this.stream.state, delta);
-    });
+    socket.on("presence:delta", (delta) => this.stream.receivePresence(delta));
     socket.on("tally:update", (tally) => {
       this.tallies.push(tally);
       if (this.stream.state) {
@@ -198,6 +199,7 @@ export class RoomClient {
     const client = new RoomClient(socket);
     if (stream) Object.assign(client.stream, { state: structuredClone(stream.state) });
     for (;;) {
+      client.stream.syncing();
       const result = await send(socket, "room:sync", client.stream.state ? { since: client.stream.seq } : {});
       if (result.ok) {
         client.stream.sync(result.data);
@@ -214,6 +216,7 @@ export class RoomClient {
 
   /** Calls room:sync with the last applied seq (or for a snapshot). */
   async sync(): Promise<SyncView> {
+    this.stream.syncing();
     const result = await send(this.socket, "room:sync", this.stream.state ? { since: this.stream.seq } : {});
     if (!result.ok) throw new Error(`room:sync failed: ${result.error.code} ${result.error.message}`);
     this.stream.sync(result.data);

@@ -1,66 +1,30 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import type { Socket } from "socket.io-client";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { CommandName, CommandPayload } from "../../src/protocol/commands.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import type { RoomSnapshot, SeminarView } from "../../src/protocol/views.ts";
 import { useTestDatabase } from "../helpers/database.ts";
 import { TEST_ESSAY } from "../helpers/factories.ts";
-import { type ClientSocket, eventually, RoomClient } from "../helpers/server.ts";
+import { spawnServer } from "../helpers/process.ts";
+import { type ClientSocket, RoomClient } from "../helpers/server.ts";
 
 // The real server process on PostgreSQL, killed with SIGKILL while 20 participants write, then
 // started again on the same database. Nothing acknowledged may be lost, nothing retried may be
 // stored twice, and reconnecting clients must end up where a fresh snapshot is.
 
-const root = new URL("../..", import.meta.url).pathname;
 const database = await useTestDatabase();
 const CLIENTS = 20;
 const ANNOTATIONS_PER_CLIENT = 20;
 const PROMPTS = 5;
 /** The server is killed once this many writes were acknowledged (of 20 × 25). */
 const KILL_AFTER_ACKS = 150;
-const children: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-});
-
-/** Starts src/main.ts in one node process (no launcher in between, so SIGKILL hits the server itself). */
-async function startServer() {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH ?? "",
-      HOME: process.env.HOME ?? "",
-      NODE_ENV: "test",
-      DATABASE_URL: database.url,
-      JWT_SECRET: "crash-test-secret-crash-test-secret-12345",
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "info",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+/** The server in one node process (no launcher in between, so SIGKILL hits the server itself). */
+function startServer() {
+  return spawnServer({
+    env: { DATABASE_URL: database.url, JWT_SECRET: "crash-test-secret-crash-test-secret-12345" },
+    timeoutMs: 60_000,
   });
-  children.push(child);
-  let output = "";
-  child.stdout!.on("data", (chunk) => (output += chunk));
-  child.stderr!.on("data", (chunk) => (output += chunk));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once("exit", (code, signal) => resolve(signal ?? code)),
-  );
-  let port = 0;
-  await eventually(
-    () => {
-      if (child.exitCode !== null) throw new Error(`the server exited early:\n${output}`);
-      const match = /"port":(\d+)[^\n]*"msg":"listening"/.exec(output);
-      if (match) port = Number(match[1]);
-      return match !== null;
-    },
-    60_000,
-    "the server to listen",
-  );
-  return { child, exited, url: `http://127.0.0.1:${port}`, output: () => output };
 }
 
 async function http<T>(

@@ -549,7 +549,8 @@ describe("resource limits", () => {
     await locker.end();
 
     await eventually(
-      () => server.app.realtime.presence.socketCount(seminar.id, guest.member.id) === 0,
+      async () =>
+        !(await server.app.realtime.presence.list(seminar.id)).some((p) => p.memberId === guest.member.id),
       5_000,
       "slots released",
     );

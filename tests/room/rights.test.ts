@@ -7,10 +7,10 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ClosingView } from "../../src/protocol/events.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
+import { redisEnv } from "../helpers/redis.ts";
 import { RoomClient, startTestServer } from "../helpers/server.ts";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const env = { JWT_SECRET: "rights-secret-rights-secret-rights-1234", REDIS_URL };
+const env = { JWT_SECRET: "rights-secret-rights-secret-rights-1234", ...redisEnv() };
 const nodeA = await startTestServer(env);
 const nodeB = await startTestServer(env, { database: nodeA.db });
 

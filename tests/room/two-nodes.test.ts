@@ -2,10 +2,10 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { PromptView } from "../../src/protocol/views.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
+import { redisEnv } from "../helpers/redis.ts";
 import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const env = { JWT_SECRET: "two-nodes-secret-two-nodes-secret-1234", REDIS_URL };
+const env = { JWT_SECRET: "two-nodes-secret-two-nodes-secret-1234", ...redisEnv() };
 const nodeA = await startTestServer(env);
 const nodeB = await startTestServer(env, { database: nodeA.db });
 

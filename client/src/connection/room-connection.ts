@@ -12,7 +12,7 @@ import { io, type Socket } from "socket.io-client";
 import type { CommandName, CommandPayload, CommandResult } from "../../../src/protocol/commands.ts";
 import type { ClientToServerEvents, PresenceDelta } from "../../../src/protocol/events.ts";
 import { type ErrorBody, type ErrorCode, type Result, retryAfterMs } from "../../../src/protocol/result.ts";
-import { applyPresence, applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
+import { applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
 import type {
   AnnotationView,
   BallotView,
@@ -244,9 +244,8 @@ export class RoomConnection {
     socket.on("room:event", (event) => this.receive([event]));
     socket.on("room:events", (events) => this.receive(events));
     socket.on("presence:delta", (delta: PresenceDelta) => {
-      if (!this.stream.state) return;
-      applyPresence(this.stream.state, delta);
-      this.changed();
+      this.stream.receivePresence(delta);
+      if (this.stream.state) this.changed();
     });
     socket.on("tally:update", (tally: TallyView) => {
       if (this.stream.state && applyTally(this.stream.state, tally)) this.changed();
@@ -277,6 +276,7 @@ export class RoomConnection {
         this.syncAgain = false;
         const since = this.stream.state ? { since: this.stream.seq } : {};
         let result: Result<SyncView>;
+        this.stream.syncing();
         try {
           result = await this.socket.timeout(ACK_TIMEOUT_MS * 2).emitWithAck("room:sync", since);
         } catch {

@@ -1,7 +1,6 @@
 import { Router } from "express";
 import type { AppContext } from "../../context.ts";
 import { AppError, fail } from "../../errors.ts";
-import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { LoginInput, RegisterInput } from "../../protocol/schemas.ts";
 import { authenticate, getAccount, presentAccount, registerAccount } from "./accounts.service.ts";
@@ -14,8 +13,8 @@ import { LoginThrottle } from "./login-throttle.ts";
  */
 export function accountRoutes(context: AppContext): Router {
   const router = Router();
-  const logins = new LoginThrottle();
-  const registrations = new RateLimit(20, 60 * 60);
+  const logins = new LoginThrottle(context.rateLimits);
+  const registrations = context.rateLimits.create("registrations", 20, 60 * 60);
 
   const session = (account: { id: string; email: string; displayName: string; createdAt: Date }) => {
     const issued = context.tokens.issue({ kind: "moderator", sub: account.id });

@@ -1,5 +1,6 @@
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import { fail } from "../../errors.ts";
+import type { RateLimits } from "../../http/rate-limit.ts";
 
 /** Consecutive failed logins allowed for one e-mail from one address, per window. */
 export const MAX_CONSECUTIVE_FAILURES = 10;
@@ -12,19 +13,25 @@ export const FAILURE_WINDOW_SECONDS = 15 * 60;
  * Brute-force protection for login, as rate-limiter-flexible documents it: count only failures,
  * consecutive ones per e-mail and address (forgotten on a successful login) and all of them per
  * address. A moderator who knows the password is never locked out by their own logins, nor by a
- * lecture hall's successful ones behind the same address.
+ * lecture hall's successful ones behind the same address. The counts live in the deployment's
+ * store (Redis with several nodes), so trying each node in turn gains nothing.
  */
 export class LoginThrottle {
-  private readonly byEmailAndAddress = new RateLimiterMemory({
-    keyPrefix: "login_fail_email_address",
-    points: MAX_CONSECUTIVE_FAILURES,
-    duration: FAILURE_WINDOW_SECONDS,
-  });
-  private readonly byAddress = new RateLimiterMemory({
-    keyPrefix: "login_fail_address",
-    points: MAX_FAILURES_PER_ADDRESS,
-    duration: FAILURE_WINDOW_SECONDS,
-  });
+  private readonly byEmailAndAddress: RateLimiterAbstract;
+  private readonly byAddress: RateLimiterAbstract;
+
+  constructor(limits: RateLimits) {
+    this.byEmailAndAddress = limits.limiter({
+      name: "login_fail_email_address",
+      points: MAX_CONSECUTIVE_FAILURES,
+      durationSeconds: FAILURE_WINDOW_SECONDS,
+    });
+    this.byAddress = limits.limiter({
+      name: "login_fail_address",
+      points: MAX_FAILURES_PER_ADDRESS,
+      durationSeconds: FAILURE_WINDOW_SECONDS,
+    });
+  }
 
   /** Throws `rate_limited` (with retryAfterMs) when either count has reached its limit. */
   async check(address: string, email: string): Promise<void> {

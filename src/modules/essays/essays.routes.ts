@@ -1,7 +1,6 @@
 import { Router } from "express";
 import type { AppContext } from "../../context.ts";
 import { fail } from "../../errors.ts";
-import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { EssayInput } from "../../protocol/schemas.ts";
 import { importOrFail } from "../seminars/seminars.service.ts";
@@ -13,7 +12,7 @@ import { codePointLength } from "./essay.text.ts";
  */
 export function essayRoutes(context: AppContext): Router {
   const router = Router();
-  const previews = new RateLimit(60, 60);
+  const previews = context.rateLimits.create("essay_previews", 60, 60);
   router.post(
     "/preview",
     route(async (req) => {

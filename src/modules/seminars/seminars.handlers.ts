@@ -1,6 +1,5 @@
 import type { AppContext } from "../../context.ts";
 import { AppError, fail } from "../../errors.ts";
-import { RateLimit } from "../../http/rate-limit.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import type { CommandHandlers } from "../../realtime/commands.ts";
 import { type Realtime, roomOf } from "../../realtime/server.ts";
@@ -47,7 +46,7 @@ export function seminarCommands(
   realtime: Realtime,
 ): CommandHandlers<"room:sync" | "presence:focus" | "auth:refresh" | "seminar:start" | "seminar:end"> {
   // A snapshot reads the whole room: a member may ask for a few, not hundreds.
-  const snapshots = new RateLimit(LIMITS.snapshotsPerMinute, 60);
+  const snapshots = context.rateLimits.create("snapshots", LIMITS.snapshotsPerMinute, 60);
   return {
     "room:sync": (input, { actor }) =>
       realtime.admission.run(() =>
@@ -64,7 +63,7 @@ export function seminarCommands(
           : await paragraphInSeminar(context.prisma, actor.seminarId, input.paragraphId);
         if (!known) throw fail.notFound("Paragraph");
       }
-      realtime.presence.focus(actor.seminarId, actor.memberId, input.paragraphId);
+      await realtime.presence.focus(actor.seminarId, actor.memberId, input.paragraphId);
       return { paragraphId: input.paragraphId };
     },
 

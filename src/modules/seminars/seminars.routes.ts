@@ -1,7 +1,6 @@
 import { Router } from "express";
 import type { AppContext } from "../../context.ts";
 import { fail } from "../../errors.ts";
-import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput, route } from "../../http/respond.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import { ResumeInput, RevokeResumeInput } from "../../protocol/moderation.ts";
@@ -36,16 +35,17 @@ export function seminarRoutes(context: AppContext, realtime: Realtime): Router {
   const router = Router();
   // A lecture hall often shares one address (NAT), so the per-address limit is generous; join
   // codes have 31^6 values, so guessing one at this rate is hopeless anyway.
-  const joins = new RateLimit(context.config.joinsPerMinutePerAddress, 60);
+  const joins = context.rateLimits.create("joins", context.config.joinsPerMinutePerAddress, 60);
   // Creating a seminar and replacing its essay both run the importer: one budget per account,
   // counted before the body is read, so refused and oversized attempts count too.
-  const essayImports = new RateLimit(
+  const essayImports = context.rateLimits.create(
+    "essay_imports",
     LIMITS.essayImportsPerAccount.points,
     LIMITS.essayImportsPerAccount.windowSeconds,
   );
   // Resuming and revoking share a per-address limit: a secret has 256 random bits, so the limit
   // bounds load, not guessing; a reloading lecture hall behind one address stays under it.
-  const resumes = new RateLimit(context.config.resumesPerMinutePerAddress, 60);
+  const resumes = context.rateLimits.create("resumes", context.config.resumesPerMinutePerAddress, 60);
 
   /** A guest's token for their membership as stored now, with the seminar and the member. */
   const guestSession = (seminar: SeminarRecord, member: MemberRecord & { rightsVersion: number }) => {

@@ -56,6 +56,8 @@ export async function buildSnapshot(
   presence: Presence,
   viewer: SnapshotViewer,
 ): Promise<RoomSnapshot> {
+  // Presence is not in the database (it is read from the presence store, outside the read).
+  const present = await presence.list(viewer.seminarId);
   return context.prisma.$transaction(
     async (tx) => {
       const stored = await assertStillMember(tx, viewer);
@@ -80,7 +82,7 @@ export async function buildSnapshot(
         seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl: context.publicUrl() }),
         essay,
         members,
-        presence: presence.list(seminar.id),
+        presence: present,
         annotations,
         prompts: prompts.prompts,
         tallies: prompts.tallies,
@@ -116,6 +118,9 @@ export async function syncRoom(
   beforeSnapshot: () => Promise<void>,
 ): Promise<SyncView> {
   if (since !== undefined) {
+    // Presence is not in the log: the catch-up carries it whole (read before the events, so that
+    // a change after this read reaches the client as a delta after the answer's presence).
+    const presentNow = await presence.list(viewer.seminarId);
     const caughtUp = await context.prisma.$transaction(
       async (tx) => {
         await assertStillMember(tx, viewer);
@@ -131,7 +136,7 @@ export async function syncRoom(
         const events = stored.map((event) => presentEvent(event, present));
         const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
         const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
-        return { mode: "events" as const, seq: seminar.lastSeq, events, tallies };
+        return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, presence: presentNow };
       },
       { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
     );

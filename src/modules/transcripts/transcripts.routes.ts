@@ -2,7 +2,6 @@ import { Router } from "express";
 /** docs/transcript.schema.json, the JSON Schema of the JSON transcript (bundled with the build). */
 import transcriptSchema from "../../../docs/transcript.schema.json" with { type: "json" };
 import type { AppContext } from "../../context.ts";
-import { RateLimit } from "../../http/rate-limit.ts";
 import { bearerClaims, parseInput } from "../../http/respond.ts";
 import { Id } from "../../protocol/schemas.ts";
 import { TranscriptQuery } from "../../protocol/transcripts.ts";
@@ -25,7 +24,7 @@ import { admitTranscript } from "./transcripts.service.ts";
  */
 export function transcriptRoutes(context: AppContext, exports: TranscriptExports): Router {
   const router = Router();
-  const perMember = new RateLimit(context.config.transcriptsPerMinute, 60);
+  const perMember = context.rateLimits.create("transcripts", context.config.transcriptsPerMinute, 60);
   const schema = `${JSON.stringify(transcriptSchema, null, 2)}\n`;
 
   router.get("/transcript.schema.json", (_req, res) => {
