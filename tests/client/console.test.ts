@@ -113,7 +113,8 @@ describe("the moderator's console and the projector view", () => {
     await signIn(page);
     await page.getByRole("link", { name: "New seminar" }).first().click();
     await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
-    expect(await page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
+    // The page reads the file asynchronously (File.text()); wait until the text area holds it.
+    await expect.poll(() => page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
     await page.getByRole("button", { name: "Preview", exact: true }).click();
     const preview = page.locator(".essay-preview");
     await expect
