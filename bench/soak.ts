@@ -88,6 +88,9 @@ const BOUNDS = {
   minCyclesPerMin: 30,
 } as const;
 
+/** Rooms one moderator account makes (its importer budget is 60 per 10 minutes). */
+const ROOMS_PER_MODERATOR = 50;
+
 const ROOT = new URL("..", import.meta.url).pathname;
 const METRICS_TOKEN = "soak-metrics-token-0123456789";
 
@@ -236,6 +239,8 @@ interface SoakRoom {
   optionIds: string[];
   /** The host's socket (it opened the prompt); closed when the room ends. */
   host: Socket;
+  /** The host's token (it ends the room). */
+  moderatorToken: string;
   /** Clients that entered it, and those inside now. */
   joins: number;
   inside: number;
@@ -255,9 +260,10 @@ class RoomRotation {
   created = 0;
   ended = 0;
 
+  private moderator: { token: string; rooms: number } | undefined;
+
   constructor(
     private readonly url: string,
-    private readonly moderatorToken: string,
     private readonly roomJoins: number,
     private readonly onError: (what: string) => void,
   ) {}
@@ -301,7 +307,19 @@ class RoomRotation {
   }
 
   private async open(): Promise<SoakRoom> {
-    const { url, moderatorToken } = this;
+    const { url } = this;
+    // Each moderator account makes at most ROOMS_PER_MODERATOR rooms, under the importer's
+    // budget per account (LIMITS.essayImportsPerAccount), however fast the rooms turn over.
+    if (!this.moderator || this.moderator.rooms >= ROOMS_PER_MODERATOR) {
+      const registered = await api<{ token: string }>(url, "POST", "/api/auth/register", {
+        email: `soak-${randomUUID()}@example.test`,
+        password: "correct horse battery staple",
+        displayName: "Soak host",
+      });
+      this.moderator = { token: registered.token, rooms: 0 };
+    }
+    this.moderator.rooms++;
+    const moderatorToken = this.moderator.token;
     const seminar = await api<{ id: string; joinCode: string }>(
       url,
       "POST",
@@ -341,6 +359,7 @@ class RoomRotation {
       promptId: prompt.id,
       optionIds: prompt.options.map((option) => option.id),
       host,
+      moderatorToken,
       joins: 0,
       inside: 0,
       retired: false,
@@ -349,7 +368,7 @@ class RoomRotation {
 
   private async end(room: SoakRoom): Promise<void> {
     try {
-      await api(this.url, "POST", `/api/seminars/${room.seminarId}/end`, {}, this.moderatorToken);
+      await api(this.url, "POST", `/api/seminars/${room.seminarId}/end`, {}, room.moderatorToken);
       this.ended++;
     } catch (error) {
       this.onError(`ending a room: ${(error as Error).message.slice(0, 60)}`);
@@ -403,7 +422,13 @@ class Gate {
   }
 }
 
-type Counts = { cycles: number; writes: number; reconnects: number; errors: Record<string, number> };
+type Counts = {
+  cycles: number;
+  writes: number;
+  reconnects: number;
+  kicks: number;
+  errors: Record<string, number>;
+};
 
 /**
  * One client's life, over and over until `until`: join the current room by code, connect (odd
@@ -440,7 +465,7 @@ async function participant(
       room = await gate.step(() => rooms.enter());
       const joinCode = room.joinCode;
       const session = await gate.step(() =>
-        api<{ token: string }>(url, "POST", "/api/seminars/join", {
+        api<{ token: string; member: { id: string } }>(url, "POST", "/api/seminars/join", {
           code: joinCode,
           displayName: `Soak ${index}.${cycle}`,
         }),
@@ -495,6 +520,19 @@ async function participant(
         if (caught) seq = caught.seq;
         counts.reconnects++;
       }
+      if (cycle % 10 === 9) {
+        // The host removes this member instead of letting them leave: the server closes the socket.
+        const current = socket;
+        const closed = new Promise<boolean>((resolve) => {
+          if (!current.connected) resolve(true);
+          current.once("disconnect", () => resolve(true));
+        });
+        if (await ack(room.host, "member:kick", { memberId: session.member.id })) {
+          const timeout = sleep(15_000).then(() => false);
+          if (await gate.step(() => Promise.race([closed, timeout]))) counts.kicks++;
+          else note("a kicked member's socket stayed open");
+        }
+      }
       counts.cycles++;
     } catch (error) {
       note((error as Error).message.slice(0, 80));
@@ -514,6 +552,7 @@ function spread(values: number[]): string {
 
 async function main() {
   const started = new Date();
+  const commit = await commitOf();
   console.log(
     `soak: ${MINUTES} min of load (the first ${WARMUP_MIN} warm-up), ${CLIENTS} clients, then ${QUIET_MS / 1000} s quiet`,
   );
@@ -543,12 +582,7 @@ async function main() {
       return { path, memory };
     });
   try {
-    const moderator = await api<{ token: string }>(server.url, "POST", "/api/auth/register", {
-      email: `soak-${Date.now()}@example.test`,
-      password: "correct horse battery staple",
-      displayName: "Soak host",
-    });
-    const counts: Counts = { cycles: 0, writes: 0, reconnects: 0, errors: {} };
+    const counts: Counts = { cycles: 0, writes: 0, reconnects: 0, kicks: 0, errors: {} };
     const errorTimes: string[] = [];
     let t0 = Date.now();
     const minutesSince = () => (Date.now() - t0) / 60_000;
@@ -556,7 +590,7 @@ async function main() {
       counts.errors[what] = (counts.errors[what] ?? 0) + 1;
       if (errorTimes.length < 20) errorTimes.push(`${minutesSince().toFixed(2)} min: ${what}`);
     };
-    const rooms = new RoomRotation(server.url, moderator.token, ROOM_JOINS, note);
+    const rooms = new RoomRotation(server.url, ROOM_JOINS, note);
     // The first room, so that what the server holds before the first client includes one room.
     await rooms.enter().then((room) => rooms.leave(room));
     const handlesBefore = (await readMetrics(server.metricsPort)).handles;
@@ -642,7 +676,7 @@ async function main() {
     console.log(
       [
         "",
-        `soak ${started.toISOString()} (commit ${await commitOf()}): ${MINUTES} min of load, ${WARMUP_MIN} min warm-up, ${CLIENTS} clients, then ${QUIET_MS / 1000} s quiet`,
+        `soak ${started.toISOString()} (commit ${commit}): ${MINUTES} min of load, ${WARMUP_MIN} min warm-up, ${CLIENTS} clients, then ${QUIET_MS / 1000} s quiet`,
         ...report.lines,
         report.failed.length === 0 ? "PASS" : `FAIL: ${report.failed.join("; ")}`,
       ].join("\n"),
@@ -666,7 +700,7 @@ async function stopServer(server: { child: ReturnType<typeof spawn>; inspector: 
 }
 
 async function commitOf(): Promise<string> {
-  const child = spawn("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT });
+  const child = spawn("git", ["describe", "--always", "--dirty", "--abbrev=7"], { cwd: ROOT });
   let out = "";
   child.stdout.on("data", (chunk) => {
     out += chunk;
@@ -683,7 +717,7 @@ interface Judged {
 
 /** Compares what the run measured with BOUNDS. */
 function judge(run: {
-  counts: { cycles: number; writes: number; reconnects: number; errors: Record<string, number> };
+  counts: Counts;
   samples: Sample[];
   gcSamples: GcSample[];
   cyclesAtWarmup: number;
@@ -723,7 +757,7 @@ function judge(run: {
   const last = steady.at(-1);
   const lines = [
     `load average (1 min) over the run: mean ${spread(load)}`,
-    `cycles ${run.counts.cycles} (join, connect, snapshot, focus, 3 annotations, 1 ballot, 3 deletes, a token refresh every fourth, a reconnect with room:sync since every other, leave), ${steadyCycles} after warm-up (${cyclesPerMin.toFixed(0)} a minute); writes ${run.counts.writes}, reconnects ${run.counts.reconnects}, rooms ${run.rooms.created} (${run.rooms.ended} ended), errors ${JSON.stringify(run.counts.errors)}, server warnings ${run.warnings.length}`,
+    `cycles ${run.counts.cycles} (join, connect, snapshot, focus, 3 annotations, 1 ballot, 3 deletes, a token refresh every fourth, a reconnect with room:sync since every other, leave or every tenth a kick by the host), ${steadyCycles} after warm-up (${cyclesPerMin.toFixed(0)} a minute); writes ${run.counts.writes}, reconnects ${run.counts.reconnects}, kicks ${run.counts.kicks}, rooms ${run.rooms.created} (${run.rooms.ended} ended), errors ${JSON.stringify(run.counts.errors)}, server warnings ${run.warnings.length}`,
     ...run.errorTimes.map((line) => `  error at ${line}`),
     ...run.warnings.slice(0, 5).map((line) => `  server warning: ${line.slice(0, 300)}`),
     `heap after a full collection: ${(run.memoryBefore.heapUsed / MB).toFixed(2)} MB before the clients, ${(run.s1.heapUsed / MB).toFixed(2)} MB at the end of warm-up, ${(run.s3.heapUsed / MB).toFixed(2)} MB after the quiet phase`,
