@@ -2,9 +2,11 @@ import type { AppContext } from "../../context.ts";
 import type { CommandHandlers } from "../../realtime/commands.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import type { Actor } from "../seminars/seminars.policy.ts";
+import type { BallotQueue } from "./ballot-queue.ts";
 import {
   castVote,
   changePromptState,
+  createBallotQueue,
   createPrompt,
   type PromptDeps,
   type PromptStep,
@@ -12,9 +14,23 @@ import {
 } from "./prompts.service.ts";
 import { talliesFor } from "./tallies.ts";
 
-/** The services' dependencies for this application (one tally coalescer per Realtime). */
+const ballotQueues = new WeakMap<Realtime, BallotQueue>();
+
+/**
+ * The services' dependencies for this application: one tally coalescer and one ballot queue per
+ * Realtime, so every caller groups its ballots with the others of the node.
+ */
 export function promptDeps(context: AppContext, realtime: Realtime): PromptDeps {
-  return { prisma: context.prisma, rooms: realtime.rooms, tallies: talliesFor(context, realtime) };
+  const tallies = talliesFor(context, realtime);
+  let ballots = ballotQueues.get(realtime);
+  if (!ballots) {
+    ballots = createBallotQueue(
+      { prisma: context.prisma, tallies },
+      { logger: context.logger, observe: (size) => context.metrics.ballotGroups.observe(size) },
+    );
+    ballotQueues.set(realtime, ballots);
+  }
+  return { prisma: context.prisma, rooms: realtime.rooms, tallies, ballots };
 }
 
 /**
