@@ -57,12 +57,15 @@ interface Waiting extends QueuedBallot {
  */
 export class BallotQueue {
   private readonly queues = new Map<string, Waiting[]>();
+  /** Ballots submitted and not yet answered. */
+  private unanswered = 0;
 
   constructor(private readonly options: BallotQueueOptions) {}
 
   /** Queues the actor's ballot; resolves with the stored ballot after its group committed. */
   submit(actor: Actor, input: PromptVoteInput): Promise<BallotView> {
     const key = `${actor.seminarId}:${input.promptId}`;
+    this.unanswered++;
     return new Promise<BallotView>((resolve, reject) => {
       const waiting: Waiting = { actor, input, resolve, reject };
       const queue = this.queues.get(key);
@@ -77,11 +80,9 @@ export class BallotQueue {
     });
   }
 
-  /** Ballots waiting or being written, over every prompt (for tests and metrics). */
+  /** Ballots waiting for their group or being written, over every prompt. */
   pending(): number {
-    let count = 0;
-    for (const queue of this.queues.values()) count += queue.length;
-    return count;
+    return this.unanswered;
   }
 
   /**
@@ -99,11 +100,16 @@ export class BallotQueue {
   }
 
   private async writeGroup(seminarId: string, promptId: string, group: Waiting[]): Promise<void> {
-    let outcomes: BallotOutcome[];
+    let outcomes: BallotOutcome[] | null = null;
+    let failure: unknown;
     try {
       outcomes = await this.options.write(seminarId, promptId, group);
     } catch (error) {
-      const answer = this.groupFailure(error, promptId, group.length);
+      failure = error;
+    }
+    this.unanswered -= group.length;
+    if (!outcomes) {
+      const answer = this.groupFailure(failure, promptId, group.length);
       for (const waiting of group) waiting.reject(answer);
       return;
     }

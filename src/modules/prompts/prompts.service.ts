@@ -56,7 +56,7 @@ export interface PromptDeps {
   /** Receives stored ballots and visibility changes. */
   tallies: TallySink;
   /** Where ballots wait for their group's commit (createBallotQueue; one per node). */
-  ballots: Pick<BallotQueue, "submit">;
+  ballots: BallotQueue;
 }
 
 /** The fields every prompt read needs (with its options by position). */
