@@ -24,7 +24,8 @@ DECLARE
     v_revision INTEGER;
     v_picked UUID[];
     v_next INTEGER := 1;
-    i INTEGER;
+    v_refused INTEGER[];
+    r RECORD;
 BEGIN
     -- The shared lock of every ballot: groups run side by side, a close waits for those in flight,
     -- and a group after the close is refused whole (nothing stored).
@@ -35,16 +36,27 @@ BEGIN
         RAISE EXCEPTION 'stepstone:prompt_not_open' USING ERRCODE = 'P0001';
     END IF;
 
-    FOR i IN 1 .. coalesce(array_length(p_members, 1), 0) LOOP
-        v_picked := p_options[v_next : v_next + p_counts[i] - 1];
-        v_next := v_next + p_counts[i];
-        ordinal := i;
+    -- The voters' rights as stored now, in one query for the group: an active participant of the
+    -- seminar, admitted at this rights version. The others are refused one by one below.
+    SELECT coalesce(array_agg(u."ord"::INTEGER), '{}') INTO v_refused
+    FROM unnest(p_members, p_rights) WITH ORDINALITY AS u("member", "rights", "ord")
+    WHERE NOT EXISTS (
+        SELECT 1 FROM "memberships" m
+        WHERE m."id" = u."member" AND m."seminar_id" = p_seminar AND m."status" = 'active'
+          AND m."role" = 'participant' AND (u."rights" IS NULL OR m."rights_version" = u."rights")
+    );
 
-        -- The voter's rights as stored now: an active participant, admitted at this rights version.
-        PERFORM 1 FROM "memberships" m
-        WHERE m."id" = p_members[i] AND m."seminar_id" = p_seminar AND m."status" = 'active'
-          AND m."role" = 'participant' AND (p_rights[i] IS NULL OR m."rights_version" = p_rights[i]);
-        IF NOT FOUND THEN
+    -- Ballot after ballot, in the order given. (Rows of unnest rather than array subscripts:
+    -- subscripting a parameter array in a loop costs time in proportion to its length.)
+    FOR r IN
+        SELECT u."member", u."client", u."picks", u."ord"::INTEGER AS "ord"
+        FROM unnest(p_members, p_clients, p_counts) WITH ORDINALITY AS u("member", "client", "picks", "ord")
+    LOOP
+        v_picked := p_options[v_next : v_next + r."picks" - 1];
+        v_next := v_next + r."picks";
+        ordinal := r."ord";
+
+        IF r."ord" = ANY (v_refused) THEN
             outcome := 'not_a_voter';
             stored_revision := NULL;
             stored_options := NULL;
@@ -54,7 +66,7 @@ BEGIN
 
         v_id := NULL;
         INSERT INTO "ballots" ("prompt_id", "member_id", "client_ballot_id", "revision", "updated_at")
-        VALUES (p_prompt, p_members[i], p_clients[i], 1, now())
+        VALUES (p_prompt, r."member", r."client", 1, now())
         ON CONFLICT ("prompt_id", "member_id") DO UPDATE
             SET "client_ballot_id" = EXCLUDED."client_ballot_id",
                 "revision" = "ballots"."revision" + 1,
@@ -65,7 +77,7 @@ BEGIN
         IF v_id IS NULL THEN
             -- A retry of the stored ballot (same client id): nothing changes; answer what is stored.
             SELECT b."id", b."revision" INTO v_id, v_revision
-            FROM "ballots" b WHERE b."prompt_id" = p_prompt AND b."member_id" = p_members[i];
+            FROM "ballots" b WHERE b."prompt_id" = p_prompt AND b."member_id" = r."member";
             outcome := 'unchanged';
             stored_revision := v_revision;
             stored_options := ARRAY(
