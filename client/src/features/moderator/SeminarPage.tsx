@@ -21,9 +21,9 @@ import {
 } from "../../connection/moderator-api.ts";
 import { createPrompt } from "../../connection/moderator-commands.ts";
 import { describeError } from "../../ui/form-errors.ts";
-import { QrCode } from "../../ui/QrCode.tsx";
 import { plural } from "../../ui/text.ts";
 import { type EssayDraft, EssayForm } from "./EssayForm.tsx";
+import { JoinDetails, JoinQrCode } from "./JoinDetails.tsx";
 import { ModeratorShell } from "./ModeratorShell.tsx";
 import { PromptEditor, PromptSummary } from "./PromptEditor.tsx";
 import { STATE_NAMES } from "./SeminarsPage.tsx";
@@ -75,19 +75,7 @@ export function SeminarPage(props: { seminarId: string }) {
           <h2 id="join-title">
             <span class={`badge state-${seminar.state}`}>{STATE_NAMES[seminar.state]}</span> Joining
           </h2>
-          {seminar.joinCode && (
-            <p class="join-code">
-              Join code <strong class="code">{seminar.joinCode}</strong>
-            </p>
-          )}
-          {seminar.joinUrl && (
-            <p class="join-link">
-              Join link{" "}
-              <a href={seminar.joinUrl} class="join-url">
-                {seminar.joinUrl}
-              </a>
-            </p>
-          )}
+          <JoinDetails seminar={seminar} />
           {seminar.state !== "ended" && (
             <p class="seminar-actions">
               <a class="button primary" href={`/console/${seminar.id}`}>
@@ -100,9 +88,7 @@ export function SeminarPage(props: { seminarId: string }) {
           )}
           {seminar.state === "draft" && <StartSeminar seminarId={seminar.id} onStarted={load} />}
         </div>
-        {seminar.joinUrl && seminar.state !== "ended" && (
-          <QrCode value={seminar.joinUrl} label={`QR code of the join link ${seminar.joinUrl}`} />
-        )}
+        <JoinQrCode seminar={seminar} />
       </section>
 
       <section class="panel-section" aria-labelledby="essay-head">
