@@ -8,17 +8,23 @@
  * participant (who sees it), runs the speaking queue, ends the session after a confirmation, and
  * downloads the transcript in every format, each file checked by content.
  */
-import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot, SeminarView } from "../../src/protocol/views.ts";
 import {
+  addQuestion,
   type BrowserUser,
+  downloadFrom,
+  expectUploadPreview,
   launchBrowser,
+  MODERATOR_UPLOAD,
+  openTab,
   openUser,
   screenshot,
   seriousAxeViolations,
+  signInAsModerator,
+  uploadEssay,
   VIEWPORTS,
 } from "../helpers/browser.ts";
 import {
@@ -39,41 +45,14 @@ const browser = await launchBrowser();
 const QUESTION = "這段話有說服力嗎？ Convincing?";
 const COMMENT = "這一段的說法需要更多證據。";
 const QUOTE = "看著結果慢慢改變";
-const FIXTURE = new URL("../fixtures/essays/moderator-upload.zh-Hant.txt", import.meta.url).pathname;
 const EMAIL = "console.moderator@example.test";
 /** The password buildModerator registers with. */
-const PASSWORD = "correct horse battery staple";
+const MODERATOR = { email: EMAIL, password: "correct horse battery staple" };
 const TITLE = "共讀 Reading Together — live";
-
-/** Signs in on the sign-in page, as a moderator would. */
-async function signIn(page: Page) {
-  await page.goto(`${server.url}/signin`);
-  await page.getByLabel("E-mail").fill(EMAIL);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Your seminars" }).waitFor();
-}
-
-/** Clicks a download button of the seminar page and answers the file's content. */
-async function downloadFrom(page: Page, button: string): Promise<Buffer> {
-  const [file] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByRole("button", { name: button, exact: true }).click(),
-  ]);
-  return readFileSync(await file.path());
-}
 
 /** Waits until a page's room connection is live. */
 async function waitForConnection(page: Page) {
   await page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
-}
-
-/** Opens a tab of the console's panel (from the bottom bar on a phone). */
-async function openTab(page: Page, name: string) {
-  const mobileNav = page.locator(".mobile-nav");
-  if (await mobileNav.isVisible())
-    await mobileNav.getByRole("button", { name: new RegExp(`^${name}`) }).click();
-  else await page.getByRole("tab", { name: new RegExp(`^${name}`) }).click();
 }
 
 /** The participant's vote on the first question. */
@@ -110,29 +89,18 @@ describe("the moderator's console and the projector view", () => {
 
   it("signs in and creates the seminar from an uploaded file after checking the importer's preview", async () => {
     const { page } = mod;
-    await signIn(page);
+    await signInAsModerator(page, server.url, MODERATOR);
     await page.getByRole("link", { name: "New seminar" }).first().click();
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
-    // The page reads the file asynchronously (File.text()); wait until the text area holds it.
-    await expect.poll(() => page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
-    await page.getByRole("button", { name: "Preview", exact: true }).click();
-    const preview = page.locator(".essay-preview");
-    await expect
-      .poll(() => preview.locator(".preview-title").textContent())
-      .toBe("共讀的練習 Reading Together");
-    expect(await preview.locator(".preview-byline").textContent()).toBe("文／林小雨 Lin Xiaoyu");
-    expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
-    expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
-    expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
+    await uploadEssay(page, MODERATOR_UPLOAD);
+    await expectUploadPreview(page);
 
     // One named question with live results, written on the create page.
-    const form = page.locator("form.prompt-editor:has(#new-prompt-question)");
-    await form.getByLabel("Single choice", { exact: true }).check();
-    await page.locator("#new-prompt-question").fill(QUESTION);
-    await page.locator("#new-prompt-options").fill("是 Yes\n否 No\n不確定 Not sure");
-    await page.locator("#new-prompt-anonymous").uncheck();
-    await form.getByRole("button", { name: "Add question" }).click();
-    await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${QUESTION}”.`);
+    await addQuestion(page, "new-prompt", {
+      kind: "Single choice",
+      question: QUESTION,
+      options: ["是 Yes", "否 No", "不確定 Not sure"],
+      named: true,
+    });
 
     await page.getByLabel("Seminar title").fill(TITLE);
     await page.getByRole("button", { name: "Save as draft" }).click();
@@ -394,7 +362,7 @@ describe("the moderator's console and the projector view", () => {
     await screenshot(projector, "projector-1280x800");
 
     const phone = await openUser(browser, VIEWPORTS.phone);
-    await signIn(phone.page);
+    await signInAsModerator(phone.page, server.url, MODERATOR);
     await phone.page.goto(`${server.url}/console/${seminar.id}`);
     await phone.page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
     expect(await seriousAxeViolations(phone.page)).toEqual([]);
@@ -436,7 +404,9 @@ describe("the moderator's console and the projector view", () => {
     await page.goto(`${server.url}/seminars/${seminar.id}`);
     await page.getByRole("heading", { name: "Transcript" }).waitFor();
 
-    const document = JSON.parse((await downloadFrom(page, "JSON")).toString("utf8")) as TranscriptDocument;
+    const document = JSON.parse(
+      (await downloadFrom(page, "JSON")).bytes.toString("utf8"),
+    ) as TranscriptDocument;
     const validate = transcriptValidator();
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
     expect(document.seminar.state).toBe("ended");
@@ -454,24 +424,26 @@ describe("the moderator's console and the projector view", () => {
       ]),
     );
 
-    const annotations = readCsv((await downloadFrom(page, "CSV: annotations")).toString("utf8"));
+    const annotations = readCsv((await downloadFrom(page, "CSV: annotations")).bytes.toString("utf8"));
     expect(annotations.find((row) => row.body === COMMENT)).toMatchObject({
       author_name: "Ada",
       hidden: "true",
       quote_exact: QUOTE,
     });
-    const ballots = readCsv((await downloadFrom(page, "CSV: ballots")).toString("utf8"));
+    const ballots = readCsv((await downloadFrom(page, "CSV: ballots")).bytes.toString("utf8"));
     expect(ballots.map((row) => `${row.member_name}:${row.option_label}`).sort()).toEqual([
       "Ada:否 No",
       "Bo:否 No",
     ]);
 
-    const markdown = (await downloadFrom(page, "Markdown")).toString("utf8");
+    const markdown = (await downloadFrom(page, "Markdown")).bytes.toString("utf8");
     expect(markdown).toContain(TITLE);
     expect(markdown).toContain(QUESTION);
     expect(markdown).toContain(COMMENT);
 
-    const jsonld = JSON.parse((await downloadFrom(page, "JSON-LD (Web Annotations)")).toString("utf8")) as {
+    const jsonld = JSON.parse(
+      (await downloadFrom(page, "JSON-LD (Web Annotations)")).bytes.toString("utf8"),
+    ) as {
       first: { items: { target: { selector?: { type: string; exact?: string }[] } | string }[] };
     };
     const quotes = jsonld.first.items.flatMap((item) =>
@@ -481,7 +453,7 @@ describe("the moderator's console and the projector view", () => {
     );
     expect(quotes.map((selector) => selector.exact)).toEqual([QUOTE]);
 
-    const zip = await unzip(await downloadFrom(page, "Everything (ZIP)"));
+    const zip = await unzip((await downloadFrom(page, "Everything (ZIP)")).bytes);
     expect([...zip.keys()].map((name) => name.split("/").at(-1)).sort()).toEqual(
       [
         "annotations.csv",

@@ -7,17 +7,23 @@
  * format (files checked by content) and open or close the transcript to participants.
  */
 import { readFileSync } from "node:fs";
-import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CSV_COLUMNS } from "../../src/modules/transcripts/transcript.csv.ts";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot } from "../../src/protocol/views.ts";
 import {
+  addQuestion,
   type BrowserUser,
+  downloadFrom,
+  expectUploadPreview,
   launchBrowser,
+  MODERATOR_UPLOAD,
   openUser,
   screenshot,
   seriousAxeViolations,
+  signInAsModerator,
+  storedAccountToken,
+  uploadEssay,
   VIEWPORTS,
 } from "../helpers/browser.ts";
 import { buildGuest, expectOk, type GuestSession, TEST_ESSAY } from "../helpers/factories.ts";
@@ -28,51 +34,9 @@ import { download, readCsv, transcriptValidator, unzip } from "../helpers/transc
 const server = await startTestServer({ TRANSCRIPTS_PER_MINUTE: "100" });
 const browser = await launchBrowser();
 
-const FIXTURE = new URL("../fixtures/essays/moderator-upload.zh-Hant.txt", import.meta.url).pathname;
 const EMAIL = "lin.moderator@example.test";
 const PASSWORD = "a long enough passphrase";
 const SEMINAR_TITLE = "共讀 Reading Together — week 1";
-
-/** Clicks a download button and answers the file's suggested name and content. */
-async function downloadFrom(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
-  const [file] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByRole("button", { name: button, exact: true }).click(),
-  ]);
-  const path = await file.path();
-  return { name: file.suggestedFilename(), bytes: readFileSync(path) };
-}
-
-/** Fills and adds one question in a prompt editor (the ids start with `prefix`). */
-async function addQuestion(
-  page: Page,
-  prefix: string,
-  prompt: {
-    kind: "Single choice" | "Multiple choice" | "Scale";
-    question: string;
-    options?: string[];
-    maxChoices?: number;
-    scale?: { min: number; max: number; minLabel: string; maxLabel: string };
-    results?: string;
-    named?: boolean;
-  },
-) {
-  const form = page.locator(`form.prompt-editor:has(#${prefix}-question)`);
-  await form.getByLabel(prompt.kind, { exact: true }).check();
-  await page.locator(`#${prefix}-question`).fill(prompt.question);
-  if (prompt.options) await page.locator(`#${prefix}-options`).fill(prompt.options.join("\n"));
-  if (prompt.maxChoices) await page.locator(`#${prefix}-max-choices`).fill(String(prompt.maxChoices));
-  if (prompt.scale) {
-    await page.locator(`#${prefix}-min`).fill(String(prompt.scale.min));
-    await page.locator(`#${prefix}-max`).fill(String(prompt.scale.max));
-    await page.locator(`#${prefix}-min-label`).fill(prompt.scale.minLabel);
-    await page.locator(`#${prefix}-max-label`).fill(prompt.scale.maxLabel);
-  }
-  if (prompt.results) await page.locator(`#${prefix}-visibility`).selectOption({ label: prompt.results });
-  if (prompt.named) await page.locator(`#${prefix}-anonymous`).uncheck();
-  await form.getByRole("button", { name: "Add question" }).click();
-  await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${prompt.question}”.`);
-}
 
 describe("the moderator prepares a seminar in the web client", () => {
   let lin: BrowserUser;
@@ -183,36 +147,24 @@ describe("the moderator prepares a seminar in the web client", () => {
     const { page } = lin;
     await page.getByRole("link", { name: "New seminar" }).first().click();
     await page.getByRole("heading", { name: "New seminar", level: 1 }).waitFor();
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await uploadEssay(page, MODERATOR_UPLOAD);
     await expect
       .poll(() => page.locator("#new-essay-file-note").textContent())
       .toMatch(/^Read moderator-upload/);
-    expect(await page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
 
     // Saving before a preview is refused on the page, and nothing is stored.
     await page.getByRole("button", { name: "Save as draft" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/must be previewed/);
     expect(await server.prisma.seminar.count()).toBe(0);
 
-    await page.getByRole("button", { name: "Preview", exact: true }).click();
-    const preview = page.locator(".essay-preview");
-    await expect
-      .poll(() => preview.locator(".preview-title").textContent())
-      .toBe("共讀的練習 Reading Together");
-    expect(await preview.locator(".preview-byline").textContent()).toBe("文／林小雨 Lin Xiaoyu");
-    expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
-    expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
-    expect(await preview.locator(".count-sections").textContent()).toMatch(/^2 sections/);
-    expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
+    const preview = await expectUploadPreview(page);
     // The blocks shown are the server's preview of exactly this text.
-    const moderatorToken = await page.evaluate(
-      () => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "{}").token as string,
-    );
+    const moderatorToken = await storedAccountToken(page);
     const served = expectOk(
       await server.http<{ blocks: { kind: string; text: string }[] }>(
         "POST",
         "/api/essays/preview",
-        { text: readFileSync(FIXTURE, "utf8"), format: "text" },
+        { text: readFileSync(MODERATOR_UPLOAD, "utf8"), format: "text" },
         moderatorToken,
       ),
     );
@@ -228,7 +180,7 @@ describe("the moderator prepares a seminar in the web client", () => {
     await page.getByLabel("Essay text").press("End");
     await page.getByLabel("Essay text").type("\n\nOne more paragraph.");
     await expect.poll(() => page.getByRole("button", { name: "Preview again" }).count()).toBe(1);
-    await page.getByLabel("Essay text").fill(readFileSync(FIXTURE, "utf8"));
+    await page.getByLabel("Essay text").fill(readFileSync(MODERATOR_UPLOAD, "utf8"));
   });
 
   it("writes a question of every kind, refusing incomplete ones field by field", async () => {
@@ -366,7 +318,7 @@ describe("the moderator prepares a seminar in the web client", () => {
 
     // Back to the uploaded essay for the session.
     await page.getByRole("button", { name: "Replace the essay" }).click();
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await uploadEssay(page, MODERATOR_UPLOAD);
     await page.locator(".replace-essay").getByRole("button", { name: "Preview", exact: true }).click();
     await page.locator(".replace-essay .preview-title").waitFor();
     await page.getByRole("button", { name: "Replace with this essay" }).click();
@@ -521,11 +473,7 @@ describe("the moderator prepares a seminar in the web client", () => {
   it("works on a phone: create page with its preview and the list, accessible", async () => {
     const phone = await openUser(browser, VIEWPORTS.phone);
     const { page } = phone;
-    await page.goto(`${server.url}/signin`);
-    await page.getByLabel("E-mail").fill(EMAIL);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByLabel("Password").press("Enter");
-    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await signInAsModerator(page, server.url, { email: EMAIL, password: PASSWORD });
     await page.locator(".seminar-card").first().waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, "seminars-390x844");
@@ -533,7 +481,7 @@ describe("the moderator prepares a seminar in the web client", () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
     await page.goto(`${server.url}/seminars/new`);
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await uploadEssay(page, MODERATOR_UPLOAD);
     await page.getByRole("button", { name: "Preview", exact: true }).click();
     await page.locator(".essay-preview .preview-title").waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
