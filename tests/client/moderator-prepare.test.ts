@@ -7,8 +7,10 @@
  * format (files checked by content) and open or close the transcript to participants.
  */
 import { readFileSync } from "node:fs";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CSV_COLUMNS } from "../../src/modules/transcripts/transcript.csv.ts";
+import { type ErrorBody, retryAfterMs } from "../../src/protocol/result.ts";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot } from "../../src/protocol/views.ts";
 import {
@@ -468,6 +470,65 @@ describe("the moderator prepares a seminar in the web client", () => {
     expect(await page.getByLabel("Participants and observers may download the transcript").isChecked()).toBe(
       false,
     );
+  });
+
+  it("follows a busy server's retry hint: the seminar's page loads once the admission gate has room", async () => {
+    const busy = await openUser(browser, VIEWPORTS.laptop);
+    await signInAsModerator(busy.page, server.url, { email: EMAIL, password: PASSWORD });
+    const token = await storedAccountToken(busy.page);
+    // Real load on the node's admission gate: a snapshot request in every slot, each waiting for a
+    // lock that a second database session holds on a table snapshots read.
+    const locker = new pg.Client({ connectionString: server.db.url });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query("LOCK TABLE speaking_queue IN ACCESS EXCLUSIVE MODE");
+    const gate = server.app.realtime.admission;
+    const slots = server.app.context.config.databasePoolSize - 1;
+    const holders = Array.from({ length: slots }, () =>
+      server.http("GET", `/api/seminars/${seminarId}`, undefined, token),
+    );
+    let released = false;
+    try {
+      await expect.poll(() => gate.stats().running).toBe(slots);
+
+      // The page's request queues behind them and is refused `unavailable` with a hint.
+      const refused = busy.page.waitForResponse(
+        (response) => new URL(response.url()).pathname === `/api/seminars/${seminarId}`,
+        { timeout: 15_000 },
+      );
+      const retried = new Promise<number>((resolve) => {
+        let seen = 0;
+        busy.page.on("request", (request) => {
+          if (new URL(request.url()).pathname !== `/api/seminars/${seminarId}`) return;
+          if (++seen === 2) resolve(Date.now());
+        });
+      });
+      await busy.page.goto(`${server.url}/seminars/${seminarId}`);
+      const answer = await refused;
+      const refusedAt = Date.now();
+      expect(answer.status()).toBe(503);
+      const body = (await answer.json()) as { ok: false; error: ErrorBody };
+      expect(body.error.code).toBe("unavailable");
+      const hint = retryAfterMs(body.error)!;
+      expect(hint).toBeGreaterThanOrEqual(250);
+      expect(Number(answer.headers()["retry-after"])).toBe(Math.ceil(hint / 1000));
+      // Still waiting, not showing the refusal.
+      expect(await busy.page.getByRole("status").textContent()).toBe("Loading the seminar…");
+
+      // The load goes; the page asks again after the hinted wait, and shows the seminar.
+      await locker.query("COMMIT");
+      released = true;
+      await Promise.all(holders);
+      expect((await retried) - refusedAt).toBeGreaterThanOrEqual(hint - 100);
+      await busy.page.getByRole("heading", { name: SEMINAR_TITLE, level: 1 }).waitFor();
+      expect(await busy.page.locator(".form-error").count()).toBe(0);
+      expect(busy.failedRequests).toEqual([`503 GET /api/seminars/${seminarId}`]);
+      expect(busy.errors).toEqual([]);
+    } finally {
+      if (!released) await locker.query("COMMIT");
+      await locker.end();
+      await busy.context.close();
+    }
   });
 
   it("works on a phone: create page with its preview and the list, accessible", async () => {

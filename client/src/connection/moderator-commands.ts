@@ -12,32 +12,29 @@ import { ERROR_CODES, type ErrorBody, type Result } from "../../../src/protocol/
 import type { PromptView } from "../../../src/protocol/views.ts";
 import { freshAccount } from "./account.ts";
 import { validationError } from "./api.ts";
+import { busyHint, followingHints, UNREACHABLE } from "./http.ts";
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const ACK_TIMEOUT_MS = 10_000;
 
-/** The server refuses a handshake with the envelope's error body as the error's `data`. */
+/** The server refuses a handshake with the envelope's error body (retry hint included) as the error's `data`. */
 function handshakeError(error: unknown): ErrorBody {
   const data: unknown = error instanceof Error && "data" in error ? error.data : undefined;
   if (data && typeof data === "object" && "code" in data && "message" in data) {
     const { code, message } = data;
     const known = ERROR_CODES.find((candidate) => candidate === code);
-    if (known && typeof message === "string") return { code: known, message };
+    const details = "details" in data ? data.details : undefined;
+    if (known && typeof message === "string") return { code: known, message, details };
   }
-  return { code: "unavailable", message: "Cannot reach the server. Check your connection." };
+  return UNREACHABLE;
 }
 
 type ModeratorSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-/** Connects as the moderator to the seminar, runs `send`, and disconnects. */
-async function withModeratorSocket<T>(
-  seminarId: string,
-  send: (socket: ModeratorSocket) => Promise<Result<T>>,
-): Promise<Result<T>> {
-  const account = await freshAccount();
-  if (!account) return { ok: false, error: { code: "unauthenticated", message: "Please sign in again." } };
+/** One connection attempt as the moderator to the seminar. */
+async function connectOnce(seminarId: string, token: string): Promise<Result<ModeratorSocket>> {
   const socket: ModeratorSocket = io(window.location.origin, {
-    auth: { token: account.token, seminarId },
+    auth: { token, seminarId },
     transports: ["websocket", "polling"],
     tryAllTransports: true,
     reconnection: false,
@@ -48,10 +45,27 @@ async function withModeratorSocket<T>(
       socket.once("connect", () => resolve());
       socket.once("connect_error", (error) => reject(error));
     });
+    return { ok: true, data: socket };
   } catch (error) {
     socket.disconnect();
     return { ok: false, error: handshakeError(error) };
   }
+}
+
+/** Connects as the moderator to the seminar (following retry hints), runs `send`, and disconnects. */
+async function withModeratorSocket<T>(
+  seminarId: string,
+  send: (socket: ModeratorSocket) => Promise<Result<T>>,
+): Promise<Result<T>> {
+  const account = await freshAccount();
+  if (!account) return { ok: false, error: { code: "unauthenticated", message: "Please sign in again." } };
+  // A busy node refuses the handshake `unavailable` with a retry hint: connect again after it.
+  const connected = await followingHints(
+    () => connectOnce(seminarId, account.token),
+    (attempt) => (attempt.ok ? undefined : busyHint(attempt.error)),
+  );
+  if (!connected.ok) return connected;
+  const socket = connected.data;
   try {
     return await send(socket);
   } catch {
