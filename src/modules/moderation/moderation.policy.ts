@@ -109,6 +109,7 @@ export const COMMAND_RIGHTS = {
   "annotation:remove": "moderate_annotations",
   "prompt:create": "prepare_prompts",
   "prompt:update": "prepare_prompts",
+  "prompt:delete": "prepare_prompts",
   "prompt:open": "run_prompts",
   "prompt:close": "run_prompts",
   "prompt:reopen": "run_prompts",
