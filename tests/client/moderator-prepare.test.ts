@@ -18,6 +18,7 @@ import {
   type BrowserUser,
   downloadFrom,
   expectUploadPreview,
+  fillQuestion,
   launchBrowser,
   MODERATOR_UPLOAD,
   openUser,
@@ -325,6 +326,104 @@ describe("the moderator prepares a seminar in the web client", () => {
     await page.locator(".replace-essay .preview-title").waitFor();
     await page.getByRole("button", { name: "Replace with this essay" }).click();
     await expect.poll(() => page.locator(".essay-title").textContent()).toBe("共讀的練習 Reading Together");
+  });
+
+  it("edits and deletes draft questions on the seminar page, checked as the create form checks them", async () => {
+    const { page } = lin;
+    const questions = page.locator(".prompt-drafts > li");
+    const storedQuestions = () =>
+      server.prisma.prompt.findMany({
+        where: { seminarId },
+        orderBy: { position: "asc" },
+        include: { options: { orderBy: { position: "asc" } } },
+      });
+
+    // Edit the fourth: the form comes filled in with what is stored.
+    await page.getByRole("button", { name: "Edit question 4" }).click();
+    const editor = page.locator("form.prompt-editor:has(#edit-prompt-4-question)");
+    expect(await editor.getByRole("heading").textContent()).toBe("Edit the question");
+    expect(await page.locator("#edit-prompt-4-question").inputValue()).toBe("Ready to start?");
+    expect(await page.locator("#edit-prompt-4-options").inputValue()).toBe("Yes\nNot yet");
+    expect(await page.locator("#edit-prompt-4-visibility").inputValue()).toBe("moderators");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    // One option is refused on its field before anything is sent.
+    await page.locator("#edit-prompt-4-options").fill("Only one");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await expect
+      .poll(() => page.locator("#edit-prompt-4-options-error").textContent())
+      .toBe("Options need at least 2 entries.");
+    expect((await storedQuestions())[3]!.options.map((option) => option.label)).toEqual(["Yes", "Not yet"]);
+    // Cancel keeps what is stored; the next edit is saved.
+    await editor.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => editor.count()).toBe(0);
+    await page.getByRole("button", { name: "Edit question 4" }).click();
+    await fillQuestion(page, "edit-prompt-4", {
+      kind: "Multiple choice",
+      question: "Ready to start now?",
+      options: ["Yes", "Not yet", "Later"],
+      maxChoices: 2,
+      named: true,
+    });
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await expect
+      .poll(() => questions.nth(3).locator(".prompt-question").textContent())
+      .toMatch(/Ready to start now\?$/);
+    const edited = (await storedQuestions())[3]!;
+    expect({
+      kind: edited.kind,
+      question: edited.question,
+      maxChoices: edited.maxChoices,
+      anonymous: edited.anonymous,
+      resultsVisibility: edited.resultsVisibility,
+      options: edited.options.map((option) => option.label),
+      state: edited.state,
+    }).toEqual({
+      kind: "multiple_choice",
+      question: "Ready to start now?",
+      maxChoices: 2,
+      anonymous: false,
+      resultsVisibility: "moderators",
+      options: ["Yes", "Not yet", "Later"],
+      state: "draft",
+    });
+
+    // Delete asks first; "Keep it" keeps it.
+    await addQuestion(page, "seminar-prompt", {
+      kind: "Single choice",
+      question: "Throwaway?",
+      options: ["A", "B"],
+    });
+    await expect.poll(() => questions.count()).toBe(5);
+    await page.getByRole("button", { name: "Delete… question 5" }).click();
+    await questions.nth(4).getByRole("button", { name: "Keep it" }).click();
+    expect(await storedQuestions()).toHaveLength(5);
+    await page.getByRole("button", { name: "Delete… question 5" }).click();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await questions.nth(4).getByRole("button", { name: "Delete the question" }).click();
+    await expect.poll(() => questions.count()).toBe(4);
+    expect((await storedQuestions()).map((prompt) => prompt.question)).not.toContain("Throwaway?");
+
+    // A question deleted meanwhile elsewhere (another tab): this page's delete is refused, with the code.
+    await addQuestion(page, "seminar-prompt", {
+      kind: "Single choice",
+      question: "Raced?",
+      options: ["A", "B"],
+    });
+    await expect.poll(() => questions.count()).toBe(5);
+    const raced = (await storedQuestions())[4]!;
+    const elsewhere = await connect(server.url, { token: await storedAccountToken(page), seminarId });
+    try {
+      expectOk(await send(elsewhere, "prompt:delete", { promptId: raced.id }));
+    } finally {
+      elsewhere.close();
+    }
+    await page.getByRole("button", { name: "Delete… question 5" }).click();
+    await questions.nth(4).getByRole("button", { name: "Delete the question" }).click();
+    const refusal = questions.nth(4).getByRole("alert");
+    await expect.poll(() => refusal.getAttribute("data-code")).toBe("not_found");
+    expect(await refusal.locator(".error-code").textContent()).toBe("not_found");
+    await page.reload();
+    await expect.poll(() => questions.count()).toBe(4);
   });
 
   it("starts the seminar after a confirmation", async () => {

@@ -1,13 +1,13 @@
 /**
  * Socket.IO commands as the signed-in moderator, for the preparing pages: connect with the
  * account token and the seminar, send one command, wait for the ack, disconnect. Prompts are written only
- * through Socket.IO (`prompt:create`, `prompt:update`), also while the seminar is a draft; the
- * live console keeps its own connection.
+ * through Socket.IO (`prompt:create`, `prompt:update`, `prompt:delete`), also while the seminar is
+ * a draft; the live console keeps its own connection.
  */
 import { io, type Socket } from "socket.io-client";
 import type { z } from "zod";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../../src/protocol/events.ts";
-import { PromptCreateInput } from "../../../src/protocol/prompts.ts";
+import { PromptCreateInput, PromptRefInput, PromptUpdateInput } from "../../../src/protocol/prompts.ts";
 import { ERROR_CODES, type ErrorBody, type Result } from "../../../src/protocol/result.ts";
 import type { PromptView } from "../../../src/protocol/views.ts";
 import { freshAccount } from "./account.ts";
@@ -84,5 +84,29 @@ export async function createPrompt(
   if (!parsed.success) return { ok: false, error: validationError(parsed.error) };
   return withModeratorSocket(seminarId, (socket) =>
     socket.timeout(ACK_TIMEOUT_MS).emitWithAck("prompt:create", parsed.data),
+  );
+}
+
+/** Replaces a draft prompt's definition (`prompt:update`; refused `conflict` once opened). Validates first. */
+export async function updatePrompt(
+  seminarId: string,
+  input: z.input<typeof PromptUpdateInput>,
+): Promise<Result<PromptView>> {
+  const parsed = PromptUpdateInput.safeParse(input);
+  if (!parsed.success) return { ok: false, error: validationError(parsed.error) };
+  return withModeratorSocket(seminarId, (socket) =>
+    socket.timeout(ACK_TIMEOUT_MS).emitWithAck("prompt:update", parsed.data),
+  );
+}
+
+/** Deletes a draft prompt (`prompt:delete`; refused `conflict` once opened). */
+export async function deletePrompt(
+  seminarId: string,
+  promptId: string,
+): Promise<Result<{ promptId: string }>> {
+  const parsed = PromptRefInput.safeParse({ promptId });
+  if (!parsed.success) return { ok: false, error: validationError(parsed.error) };
+  return withModeratorSocket(seminarId, (socket) =>
+    socket.timeout(ACK_TIMEOUT_MS).emitWithAck("prompt:delete", parsed.data),
   );
 }

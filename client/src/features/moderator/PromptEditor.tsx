@@ -32,13 +32,17 @@ const KINDS: PromptKind[] = ["single_choice", "multiple_choice", "scale"];
 
 /**
  * The prompt form. `onSave` stores the prompt (in the create form's list, or on the server) and
- * answers with the server's refusal, if any; the form clears after a save.
+ * answers with the server's refusal, if any. A new question's form clears after a save; with
+ * `editing` (the stored prompt's fields) it changes that question, and `onCancel` closes it.
  */
 export function PromptEditor(props: {
   idPrefix: string;
   onSave: (prompt: PromptDefinition) => Promise<ErrorBody | undefined>;
+  editing?: PromptFields;
+  onCancel?: () => void;
 }) {
-  const [fields, setFields] = useState<PromptFields>(EMPTY);
+  const editing = props.editing !== undefined;
+  const [fields, setFields] = useState<PromptFields>(props.editing ?? EMPTY);
   const [error, setError] = useState<ErrorBody | undefined>();
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState<string | undefined>();
@@ -72,13 +76,14 @@ export function PromptEditor(props: {
       setError(problem);
       return;
     }
+    if (editing) return;
     setSaved(`Added “${parsed.data.question}”.`);
     setFields({ ...EMPTY, kind: fields.kind, resultsVisibility: fields.resultsVisibility });
   };
 
   return (
     <form class="prompt-editor" onSubmit={submit} noValidate aria-labelledby={id("title")}>
-      <h3 id={id("title")}>Write a question</h3>
+      <h3 id={id("title")}>{editing ? "Edit the question" : "Write a question"}</h3>
       <fieldset class="kind-choice">
         <legend>Kind</legend>
         {KINDS.map((kind) => (
@@ -167,20 +172,35 @@ export function PromptEditor(props: {
         />
         <label for={id("anonymous")}>Anonymous ballots (untick: moderators see who voted for what)</label>
       </div>
-      {error && (
-        <p class="form-error" role="alert">
-          {describeError(error)}
-        </p>
-      )}
+      {error && <Refusal error={error} />}
       {saved && (
         <p class="notice" role="status">
           {saved}
         </p>
       )}
-      <button type="submit" class="primary" disabled={busy}>
-        {busy ? "Adding…" : "Add question"}
-      </button>
+      <p class="form-actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {editing ? (busy ? "Saving…" : "Save changes") : busy ? "Adding…" : "Add question"}
+        </button>
+        {props.onCancel && (
+          <>
+            {" "}
+            <button type="button" class="quiet" onClick={props.onCancel}>
+              Cancel
+            </button>
+          </>
+        )}
+      </p>
     </form>
+  );
+}
+
+/** A refusal of the form: the sentence for its code, and the code itself. */
+export function Refusal(props: { error: ErrorBody }) {
+  return (
+    <p class="form-error" role="alert" data-code={props.error.code}>
+      {describeError(props.error)} <code class="error-code">{props.error.code}</code>
+    </p>
   );
 }
 
