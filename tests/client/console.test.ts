@@ -35,7 +35,7 @@ import {
   waitForHighlight,
 } from "../helpers/client-room.ts";
 import { buildModerator, expectOk } from "../helpers/factories.ts";
-import { startTestServer } from "../helpers/server.ts";
+import { connect, send, startTestServer } from "../helpers/server.ts";
 import { readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
 
 // Eight downloads and the moderation log within a minute: above the default per-member limit.
@@ -319,6 +319,27 @@ describe("the moderator's console and the projector view", () => {
     expect(entries.filter((entry) => entry.calledAt).map((entry) => entry.memberId)).toEqual([adaId, adaId]);
   });
 
+  it("lifts a timed mute on the participant's screen when it runs out, with no event to say so", async () => {
+    const socket = await connect(server.url, { token: moderator.token, seminarId: seminar.id });
+    try {
+      expectOk(await send(socket, "member:mute", { memberId: boId, durationSeconds: 3 }));
+    } finally {
+      socket.close();
+    }
+    const banner = bo.page.locator(".muted-banner");
+    await expect.poll(() => banner.textContent()).toMatch(/A moderator muted you until/);
+    const boRow = mod.page.locator(".member", { hasText: "Bo" });
+    await openTab(mod.page, "People");
+    await expect.poll(() => boRow.locator(".muted-badge").count()).toBe(1);
+    const seq = (await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq;
+    // The end is not announced: the page redraws at the mute's end by itself.
+    await expect.poll(() => banner.count(), { timeout: 8_000 }).toBe(0);
+    await bo.page.getByRole("button", { name: "Raise hand" }).waitFor();
+    await expect.poll(() => boRow.locator(".muted-badge").count()).toBe(0);
+    expect(await boRow.getByLabel("Mute Bo for").isVisible()).toBe(true);
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq).toBe(seq);
+  });
+
   it("mutes a participant with a reason: they see it and cannot raise a hand; the log shows it", async () => {
     await openTab(mod.page, "People");
     await mod.page.getByLabel("Reason for the next action").fill("Please let others speak");
@@ -335,7 +356,8 @@ describe("the moderator's console and the projector view", () => {
 
     // The log shows it with its reason.
     await openTab(mod.page, "Log");
-    const muted = mod.page.locator('.log-entry[data-action="member:mute"]');
+    // Newest first: this mute, then the timed one of the test before.
+    const muted = mod.page.locator('.log-entry[data-action="member:mute"]').first();
     await expect
       .poll(() => muted.textContent())
       .toMatch(/Moderator muted Bo until unmuted.*Reason: Please let others speak/);

@@ -8,6 +8,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { ErrorBody } from "../../../../src/protocol/result.ts";
 import type { MemberRole, RoomSnapshot } from "../../../../src/protocol/views.ts";
+import { isMemberMuted } from "../../connection/mutes.ts";
 import type { RoomConnection } from "../../connection/room-connection.ts";
 import type { SelectedSpan } from "../annotations/selection.ts";
 
@@ -126,8 +127,7 @@ export function abilitiesIn(room: RoomSnapshot, now = Date.now()): Abilities {
 /** Whether the viewer is muted now (the roster holds their mute; a timed one runs out by itself). */
 export function isMuted(room: RoomSnapshot, now = Date.now()): boolean {
   const me = room.members.find((member) => member.id === room.viewer.memberId);
-  if (!me?.muted) return false;
-  return me.mutedUntil === null || Date.parse(me.mutedUntil) > now;
+  return me ? isMemberMuted(me, now) : false;
 }
 
 /** Whether a role moderates the room (host or co-moderator). */
