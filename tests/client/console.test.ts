@@ -292,31 +292,57 @@ describe("the moderator's console and the projector view", () => {
     await mod.page.getByLabel("Phase").selectOption("discussion");
   });
 
-  it("runs the speaking queue: call next, call a chosen one, clear", async () => {
+  it("runs the speaking queue: call next, call a chosen one, clear; the one called is told they have the floor", async () => {
     await openTab(mod.page, "Queue");
     await ada.page.getByRole("button", { name: "Raise hand" }).click();
     await expect.poll(() => ada.page.locator(".hand-button .hand-text").textContent()).toMatch(/1 in line/);
     await bo.page.getByRole("button", { name: "Raise hand" }).click();
     await expect.poll(() => bo.page.locator(".hand-button .hand-text").textContent()).toMatch(/2 in line/);
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Ada", "Bo"]);
+    // The floor's live region is in the page before anyone is called, so what it says is announced.
+    const adaFloor = ada.page.locator(".floor-live");
+    const boFloor = bo.page.locator(".floor-live");
+    expect(await adaFloor.getAttribute("aria-live")).toBe("assertive");
+    expect(await adaFloor.textContent()).toBe("");
 
     await mod.page.getByRole("button", { name: "Call next" }).click();
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
     await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
     await expect.poll(() => ada.page.locator(".hand-button .hand-text").textContent()).toBe("Raise hand");
+    await expect.poll(() => adaFloor.textContent()).toMatch(/^You have the floor\./);
+    expect(await boFloor.textContent()).toBe("");
+    expect(await seriousAxeViolations(ada.page)).toEqual([]);
 
+    // Her hand raised again: the floor has passed.
     await ada.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => adaFloor.textContent()).toBe("");
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo", "Ada"]);
     await mod.page.getByRole("button", { name: "Call Ada" }).click();
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
     await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
+    await expect.poll(() => adaFloor.textContent()).toMatch(/^You have the floor\./);
 
+    // Clearing the queue ends the round.
     await mod.page.getByRole("button", { name: "Clear queue" }).click();
     await expect.poll(() => mod.page.locator(".hand").count()).toBe(0);
     await expect.poll(() => bo.page.locator(".hand-button .hand-text").textContent()).toBe("Raise hand");
+    await expect.poll(() => adaFloor.textContent()).toBe("");
     const entries = await server.prisma.speakingQueueEntry.findMany({ where: { seminarId: seminar.id } });
     expect(entries.filter((entry) => !entry.calledAt && !entry.loweredAt)).toEqual([]);
     expect(entries.filter((entry) => entry.calledAt).map((entry) => entry.memberId)).toEqual([adaId, adaId]);
+
+    // The next one called takes the floor from the one before (Bo on a phone); a notice can be dismissed.
+    await bo.page.getByRole("button", { name: "Raise hand" }).click();
+    await ada.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo", "Ada"]);
+    await mod.page.getByRole("button", { name: "Call next" }).click();
+    await expect.poll(() => boFloor.textContent()).toMatch(/^You have the floor\./);
+    expect(await bo.page.locator(".floor-banner").isVisible()).toBe(true);
+    await mod.page.getByRole("button", { name: "Call next" }).click();
+    await expect.poll(() => adaFloor.textContent()).toMatch(/^You have the floor\./);
+    await expect.poll(() => boFloor.textContent()).toBe("");
+    await ada.page.locator(".floor-banner").getByRole("button", { name: "Dismiss" }).click();
+    await expect.poll(() => adaFloor.textContent()).toBe("");
   });
 
   it("lifts a timed mute on the participant's screen when it runs out, with no event to say so", async () => {
