@@ -413,8 +413,33 @@ describe("the moderator's console and the projector view", () => {
     await signInAsModerator(phone.page, server.url, MODERATOR);
     await phone.page.goto(`${server.url}/console/${seminar.id}`);
     await phone.page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
+    // On a phone the controls bar is one line: state, countdown and a Controls button.
+    const bar = phone.page.locator(".console-controls");
+    expect((await bar.boundingBox())!.height).toBeLessThanOrEqual(64);
+    expect(await bar.locator(".countdown").isVisible()).toBe(true);
+    const toggle = phone.page.getByRole("button", { name: "Controls" });
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(await phone.page.getByRole("button", { name: "End session…" }).isVisible()).toBe(false);
     expect(await seriousAxeViolations(phone.page)).toEqual([]);
     await screenshot(phone.page, "console-390x844");
+    // By keyboard: Enter opens the groups, Tab reaches them, and the button closes them again.
+    await toggle.focus();
+    await phone.page.keyboard.press("Enter");
+    await expect.poll(() => toggle.getAttribute("aria-expanded")).toBe("true");
+    await phone.page.keyboard.press("Tab");
+    expect(
+      await phone.page.evaluate(() => document.activeElement?.closest("#console-control-groups") !== null),
+    ).toBe(true);
+    expect(await phone.page.getByRole("button", { name: "End session…" }).isVisible()).toBe(true);
+    expect(await phone.page.getByRole("button", { name: /^(Lock room|Room locked)$/ }).isVisible()).toBe(
+      true,
+    );
+    expect(await seriousAxeViolations(phone.page)).toEqual([]);
+    await screenshot(phone.page, "console-controls-390x844");
+    await toggle.focus();
+    await phone.page.keyboard.press(" ");
+    await expect.poll(() => toggle.getAttribute("aria-expanded")).toBe("false");
+    expect((await bar.boundingBox())!.height).toBeLessThanOrEqual(64);
     await openTab(phone.page, "People");
     expect(await seriousAxeViolations(phone.page)).toEqual([]);
     await phone.page.goto(`${server.url}/projector/${seminar.id}`);
