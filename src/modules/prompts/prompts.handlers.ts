@@ -8,6 +8,7 @@ import {
   changePromptState,
   createBallotQueue,
   createPrompt,
+  deletePrompt,
   type PromptDeps,
   type PromptStep,
   updatePrompt,
@@ -35,7 +36,8 @@ export function promptDeps(context: AppContext, realtime: Realtime): PromptDeps 
 
 /**
  * prompt:create, prompt:update, prompt:open, prompt:close, prompt:reopen, prompt:reveal (acks
- * PromptView) and prompt:vote (acks BallotView). See CommandResults for the error codes.
+ * PromptView), prompt:delete (acks the id) and prompt:vote (acks BallotView). See CommandResults
+ * for the error codes.
  */
 export function promptCommands(
   context: AppContext,
@@ -43,6 +45,7 @@ export function promptCommands(
 ): CommandHandlers<
   | "prompt:create"
   | "prompt:update"
+  | "prompt:delete"
   | "prompt:open"
   | "prompt:close"
   | "prompt:reopen"
@@ -57,6 +60,7 @@ export function promptCommands(
   return {
     "prompt:create": (input, { actor }) => createPrompt(deps, actor, input),
     "prompt:update": (input, { actor }) => updatePrompt(deps, actor, input.promptId, input.prompt),
+    "prompt:delete": (input, { actor }) => deletePrompt(deps, actor, input.promptId),
     "prompt:open": step("open"),
     "prompt:close": step("close"),
     "prompt:reopen": step("reopen"),

@@ -537,6 +537,29 @@ export async function updatePrompt(
   });
 }
 
+/**
+ * Deletes a draft prompt (its options go with it; a draft has no ballots) and appends
+ * `prompt:deleted`. A prompt that was ever opened is part of the session's record and stays:
+ * `conflict`. `forbidden` unless moderator, `not_found` outside the seminar, `room_closed` once
+ * the seminar has ended.
+ */
+export async function deletePrompt(
+  deps: PromptDeps,
+  actor: Actor,
+  promptId: string,
+): Promise<{ promptId: string }> {
+  assertRole("prepare_prompts", actor);
+  return deps.rooms.write(actor, async ({ tx, room, append }) => {
+    assertRight("prepare_prompts", room);
+    const locked = await lockPrompt(tx, actor.seminarId, promptId);
+    if (!isEditable(locked))
+      throw fail.conflict(`The prompt is ${locked.state}; only drafts can be deleted.`);
+    await tx.prompt.delete({ where: { id: locked.id } });
+    await append("prompt:deleted", actor.memberId, { promptId: locked.id });
+    return { promptId: locked.id };
+  });
+}
+
 /** A life-cycle step: when it applies, what it writes, which room event it is. */
 interface Transition {
   allowed: (prompt: PromptFacts) => boolean;
