@@ -40,7 +40,7 @@ async function start(
   if (!config.databaseUrl) throw new Error("bench server: DATABASE_URL is required");
   const logger = createLogger(config);
   const prisma = createPrismaClient(config.databaseUrl, { maxConnections: config.databasePoolSize });
-  const application = createApplication({ config, prisma, logger, databaseUrl: config.databaseUrl });
+  const application = await createApplication({ config, prisma, logger, databaseUrl: config.databaseUrl });
   await new Promise<void>((resolve) => application.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (application.httpServer.address() as AddressInfo).port;
   application.context.config.publicUrl = `http://127.0.0.1:${port}`;

@@ -47,13 +47,17 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-/** The application's code: Express, Socket.IO, Prisma's client and every module. */
-function loadApplicationCode() {
+/**
+ * The application's code: Express, Socket.IO, Prisma's client and every module; with REDIS_URL
+ * also the Redis client and the Socket.IO adapter (without it they are never loaded).
+ */
+function loadApplicationCode(config: Config) {
   return Promise.all([
     import("./app.ts"),
     import("./db/client.ts"),
     import("./db/seed.ts"),
     import("./http/metrics.ts"),
+    config.redisUrl ? import("./redis.ts").then((redis) => redis.loadRedisModules()) : undefined,
   ]).then(([app, client, seed, metrics]) => ({
     createApplication: app.createApplication,
     createPrismaClient: client.createPrismaClient,
@@ -69,7 +73,7 @@ function loadApplicationCode() {
  */
 async function start(config: Config, logger: Logger, running: Running): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
-  const code = loadApplicationCode();
+  const code = loadApplicationCode(config);
   if (!config.databaseUrl) {
     logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: starting the embedded PostgreSQL");
     const { EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres } = await import("./db/embedded.ts");
@@ -88,7 +92,7 @@ async function start(config: Config, logger: Logger, running: Running): Promise<
     statementTimeoutMs: config.databaseTimeouts.statementMs,
     idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
   });
-  const application = createApplication({
+  const application = await createApplication({
     config,
     prisma: running.prisma,
     logger,
