@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
 import type { Application } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { PrismaClient } from "./db/client.ts";
@@ -15,6 +16,17 @@ import { createLogger, type Logger } from "./logger.ts";
 const SHUTDOWN_DEADLINE_MS = 8_000;
 /** What the deadline keeps back, after HTTP requests, for closing sockets and the database. */
 const CLOSING_RESERVE_MS = 2_000;
+
+/**
+ * How much a WebAssembly function runs before V8 recompiles it with its optimizing compiler: ten
+ * times V8's default (1,800,000). A start runs a great deal of WebAssembly once (Prisma's query
+ * compiler for the first queries; PGlite's PostgreSQL opening its data folder), and with the
+ * default budget V8 spends 0.6-2 s of CPU on other threads optimizing code that will not run
+ * again, on a machine with two cores half of it. Code that stays hot (PGlite's executor) still
+ * gets optimized, a little later; Prisma caches query plans, so its compiler is not on the hot
+ * path. docs/benchmarks.md, Start-up.
+ */
+const WASM_TIERING_BUDGET = 18_000_000;
 
 /** What a running server holds; each part is set once it has started, so a shutdown closes what exists. */
 interface Running {
@@ -68,17 +80,21 @@ function loadApplicationCode(config: Config) {
 
 /**
  * Database (embedded unless DATABASE_URL), migrations, application, listening, demo seed.
- * The application's code loads while the database starts: PGlite compiles its WebAssembly on
- * other threads, so the two overlap (and PGlite is not loaded at all with DATABASE_URL).
+ * The embedded database starts first, on a thread of its own, and the application's code loads
+ * on this one meanwhile: on two cores the two overlap (and PGlite is not loaded at all with
+ * DATABASE_URL).
  */
 async function start(config: Config, logger: Logger, running: Running): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
-  const code = loadApplicationCode(config);
+  let embedded: Promise<EmbeddedPostgres> | undefined;
   if (!config.databaseUrl) {
     logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: starting the embedded PostgreSQL");
-    const { EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres } = await import("./db/embedded.ts");
-    running.embedded = await startEmbeddedPostgres(config.dataDir, { template: EMBEDDED_TEMPLATE_DIR });
+    embedded = import("./db/embedded.ts").then(({ EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres }) =>
+      startEmbeddedPostgres(config.dataDir, { template: EMBEDDED_TEMPLATE_DIR }),
+    );
   }
+  const code = loadApplicationCode(config);
+  if (embedded) running.embedded = await embedded;
   const databaseUrl = config.databaseUrl ?? running.embedded!.url;
   const report = await migrate(databaseUrl, { log: (line) => logger.info(line) });
   logger.info(
@@ -169,6 +185,8 @@ async function shutDown(signal: string, config: Config, logger: Logger, running:
 
 /** Starts the server and stops it cleanly on SIGTERM or SIGINT (see shutDown). */
 function main(): void {
+  // Before any WebAssembly is compiled (PGlite and Prisma's client load later, on demand).
+  setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
   const config = readConfig();
   const logger = createLogger(config);
   const running: Running = {};
