@@ -80,40 +80,54 @@ function loadApplicationCode(config: Config) {
 
 /**
  * Database (embedded unless DATABASE_URL), migrations, application, listening, demo seed.
- * The embedded database starts first, on a thread of its own, and the application's code loads
- * on this one meanwhile: on two cores the two overlap (and PGlite is not loaded at all with
- * DATABASE_URL).
+ * The embedded database starts first, on a thread of its own and on a port chosen here (so its URL
+ * is known at once), and the application's code loads on this thread meanwhile; then Prisma's
+ * query engine (WebAssembly, which needs no connection to get ready) is made ready while the
+ * database finishes starting and the migrations run. On two cores these overlap. PGlite is not
+ * loaded at all with DATABASE_URL.
  */
 async function start(config: Config, logger: Logger, running: Running): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
   let embedded: Promise<EmbeddedPostgres> | undefined;
-  if (!config.databaseUrl) {
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
     logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: starting the embedded PostgreSQL");
-    embedded = import("./db/embedded.ts").then(({ EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres }) =>
-      startEmbeddedPostgres(config.dataDir, { template: EMBEDDED_TEMPLATE_DIR }),
-    );
+    const database = await import("./db/embedded.ts");
+    const port = await database.freeLocalPort();
+    databaseUrl = database.embeddedUrl(port);
+    embedded = database.startEmbeddedPostgres(config.dataDir, {
+      template: database.EMBEDDED_TEMPLATE_DIR,
+      port,
+    });
   }
+  const dbUrl = databaseUrl;
   const code = loadApplicationCode(config);
+  const prismaReady = code.then(async ({ createPrismaClient }) => {
+    running.prisma = createPrismaClient(dbUrl, {
+      maxConnections: embedded ? 1 : config.databasePoolSize,
+      statementTimeoutMs: config.databaseTimeouts.statementMs,
+      idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
+    });
+    await running.prisma.$connect();
+    return running.prisma;
+  });
+  // Awaited below; a failure meanwhile is reported there, not as an unhandled rejection.
+  prismaReady.catch(() => undefined);
   if (embedded) running.embedded = await embedded;
-  const databaseUrl = config.databaseUrl ?? running.embedded!.url;
-  const report = await migrate(databaseUrl, { log: (line) => logger.info(line) });
+  const report = await migrate(dbUrl, { log: (line) => logger.info(line) });
   logger.info(
     { applied: report.applied.length, total: report.applied.length + report.alreadyApplied.length },
     "migrations",
   );
 
-  const { createApplication, createPrismaClient, seedDemo, createMetricsServer } = await code;
-  running.prisma = createPrismaClient(databaseUrl, {
-    maxConnections: running.embedded ? 1 : config.databasePoolSize,
-    statementTimeoutMs: config.databaseTimeouts.statementMs,
-    idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
-  });
+  const prisma = await prismaReady;
+  const { createApplication, seedDemo, createMetricsServer } = await code;
   const application = await createApplication({
     config,
-    prisma: running.prisma,
+    prisma,
     logger,
     // Export threads need connections of their own; the embedded database serves one session.
-    databaseUrl: running.embedded ? undefined : databaseUrl,
+    databaseUrl: running.embedded ? undefined : dbUrl,
   });
   running.application = application;
 

@@ -1,4 +1,5 @@
 import { rename, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -20,16 +21,37 @@ export interface EmbeddedPostgres {
  */
 export const EMBEDDED_TEMPLATE_DIR = fileURLToPath(new URL("./embedded-template", import.meta.url));
 
+/** Where the embedded database listens. */
+export const EMBEDDED_HOST = "127.0.0.1";
+
+/** A free TCP port on 127.0.0.1, for the embedded database (its URL is then known before it listens). */
+export function freeLocalPort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, EMBEDDED_HOST, () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** The URL of the embedded database served on `port` (what `pg`, Prisma and `psql` use). */
+export function embeddedUrl(port: number): string {
+  return `postgresql://postgres@${EMBEDDED_HOST}:${port}/postgres?sslmode=disable`;
+}
+
 /** What the database thread is started with (embedded.worker.ts). */
 export interface EmbeddedWorkerInput {
   dataDir: string;
-  port: number | undefined;
+  host: string;
+  port: number;
   template: string | undefined;
 }
 
-/** What the database thread says: it serves (with its URL and folder), or it could not start. */
+/** What the database thread says: it serves (in its data folder), or it could not start. */
 export type EmbeddedWorkerMessage =
-  | { type: "ready"; url: string; dataDir: string }
+  | { type: "ready"; dataDir: string }
   | { type: "error"; message: string }
   | { type: "stopped" };
 
@@ -47,7 +69,8 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   options: { port?: number; template?: string } = {},
 ): Promise<EmbeddedPostgres> {
-  const input: EmbeddedWorkerInput = { dataDir, port: options.port, template: options.template };
+  const port = options.port || (await freeLocalPort());
+  const input: EmbeddedWorkerInput = { dataDir, host: EMBEDDED_HOST, port, template: options.template };
   // From the sources (a .ts module) the thread goes through tsx; the compiled server has the
   // thread's code bundled beside it (scripts/build.mjs entry point embedded.worker).
   const entry = new URL(
@@ -72,7 +95,7 @@ export async function startEmbeddedPostgres(
   // without a listener would end the whole process.
   worker.on("error", (error) => console.error(`embedded PostgreSQL: ${error.message}`));
   return {
-    url: ready.url,
+    url: embeddedUrl(port),
     dataDir: ready.dataDir,
     async stop() {
       if (worker.threadId < 0) return;

@@ -1,13 +1,12 @@
 /**
  * The embedded PostgreSQL's thread (started by startEmbeddedPostgres in embedded.ts): opens PGlite
- * on the data folder it is given, serves it over the PostgreSQL wire protocol on 127.0.0.1, says
- * `ready` with the URL, and closes the server and the database when told `stop`. Built as its own
+ * on the data folder it is given, serves it over the PostgreSQL wire protocol on the host and port
+ * it is given, says `ready`, and closes the server and the database when told `stop`. Built as its own
  * entry point (dist/server/embedded.worker.js) for the compiled server; from the sources,
  * embedded.worker.mjs loads this file through tsx.
  */
 import { cpSync, existsSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
 import { PGlite } from "@electric-sql/pglite";
@@ -23,23 +22,12 @@ import type { EmbeddedWorkerCommand, EmbeddedWorkerInput, EmbeddedWorkerMessage 
  */
 const EMBEDDED_MAX_CONNECTIONS = 4;
 
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
-
 /**
  * Opens the database and its server. A folder without a database is first filled from the
  * template when that exists (a synchronous copy: nothing else runs on this thread, and it is
  * several times faster than the asynchronous one for a thousand small files).
  */
-async function serve({ dataDir, port, template }: EmbeddedWorkerInput) {
+async function serve({ dataDir, host, port, template }: EmbeddedWorkerInput) {
   const folder = resolve(dataDir, "pglite");
   const fresh = !existsSync(join(folder, "PG_VERSION"));
   if (fresh && template && existsSync(join(template, "PG_VERSION"))) {
@@ -54,17 +42,9 @@ async function serve({ dataDir, port, template }: EmbeddedWorkerInput) {
     // smaller, and 32 MB opens about 10 % faster (docs/benchmarks.md, Start-up).
     startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"],
   });
-  const host = "127.0.0.1";
-  const listenPort = port ?? (await freePort(host));
-  const server = new PGLiteSocketServer({
-    db,
-    host,
-    port: listenPort,
-    maxConnections: EMBEDDED_MAX_CONNECTIONS,
-  });
+  const server = new PGLiteSocketServer({ db, host, port, maxConnections: EMBEDDED_MAX_CONNECTIONS });
   await server.start();
   return {
-    url: `postgresql://postgres@${host}:${listenPort}/postgres?sslmode=disable`,
     folder,
     async stop() {
       await server.stop();
@@ -93,7 +73,7 @@ try {
         port.close();
       });
   });
-  say({ type: "ready", url: running.url, dataDir: running.folder });
+  say({ type: "ready", dataDir: running.folder });
 } catch (error) {
   say({ type: "error", message: error instanceof Error ? error.message : String(error) });
   port.close();
