@@ -27,6 +27,8 @@ export interface SendOutcome {
 export interface Participant {
   readonly idx: number;
   readonly room: number;
+  /** The server node it is connected to. */
+  readonly node: number;
   readonly kind: ClientKind;
   /** Connects with `auth`; rejects with a LightClientError-like `code`. */
   connect(url: string, auth: Record<string, unknown>): Promise<void>;
@@ -38,7 +40,8 @@ export interface Participant {
 }
 
 const MARKER = "bench:";
-const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)/;
+/** `bench:<sender idx>:<scheduled send time>:<sender's node>` (the node is left out by older runs). */
+const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)(?::(\d+))?/;
 const SEQ_PATTERN = /^42\["room:event",\{"seq":(\d+)/;
 const BATCH_SEQ_PATTERN = /\{"seq":(\d+),"type":/g;
 const SNAPSHOT_SEQ_PATTERN = /"snapshot":\{"seq":(\d+)/;
@@ -89,6 +92,8 @@ export class Recorder {
   acks = new Map<string, ReturnType<typeof ackAccumulator>>();
   roomAcks = new Map<number, Histogram>();
   delivery = new Histogram();
+  deliverySameNode = new Histogram();
+  deliveryCrossNode = new Histogram();
   roomDelivery = new Map<number, Histogram>();
   perMessage = new Map<string, [number, number]>();
   tallies: TallyReceipt[] = [];
@@ -125,13 +130,16 @@ export class Recorder {
   }
 
   /** An annotation carrying a bench marker reached participant `receiver` at `at`. */
-  marker(receiver: { idx: number; room: number }, text: string, at: number): void {
+  marker(receiver: { idx: number; room: number; node: number }, text: string, at: number): void {
     const match = MARKER_PATTERN.exec(text);
     if (!match) return;
     const sender = Number(match[1]);
     if (sender === receiver.idx) return;
     const latency = at - Number(match[2]);
     this.delivery.record(latency);
+    if (match[3] !== undefined) {
+      (Number(match[3]) === receiver.node ? this.deliverySameNode : this.deliveryCrossNode).record(latency);
+    }
     let room = this.roomDelivery.get(receiver.room);
     if (!room) {
       room = new Histogram();
@@ -172,6 +180,8 @@ export class Recorder {
       acks,
       roomAcks: Object.fromEntries([...this.roomAcks].map(([room, h]) => [String(room), h.toJSON()])),
       delivery: this.delivery.toJSON(),
+      deliverySameNode: this.deliverySameNode.toJSON(),
+      deliveryCrossNode: this.deliveryCrossNode.toJSON(),
       roomDelivery: Object.fromEntries([...this.roomDelivery].map(([room, h]) => [String(room), h.toJSON()])),
       perMessage: Object.fromEntries(this.perMessage),
       tallies: this.tallies,
@@ -223,6 +233,7 @@ export class LightParticipant implements Participant {
   constructor(
     readonly idx: number,
     readonly room: number,
+    readonly node: number,
     url: string,
     private readonly recorder: Recorder,
   ) {
@@ -302,6 +313,7 @@ export class CheckerParticipant implements Participant {
   constructor(
     readonly idx: number,
     readonly room: number,
+    readonly node: number,
     private readonly recorder: Recorder,
   ) {
     recorder.checkers.clients += 1;

@@ -6,10 +6,20 @@
  * the same generator, so a reader can tell what the application costs above Socket.IO itself.
  *
  * Tokens are `relay:<roomId>:<memberId>` and are trusted as they are.
+ *
+ * Several relay processes (`--nodes 2`) are joined as the application's nodes are: broadcasts go
+ * through `@socket.io/redis-adapter` (the same adapter, set up by the same code), and what the
+ * application keeps in PostgreSQL for every node the relay keeps in Redis with the fewest round
+ * trips that give the same answers: a room's sequence numbers (one INCR per event, so events carry
+ * one gap-free sequence whichever node sent them), ballots (one HSET per ballot) and tallies (a
+ * MULTI of INCR version and HGETALL per flush, so every tally is whole and versioned). Members
+ * and annotations are copied to the other nodes (`serverSideEmit`) so snapshots have the same size
+ * on every node; presence stays per node (each node announces its own sockets to the whole room).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import { Server, type Socket } from "socket.io";
+import { z } from "zod";
 import { LIMITS } from "../src/protocol/limits.ts";
 import type {
   AnnotationView,
@@ -21,6 +31,7 @@ import type {
   SeminarView,
   TallyView,
 } from "../src/protocol/views.ts";
+import type { RedisLink } from "../src/redis.ts";
 import { essayBlocks } from "./essay.ts";
 
 interface RelayPrompt {
@@ -86,9 +97,68 @@ function newRoom(id: string, code: string): RelayRoom {
   };
 }
 
-/** Starts the relay on `httpServer` (which must not have other request handlers). */
-export function createRelay(httpServer: HttpServer): Relay {
+/** A room id made from a join code, the same on every relay node (UUID-shaped, as the app's). */
+function roomIdOfCode(code: string): string {
+  const hex = createHash("sha1").update(code).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The replies of a tally's MULTI: the new version, and the ballots by member. */
+const TallyReplies = z.tuple([z.number(), z.record(z.string(), z.string())]);
+
+/** What several relay nodes share through Redis (see the file's comment). */
+class SharedRoomState {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly prefix: string,
+  ) {}
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}relay:${kind}:{${id}}`;
+  }
+
+  /** The room's next sequence number. */
+  async nextSeq(roomId: string): Promise<number> {
+    return this.link.client.incr(this.key("seq", roomId));
+  }
+
+  /** The room's last sequence number. */
+  async lastSeq(roomId: string): Promise<number> {
+    return Number((await this.link.client.get(this.key("seq", roomId))) ?? 0);
+  }
+
+  /** Stores (or replaces) a member's ballot. */
+  async vote(promptId: string, memberId: string, optionIds: string[]): Promise<void> {
+    await this.link.client.hset(this.key("ballots", promptId), memberId, optionIds.join(","));
+  }
+
+  /** The prompt's tally over every node's ballots, at a new version. */
+  async tally(promptId: string): Promise<TallyView> {
+    const replies = await this.link.client
+      .multi()
+      .incr(this.key("version", promptId))
+      .hgetall(this.key("ballots", promptId))
+      .exec();
+    const [version, ballots] = TallyReplies.parse(replies?.map(([, reply]) => reply));
+    const counts: Record<string, number> = {};
+    for (const options of Object.values(ballots)) {
+      for (const option of options.split(",")) counts[option] = (counts[option] ?? 0) + 1;
+    }
+    return { promptId, version, counts, ballots: Object.keys(ballots).length };
+  }
+}
+
+/**
+ * Starts the relay on `httpServer` (which must not have other request handlers). With `redis`, it
+ * is one node of several sharing that Redis under `prefix` (see the file's comment).
+ */
+export function createRelay(
+  httpServer: HttpServer,
+  options: { redis?: RedisLink; prefix?: string } = {},
+): Relay {
   const io = new Server(httpServer, { serveClient: false, maxHttpBufferSize: LIMITS.maxSocketMessageBytes });
+  const shared = options.redis ? new SharedRoomState(options.redis, options.prefix ?? "") : undefined;
+  if (options.redis) io.adapter(options.redis.adapter(`${options.prefix ?? ""}socket.io`));
   const rooms = new Map<string, RelayRoom>();
   const roomsByCode = new Map<string, RelayRoom>();
 
@@ -108,10 +178,34 @@ export function createRelay(httpServer: HttpServer): Relay {
     actor: string,
     data: E["data"],
   ) => {
-    room.seq += 1;
-    const event = { seq: room.seq, type, at: new Date().toISOString(), actor, data } as RoomEventView;
-    io.to(room.id).emit("room:event", event);
+    const emit = (seq: number) => {
+      const event = { seq, type, at: new Date().toISOString(), actor, data } as RoomEventView;
+      io.to(room.id).emit("room:event", event);
+    };
+    if (shared) {
+      // Replies come back in the order asked, so one node's events leave in sequence order.
+      void shared.nextSeq(room.id).then(emit);
+    } else {
+      room.seq += 1;
+      emit(room.seq);
+    }
   };
+
+  // What another node adds to a room, copied here for the snapshots.
+  const addMember = (room: RelayRoom, member: MemberView) => {
+    room.members.set(member.id, member);
+    if (shared) io.serverSideEmit("relay:member", room.id, member);
+  };
+  const addAnnotation = (room: RelayRoom, annotation: AnnotationView) => {
+    room.annotations.push(annotation);
+    if (shared) io.serverSideEmit("relay:annotation", room.id, annotation);
+  };
+  io.on("relay:member", (roomId: string, member: MemberView) => {
+    roomOf(roomId).members.set(member.id, member);
+  });
+  io.on("relay:annotation", (roomId: string, annotation: AnnotationView) => {
+    roomOf(roomId).annotations.push(annotation);
+  });
 
   // Join by code: the same answer as the application's, and the same member:joined broadcast.
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -123,8 +217,7 @@ export function createRelay(httpServer: HttpServer): Relay {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const input = JSON.parse(Buffer.concat(chunks).toString()) as { code: string; displayName: string };
-      let room = roomsByCode.get(input.code);
-      if (!room) room = roomOf(randomUUID(), input.code);
+      const room = roomsByCode.get(input.code) ?? roomOf(roomIdOfCode(input.code), input.code);
       const member: MemberView = {
         id: randomUUID(),
         displayName: input.displayName,
@@ -134,7 +227,7 @@ export function createRelay(httpServer: HttpServer): Relay {
         muted: false,
         mutedUntil: null,
       };
-      room.members.set(member.id, member);
+      addMember(room, member);
       broadcast(room, "member:joined", member.id, { member });
       const { joinCode: _code, joinUrl: _url, ...seminar } = room.seminar;
       const body = {
@@ -179,8 +272,12 @@ export function createRelay(httpServer: HttpServer): Relay {
       for (const [promptId, prompt] of room.prompts) {
         if (!prompt.dirty) continue;
         prompt.dirty = false;
-        prompt.version += 1;
-        io.to(room.id).emit("tally:update", tallyOf(promptId, prompt));
+        if (shared) {
+          void shared.tally(promptId).then((tally) => io.to(room.id).emit("tally:update", tally));
+        } else {
+          prompt.version += 1;
+          io.to(room.id).emit("tally:update", tallyOf(promptId, prompt));
+        }
       }
     }
   }, LIMITS.tallyFlushMs);
@@ -191,7 +288,7 @@ export function createRelay(httpServer: HttpServer): Relay {
     const memberId = rawMember;
     const room = roomOf(roomId);
     if (!room.members.has(memberId)) {
-      room.members.set(memberId, {
+      addMember(room, {
         id: memberId,
         displayName: `P${room.members.size}`,
         joinedAt: new Date().toISOString(),
@@ -206,37 +303,39 @@ export function createRelay(httpServer: HttpServer): Relay {
     room.pending.left.delete(memberId);
     room.pending.joined.add(memberId);
 
+    const snapshotAt = (seq: number) => {
+      const snapshot: RoomSnapshot = {
+        seq,
+        seminar: { ...room.seminar, joinCode: undefined, joinUrl: undefined },
+        essay: {
+          title: "The Room Reads Together",
+          byline: "By the Stepstone bench",
+          dateline: null,
+          language: "en",
+          frozen: true,
+          paragraphs: room.paragraphs,
+        },
+        members: [...room.members.values()],
+        presence: [...room.presence].map(([id, paragraphId]) => ({ memberId: id, paragraphId })),
+        annotations: room.annotations,
+        prompts: [],
+        tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
+        myBallots: [],
+        viewer: {
+          memberId,
+          role: "participant",
+          displayName: room.members.get(memberId)?.displayName ?? "P",
+          permissions: { moderate: false, annotate: true, vote: true, raiseHand: true, changeRoles: false },
+        },
+        spotlight: null,
+        phase: null,
+        queue: [],
+      };
+      return { mode: "snapshot", snapshot };
+    };
     const handlers: Record<string, (payload: Record<string, unknown>) => unknown> = {
-      "room:sync": () => {
-        const snapshot: RoomSnapshot = {
-          seq: room.seq,
-          seminar: { ...room.seminar, joinCode: undefined, joinUrl: undefined },
-          essay: {
-            title: "The Room Reads Together",
-            byline: "By the Stepstone bench",
-            dateline: null,
-            language: "en",
-            frozen: true,
-            paragraphs: room.paragraphs,
-          },
-          members: [...room.members.values()],
-          presence: [...room.presence].map(([id, paragraphId]) => ({ memberId: id, paragraphId })),
-          annotations: room.annotations,
-          prompts: [],
-          tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
-          myBallots: [],
-          viewer: {
-            memberId,
-            role: "participant",
-            displayName: room.members.get(memberId)?.displayName ?? "P",
-            permissions: { moderate: false, annotate: true, vote: true, raiseHand: true, changeRoles: false },
-          },
-          spotlight: null,
-          phase: null,
-          queue: [],
-        };
-        return { mode: "snapshot", snapshot };
-      },
+      // With several nodes the room's sequence lives in Redis: one GET, as the app reads its database.
+      "room:sync": () => (shared ? shared.lastSeq(room.id).then(snapshotAt) : snapshotAt(room.seq)),
       "presence:focus": (payload) => {
         const paragraphId = (payload.paragraphId as string | null) ?? null;
         room.presence.set(memberId, paragraphId);
@@ -261,7 +360,12 @@ export function createRelay(httpServer: HttpServer): Relay {
         const optionIds = payload.optionIds as string[];
         const revision = prompt.ballots.has(memberId) ? 2 : 1;
         prompt.ballots.set(memberId, optionIds);
-        prompt.dirty = true;
+        if (shared) {
+          const ballotPrompt = prompt;
+          void shared.vote(promptId, memberId, optionIds).then(() => {
+            ballotPrompt.dirty = true;
+          });
+        } else prompt.dirty = true;
         return { promptId, optionIds, clientBallotId: payload.clientBallotId, revision };
       },
     };
@@ -286,7 +390,7 @@ export function createRelay(httpServer: HttpServer): Relay {
         createdAt: new Date().toISOString(),
         editedAt: null,
       };
-      room.annotations.push(annotation);
+      addAnnotation(room, annotation);
       broadcast(room, "annotation:created", memberId, { annotation });
       return annotation;
     };
@@ -299,7 +403,9 @@ export function createRelay(httpServer: HttpServer): Relay {
         ack({ ok: false, error: { code: "not_found", message: `Unknown event ${event}.` } });
         return;
       }
-      ack({ ok: true, data: handler((args[0] ?? {}) as Record<string, unknown>) });
+      const data = handler((args[0] ?? {}) as Record<string, unknown>);
+      if (data instanceof Promise) void data.then((answer: unknown) => ack({ ok: true, data: answer }));
+      else ack({ ok: true, data });
     });
 
     socket.on("disconnect", () => {
@@ -315,6 +421,7 @@ export function createRelay(httpServer: HttpServer): Relay {
       clearInterval(flushPresence);
       clearInterval(flushTallies);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await options.redis?.close();
     },
   };
 }

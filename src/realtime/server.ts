@@ -1,5 +1,4 @@
 import type { Server as HttpServer } from "node:http";
-import { createAdapter } from "@socket.io/redis-adapter";
 import { Gauge } from "prom-client";
 import { Server } from "socket.io";
 import type { AppContext } from "../context.ts";
@@ -8,7 +7,6 @@ import { isModerator } from "../modules/seminars/seminars.policy.ts";
 import { resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
-import { watchRedis } from "../redis.ts";
 import { Admission } from "./admission.ts";
 import { type CommandHandlers, type DispatchHooks, dispatch } from "./commands.ts";
 import { Notifier, roomOf } from "./notifier.ts";
@@ -120,12 +118,8 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
 
   // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub: the
   // publishing side shares the node's client, the subscribing side needs a connection of its own.
-  const redis = context.redis;
-  const redisSubscriber = redis?.duplicate();
-  if (redis && redisSubscriber) {
-    watchRedis(redisSubscriber, logger);
-    io.adapter(createAdapter(redis, redisSubscriber, { key: `${config.redisPrefix}socket.io` }));
-  }
+  const redis = context.redis?.client;
+  if (context.redis) io.adapter(context.redis.adapter(`${config.redisPrefix}socket.io`));
 
   const notifier = new Notifier(io, context);
   const rooms = new RoomWriter(context.prisma, (seminarId, events, known) =>
@@ -358,7 +352,6 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
       presence.close();
-      await redisSubscriber?.quit();
     },
   };
 }
