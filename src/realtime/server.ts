@@ -229,7 +229,12 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       // connections over several nodes cannot exceed it) and release it when the transport
       // closes: a socket refused or dropped before "connection" never gets a "disconnect" event.
       // The release is registered at once, and the store applies the two in the order sent.
-      const admitted = presence.connect(member.seminarId, member.id, socket.id, LIMITS.socketsPerMember);
+      const admitted = presence.connect(
+        member.seminarId,
+        { id: member.id, displayName: member.displayName },
+        socket.id,
+        LIMITS.socketsPerMember,
+      );
       socket.conn.once("close", () => void presence.disconnect(member.seminarId, member.id, socket.id));
       if (!(await admitted)) throw new AppError("rate_limited", "Too many open connections for this member.");
       next();

@@ -63,7 +63,11 @@ export function seminarCommands(
           : await paragraphInSeminar(context.prisma, actor.seminarId, input.paragraphId);
         if (!known) throw fail.notFound("Paragraph");
       }
-      await realtime.presence.focus(actor.seminarId, actor.memberId, input.paragraphId);
+      await realtime.presence.focus(
+        actor.seminarId,
+        { id: actor.memberId, displayName: actor.displayName },
+        input.paragraphId,
+      );
       return { paragraphId: input.paragraphId };
     },
 

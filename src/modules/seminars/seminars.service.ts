@@ -212,27 +212,19 @@ export async function readMemberRecords(
   return db.membership.findMany({ where: { seminarId, id: { in: ids } }, select: memberSelect });
 }
 
-/**
- * Every member of a seminar, oldest first (joinedAt, then id). A snapshot carries the whole
- * roster, so a lecture hall joining at once reads it N times: the rows come from one plain query
- * (Prisma's per-row mapping of N rows each time was the largest cost of a join storm).
- */
-export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string): Promise<MemberRecord[]> {
-  const rows = await db.$queryRaw<
-    {
-      id: string;
-      display_name: string;
-      role: MemberView["role"];
-      status: MemberView["status"];
-      created_at: Date;
-      muted_at: Date | null;
-      muted_until: Date | null;
-    }[]
-  >`
-    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
-      muted_at, muted_until
-    FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
-  return rows.map((row) => ({
+/** A member row of a raw query, as a member view is built from it. */
+interface MemberRow {
+  id: string;
+  display_name: string;
+  role: MemberView["role"];
+  status: MemberView["status"];
+  created_at: Date;
+  muted_at: Date | null;
+  muted_until: Date | null;
+}
+
+function memberRecordOf(row: MemberRow): MemberRecord {
+  return {
     id: row.id,
     displayName: row.display_name,
     role: row.role,
@@ -240,7 +232,133 @@ export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string
     createdAt: row.created_at,
     mutedAt: row.muted_at,
     mutedUntil: row.muted_until,
-  }));
+  };
+}
+
+/**
+ * Every member of a seminar, oldest first (joinedAt, then id): moderators' snapshots, transcripts.
+ * The rows come from one plain query (Prisma's per-row mapping of N rows was a large cost).
+ */
+export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string): Promise<MemberRecord[]> {
+  const rows = await db.$queryRaw<MemberRow[]>`
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
+      muted_at, muted_until
+    FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
+  return rows.map(memberRecordOf);
+}
+
+/**
+ * The roster of a participant's or observer's room state: the seminar's moderators and the
+ * members `ids` names (those its state refers to: room-state.ts, isReferencedMember), oldest
+ * first, in one query.
+ */
+export async function listReferencedMemberRecords(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  ids: string[],
+): Promise<MemberRecord[]> {
+  const rows = await db.$queryRaw<MemberRow[]>`
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
+      muted_at, muted_until
+    FROM memberships
+    WHERE seminar_id = ${seminarId}::uuid AND (role IN ('host', 'co_moderator') OR id = ANY(${ids}::uuid[]))
+    ORDER BY created_at, id`;
+  return rows.map(memberRecordOf);
+}
+
+/** A member's standing as a snapshot or catch-up checks it (see readSeminarAsMember). */
+export interface MemberStanding {
+  role: MemberRole;
+  status: MemberView["status"];
+  rightsVersion: number;
+  mutedAt: Date | null;
+  mutedUntil: Date | null;
+}
+
+interface SeminarMemberRow {
+  id: string;
+  owner_id: string;
+  title: string;
+  state: SeminarRecord["state"];
+  join_code: string;
+  locked: boolean;
+  slow_mode_seconds: number;
+  spotlight_paragraph_id: string | null;
+  spotlight_start: number | null;
+  spotlight_end: number | null;
+  current_phase_id: string | null;
+  transcript_access: boolean;
+  started_at: Date | null;
+  ended_at: Date | null;
+  created_at: Date;
+  last_seq: number;
+  member_id: string | null;
+  role: MemberRole | null;
+  status: MemberView["status"] | null;
+  rights_version: number | null;
+  muted_at: Date | null;
+  muted_until: Date | null;
+}
+
+/**
+ * The seminar and the viewer's membership in it, in one statement, checking that they are still
+ * an active member with the rights version they were admitted with (rights are decided when each
+ * request runs, not only at connect). Errors: not_found (no such seminar, or not a member of it),
+ * forbidden (kicked or banned), unauthenticated (the rights version changed).
+ */
+export async function readSeminarAsMember(
+  db: PrismaClient | Tx,
+  viewer: { seminarId: string; memberId: string; rightsVersion?: number | undefined },
+): Promise<{ seminar: SeminarRecord; member: MemberStanding }> {
+  const rows = await db.$queryRaw<SeminarMemberRow[]>`
+    SELECT s.id::text AS id, s.owner_id::text AS owner_id, s.title, s.state::text AS state, s.join_code,
+      s.locked, s.slow_mode_seconds, s.spotlight_paragraph_id::text AS spotlight_paragraph_id,
+      s.spotlight_start, s.spotlight_end, s.current_phase_id::text AS current_phase_id,
+      s.transcript_access, s.started_at, s.ended_at, s.created_at, s.last_seq,
+      m.id::text AS member_id, m.role::text AS role, m.status::text AS status, m.rights_version,
+      m.muted_at, m.muted_until
+    FROM seminars s
+    LEFT JOIN memberships m ON m.id = ${viewer.memberId}::uuid AND m.seminar_id = s.id
+    WHERE s.id = ${viewer.seminarId}::uuid`;
+  const row = rows[0];
+  if (
+    !row ||
+    row.member_id === null ||
+    row.role === null ||
+    row.status === null ||
+    row.rights_version === null
+  )
+    throw fail.notFound("Seminar");
+  if (!isActive(row.status)) throw fail.forbidden(`You were ${row.status} from this seminar.`);
+  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== row.rights_version)
+    throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+  return {
+    seminar: {
+      id: row.id,
+      ownerId: row.owner_id,
+      title: row.title,
+      state: row.state,
+      joinCode: row.join_code,
+      locked: row.locked,
+      slowModeSeconds: row.slow_mode_seconds,
+      spotlightParagraphId: row.spotlight_paragraph_id,
+      spotlightStart: row.spotlight_start,
+      spotlightEnd: row.spotlight_end,
+      currentPhaseId: row.current_phase_id,
+      transcriptAccess: row.transcript_access,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      createdAt: row.created_at,
+      lastSeq: row.last_seq,
+    },
+    member: {
+      role: row.role,
+      status: row.status,
+      rightsVersion: row.rights_version,
+      mutedAt: row.muted_at,
+      mutedUntil: row.muted_until,
+    },
+  };
 }
 
 /** Whether a paragraph (block) belongs to the seminar's essay. */
@@ -391,7 +509,7 @@ async function rejoin(
     }
     const back = await tx.membership.update({ where: { id: current.id }, data: { status: "active" } });
     known.member(back);
-    await append("member:joined", back.id, { memberId: back.id });
+    await append("member:joined", back.id, { memberId: back.id, rejoined: true });
     return { seminar: await getSeminar(tx, seminarId), member: back };
   });
   return { ...admitted, resumeSecret: secret };

@@ -1,12 +1,11 @@
 import type { AppContext } from "../../context.ts";
-import type { Tx } from "../../db/client.ts";
-import { fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
+import { holdsWholeRoster, referencedMemberIds } from "../../protocol/room-state.ts";
 import type { MemberRole, RoomSnapshot, SyncView } from "../../protocol/views.ts";
 import type { Presence } from "../../realtime/presence.ts";
-import { presentEvent } from "../../realtime/presenters.ts";
+import { compactOmitted, presentForRoom } from "../../realtime/presenters.ts";
 import { readEventsSince } from "../../realtime/room-log.ts";
-import { loadSubjects } from "../../realtime/subjects.ts";
+import { loadReferencedMembers, loadSubjects } from "../../realtime/subjects.ts";
 import { listAnnotationViews } from "../annotations/annotations.service.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { holderOf } from "../moderation/moderation.policy.ts";
@@ -17,9 +16,14 @@ import {
 } from "../moderation/moderation.presenter.ts";
 import { listRecentModerationLog, readRoomModeration } from "../moderation/moderation.service.ts";
 import { loadPromptState } from "../prompts/prompts.service.ts";
-import { isActive, permissionsFor, viewerOf } from "./seminars.policy.ts";
+import { permissionsFor, viewerOf } from "./seminars.policy.ts";
 import { presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
-import { listMemberRecords, readEssayView, seminarSelect } from "./seminars.service.ts";
+import {
+  listMemberRecords,
+  listReferencedMemberRecords,
+  readEssayView,
+  readSeminarAsMember,
+} from "./seminars.service.ts";
 
 /** Who the snapshot is for. */
 export interface SnapshotViewer {
@@ -29,22 +33,6 @@ export interface SnapshotViewer {
   displayName: string;
   /** For a connection: the rights version it was admitted with (a newer stored one refuses). */
   rightsVersion?: number;
-}
-
-/**
- * Checks, inside the read, that the viewer is still an active member with the rights they were
- * admitted with (rights are decided when each command runs, not only at connect).
- */
-async function assertStillMember(tx: Tx, viewer: SnapshotViewer) {
-  const member = await tx.membership.findFirst({
-    where: { id: viewer.memberId, seminarId: viewer.seminarId },
-    select: { role: true, status: true, rightsVersion: true, mutedAt: true, mutedUntil: true },
-  });
-  if (!member) throw fail.notFound("Seminar");
-  if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
-  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== member.rightsVersion)
-    throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
-  return member;
 }
 
 /**
@@ -60,19 +48,22 @@ export async function buildSnapshot(
   const present = await presence.list(viewer.seminarId);
   return context.prisma.$transaction(
     async (tx) => {
-      const stored = await assertStillMember(tx, viewer);
-      const seminar = await tx.seminar.findUnique({ where: { id: viewer.seminarId }, select: seminarSelect });
-      if (!seminar) throw fail.notFound("Seminar");
+      const { seminar, member: stored } = await readSeminarAsMember(tx, viewer);
       // A frozen essay comes from memory (it never changes); a draft's is read each time.
       const essay = (await frozenEssay(tx, seminar.id))?.view ?? (await readEssayView(tx, seminar.id));
       const asViewer = viewerOf(viewer);
-      const members = (await listMemberRecords(tx, seminar.id)).map((member) =>
-        presentMemberFor(asViewer, member),
-      );
       const annotations = await listAnnotationViews(tx, seminar.id, asViewer);
       const actor = { seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role };
       const prompts = await loadPromptState(tx, seminar.id, actor);
       const moderation = await readRoomModeration(tx, seminar);
+      // Moderators hold the whole roster; a participant's or observer's state only the members it
+      // refers to (the rule applyRoomEvent keeps live), so a lecture hall's snapshots stay small.
+      const records = holdsWholeRoster(viewer.role)
+        ? await listMemberRecords(tx, seminar.id)
+        : await listReferencedMemberRecords(tx, seminar.id, [
+            ...referencedMemberIds({ viewer, annotations, queue: moderation.queue }),
+          ]);
+      const members = records.map((member) => presentMemberFor(asViewer, member));
       // Moderators' snapshots carry the recent moderation log; later entries come with the events.
       const log = asViewer.moderator
         ? await listRecentModerationLog(tx, seminar.id, LIMITS.moderationLogInSnapshot)
@@ -123,17 +114,13 @@ export async function syncRoom(
     const presentNow = await presence.list(viewer.seminarId);
     const caughtUp = await context.prisma.$transaction(
       async (tx) => {
-        await assertStillMember(tx, viewer);
-        const seminar = await tx.seminar.findUnique({
-          where: { id: viewer.seminarId },
-          select: { lastSeq: true },
-        });
-        if (!seminar) throw fail.notFound("Seminar");
+        const { seminar } = await readSeminarAsMember(tx, viewer);
         if (since > seminar.lastSeq || seminar.lastSeq - since > LIMITS.maxCatchUpEvents) return null;
         const stored = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
-        const subjects = await loadSubjects(tx, viewer.seminarId, stored);
+        const loaded = await loadSubjects(tx, viewer.seminarId, stored);
+        const subjects = await loadReferencedMembers(tx, viewer.seminarId, stored, loaded);
         const present = { viewer: viewerOf(viewer), subjects, publicUrl: context.publicUrl() };
-        const events = stored.map((event) => presentEvent(event, present));
+        const events = compactOmitted(stored.map((event) => presentForRoom(event, present)));
         const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
         const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
         return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, presence: presentNow };
