@@ -235,7 +235,8 @@ export class RoomStream {
   sync(view: SyncView): void {
     if (view.mode === "snapshot") {
       this.state = view.snapshot;
-      for (const seq of [...this.early.keys()]) if (seq <= view.snapshot.seq) this.early.delete(seq);
+      // An omitted range the snapshot fell inside stays: drain takes it from the snapshot's seq on.
+      for (const [first, entry] of this.early) if (entry.seq <= view.snapshot.seq) this.early.delete(first);
       this.drain();
     } else {
       for (const event of view.events) this.receive(event);
