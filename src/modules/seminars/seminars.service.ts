@@ -735,23 +735,70 @@ export async function endSession(rooms: RoomWriter, actor: Actor) {
   });
 }
 
+/** The member behind a socket or request, as resolveMember reads it. */
+export interface ResolvedMember {
+  id: string;
+  seminarId: string;
+  accountId: string | null;
+  role: MemberRole;
+  displayName: string;
+  status: MemberView["status"];
+  rightsVersion: number;
+}
+
+interface ResolvedRow {
+  id: string;
+  seminar_id: string;
+  account_id: string | null;
+  role: MemberRole;
+  display_name: string;
+  status: MemberView["status"];
+  rights_version: number;
+}
+
 /**
  * Resolves the member behind a socket or request in a seminar, checking that they are still
- * active and that a guest token is not older than their rights. `unauthenticated` otherwise.
+ * active and that a guest token is not older than their rights, with one statement that reads
+ * only what a connection keeps. Errors: unauthenticated (unknown member, another seminar's, or
+ * rights changed), forbidden (kicked or banned), not_found (a moderator outside the seminar),
+ * validation_failed (a moderator token without seminarId).
  */
 export async function resolveMember(
   prisma: PrismaClient,
   claims: { kind: "moderator"; sub: string } | { kind: "guest"; sub: string; sem: string; rv: number },
   seminarId: string | undefined,
-) {
+): Promise<ResolvedMember> {
   if (claims.kind === "guest") {
     if (seminarId && seminarId !== claims.sem) throw fail.notFound("Seminar");
-    const member = await prisma.membership.findUnique({ where: { id: claims.sub } });
+    const rows = await prisma.$queryRaw<ResolvedRow[]>`
+      SELECT id::text AS id, seminar_id::text AS seminar_id, account_id::text AS account_id,
+        role::text AS role, display_name, status::text AS status, rights_version
+      FROM memberships WHERE id = ${claims.sub}::uuid`;
+    const member = rows[0] ? resolvedOf(rows[0]) : undefined;
     if (!member || member.seminarId !== claims.sem) throw fail.unauthenticated("The token is not valid.");
     if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
     if (member.rightsVersion !== claims.rv) throw fail.unauthenticated("Your rights changed; join again.");
     return member;
   }
   if (!seminarId) throw fail.validation("seminarId is required with a moderator token.");
-  return accountMembership(prisma, claims.sub, seminarId);
+  // Outside the seminar (or kicked, banned) is not_found, as accountMembership answers.
+  const rows = await prisma.$queryRaw<ResolvedRow[]>`
+    SELECT id::text AS id, seminar_id::text AS seminar_id, account_id::text AS account_id,
+      role::text AS role, display_name, status::text AS status, rights_version
+    FROM memberships
+    WHERE seminar_id = ${seminarId}::uuid AND account_id = ${claims.sub}::uuid AND status = 'active'`;
+  if (!rows[0]) throw fail.notFound("Seminar");
+  return resolvedOf(rows[0]);
+}
+
+function resolvedOf(row: ResolvedRow): ResolvedMember {
+  return {
+    id: row.id,
+    seminarId: row.seminar_id,
+    accountId: row.account_id,
+    role: row.role,
+    displayName: row.display_name,
+    status: row.status,
+    rightsVersion: row.rights_version,
+  };
 }
