@@ -300,6 +300,13 @@ interface SeminarMemberRow {
   muted_until: Date | null;
 }
 
+/** Who a snapshot or catch-up reads the room for: the member and, for a connection, its rights version. */
+export interface MemberScope {
+  seminarId: string;
+  memberId: string;
+  rightsVersion?: number | undefined;
+}
+
 /**
  * The seminar and the viewer's membership in it, in one statement, checking that they are still
  * an active member with the rights version they were admitted with (rights are decided when each
@@ -308,8 +315,25 @@ interface SeminarMemberRow {
  */
 export async function readSeminarAsMember(
   db: PrismaClient | Tx,
-  viewer: { seminarId: string; memberId: string; rightsVersion?: number | undefined },
+  viewer: MemberScope,
 ): Promise<{ seminar: SeminarRecord; member: MemberStanding }> {
+  const { seminar, standings } = await readSeminarAsMembers(db, viewer.seminarId, [viewer]);
+  const standing = standings.get(viewer.memberId);
+  if (!seminar || !standing) throw fail.notFound("Seminar");
+  if (standing instanceof AppError) throw standing;
+  return { seminar, member: standing };
+}
+
+/**
+ * The seminar and each viewer's standing in it (one statement for all of them): their membership,
+ * or the error readSeminarAsMember would throw for them. The seminar is null when there is none.
+ */
+export async function readSeminarAsMembers(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  viewers: readonly MemberScope[],
+): Promise<{ seminar: SeminarRecord | null; standings: Map<string, MemberStanding | AppError> }> {
+  const ids = viewers.map((viewer) => viewer.memberId);
   const rows = await db.$queryRaw<SeminarMemberRow[]>`
     SELECT s.id::text AS id, s.owner_id::text AS owner_id, s.title, s.state::text AS state, s.join_code,
       s.locked, s.slow_mode_seconds, s.spotlight_paragraph_id::text AS spotlight_paragraph_id,
@@ -318,20 +342,19 @@ export async function readSeminarAsMember(
       m.id::text AS member_id, m.role::text AS role, m.status::text AS status, m.rights_version,
       m.muted_at, m.muted_until
     FROM seminars s
-    LEFT JOIN memberships m ON m.id = ${viewer.memberId}::uuid AND m.seminar_id = s.id
-    WHERE s.id = ${viewer.seminarId}::uuid`;
+    LEFT JOIN memberships m ON m.id = ANY(${ids}::uuid[]) AND m.seminar_id = s.id
+    WHERE s.id = ${seminarId}::uuid`;
+  const standings = new Map<string, MemberStanding | AppError>();
   const row = rows[0];
-  if (
-    !row ||
-    row.member_id === null ||
-    row.role === null ||
-    row.status === null ||
-    row.rights_version === null
-  )
-    throw fail.notFound("Seminar");
-  if (!isActive(row.status)) throw fail.forbidden(`You were ${row.status} from this seminar.`);
-  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== row.rights_version)
-    throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+  if (!row) {
+    for (const viewer of viewers) standings.set(viewer.memberId, fail.notFound("Seminar"));
+    return { seminar: null, standings };
+  }
+  const found = new Map(
+    rows.flatMap((item) => (item.member_id === null ? [] : [[item.member_id, item] as const])),
+  );
+  for (const viewer of viewers)
+    standings.set(viewer.memberId, standingOf(viewer, found.get(viewer.memberId)));
   return {
     seminar: {
       id: row.id,
@@ -351,13 +374,22 @@ export async function readSeminarAsMember(
       createdAt: row.created_at,
       lastSeq: row.last_seq,
     },
-    member: {
-      role: row.role,
-      status: row.status,
-      rightsVersion: row.rights_version,
-      mutedAt: row.muted_at,
-      mutedUntil: row.muted_until,
-    },
+    standings,
+  };
+}
+
+function standingOf(viewer: MemberScope, row: SeminarMemberRow | undefined): MemberStanding | AppError {
+  if (!row || row.role === null || row.status === null || row.rights_version === null)
+    return fail.notFound("Seminar");
+  if (!isActive(row.status)) return fail.forbidden(`You were ${row.status} from this seminar.`);
+  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== row.rights_version)
+    return fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+  return {
+    role: row.role,
+    status: row.status,
+    rightsVersion: row.rights_version,
+    mutedAt: row.muted_at,
+    mutedUntil: row.muted_until,
   };
 }
 
