@@ -17,6 +17,16 @@ export interface AdmissionOptions {
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 15_000;
 
+/** At most this many requests run together by default (see Admission.together). */
+const TOGETHER_MAX = 64;
+
+/** A request waiting to run together with others. */
+interface Waiter {
+  item: unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /** Weight of the latest service time in the running mean (exponentially weighted). */
 const SMOOTHING = 0.2;
 
@@ -34,10 +44,17 @@ const SMOOTHING = 0.2;
  */
 export class Admission {
   private readonly limit: LimitFunction;
+  /** Requests waiting to run together, by key (see together). */
+  private readonly groups = new Map<
+    string,
+    { waiters: Waiter[]; work: (items: unknown[]) => Promise<unknown[]>; max: number }
+  >();
   /** Running mean of the time one request holds its slot (ms). */
   private meanServiceMs = 20;
   private refusedCount = 0;
   private peakWaiting = 0;
+  /** Requests waiting in groups (see together), beside the gate's own queue. */
+  private waitingTogether = 0;
 
   constructor(private readonly options: AdmissionOptions) {
     this.limit = pLimit(options.slots);
@@ -70,18 +87,90 @@ export class Admission {
           this.observe(performance.now() - started);
         }
       });
-      this.peakWaiting = Math.max(this.peakWaiting, this.limit.pendingCount);
+      this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
     });
   }
 
-  /** What the gate has done so far: requests refused, and the longest queue it held. */
+  /**
+   * Runs `item` together with the requests of the same `key` that wait for a slot at the same
+   * moment: the key's first request queues at the gate, and those that arrive while it waits ride
+   * with it (up to `max`; the rest take the next turn). When the turn comes, `work` gets them all
+   * and answers each, in their order, with a result or an Error. So a crowd asking for the same
+   * kind of read costs a few reads, and every request is answered as by `run`: within the gate's
+   * bound, or `unavailable` with a retry hint for all that waited together. `key` names the kind
+   * of work as well (every request of a key is served by the first one's `work`).
+   */
+  together<I, O>(
+    key: string,
+    item: I,
+    work: (items: I[]) => Promise<(O | Error)[]>,
+    max = TOGETHER_MAX,
+  ): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      const waiter: Waiter = { item, resolve: resolve as (value: unknown) => void, reject };
+      this.waitingTogether++;
+      const group = this.groups.get(key);
+      if (group) {
+        group.waiters.push(waiter);
+        this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
+        return;
+      }
+      this.groups.set(key, {
+        waiters: [waiter],
+        work: work as (items: unknown[]) => Promise<unknown[]>,
+        max,
+      });
+      void this.carry(key);
+    });
+  }
+
+  /** One turn at the gate for a key: takes its waiting requests when the turn comes, and answers them. */
+  private async carry(key: string): Promise<void> {
+    let taken: { waiters: Waiter[]; work: (items: unknown[]) => Promise<unknown[]> } | undefined;
+    try {
+      const answers = await this.run(() => {
+        taken = this.take(key);
+        return taken.work(taken.waiters.map((waiter) => waiter.item));
+      });
+      for (const [i, waiter] of (taken?.waiters ?? []).entries()) {
+        const answer = answers[i];
+        if (answer instanceof Error) waiter.reject(answer);
+        else if (answer === undefined) waiter.reject(new Error("no answer for a request run together"));
+        else waiter.resolve(answer);
+      }
+    } catch (error) {
+      // Refused at the gate before its turn (or the work failed): all that waited together hear it.
+      for (const waiter of (taken ?? this.take(key)).waiters) waiter.reject(error);
+    }
+  }
+
+  /** The key's waiting requests, up to its batch size; the rest get a turn of their own. */
+  private take(key: string): { waiters: Waiter[]; work: (items: unknown[]) => Promise<unknown[]> } {
+    const group = this.groups.get(key);
+    if (!group) return { waiters: [], work: async () => [] };
+    const waiters = group.waiters.splice(0, group.max);
+    this.waitingTogether -= waiters.length;
+    if (group.waiters.length === 0) this.groups.delete(key);
+    else void this.carry(key);
+    return { waiters, work: group.work };
+  }
+
+  /**
+   * What the gate has done so far: requests refused, and the longest queue it held (requests
+   * waiting alone or together with others; a group's turn counts once among those running).
+   */
   stats(): { refused: number; peakWaiting: number; waiting: number; running: number } {
     return {
       refused: this.refusedCount,
       peakWaiting: this.peakWaiting,
-      waiting: this.limit.pendingCount,
+      waiting: this.waitingCount(),
       running: this.limit.activeCount,
     };
+  }
+
+  /** Requests waiting: the gate's queue (a group's turn is one entry there) and everyone in a group. */
+  private waitingCount(): number {
+    return this.limit.pendingCount + this.waitingTogether;
   }
 
   /** How long a request queued now would wait for its slot (ms). */

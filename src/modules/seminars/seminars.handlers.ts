@@ -9,7 +9,7 @@ import { promptDeps } from "../prompts/prompts.handlers.ts";
 import { closeOpenPrompts } from "../prompts/prompts.service.ts";
 import type { Actor } from "./seminars.policy.ts";
 import { endSession, paragraphInSeminar, resolveMember, startSession } from "./seminars.service.ts";
-import { SnapshotBatcher, syncRoom } from "./snapshot.ts";
+import { syncRoom } from "./snapshot.ts";
 
 /**
  * Ends the session after closing its open prompts (so their final tallies go out). A prompt
@@ -47,12 +47,7 @@ export function seminarCommands(
 ): CommandHandlers<"room:sync" | "presence:focus" | "auth:refresh" | "seminar:start" | "seminar:end"> {
   // A snapshot reads the whole room: a member may ask for a few, not hundreds.
   const snapshots = context.rateLimits.create("snapshots", LIMITS.snapshotsPerMinute, 60);
-  // A crowd's snapshots of one room are built together (one read of the room per turn at the gate).
-  const node = {
-    presence: realtime.presence,
-    admission: realtime.admission,
-    snapshots: new SnapshotBatcher(context, realtime.presence, realtime.admission),
-  };
+  const node = { presence: realtime.presence, admission: realtime.admission };
   return {
     "room:sync": (input, { actor }) =>
       syncRoom(context, node, actor, input.since, () => snapshots.consume(actor.memberId)),

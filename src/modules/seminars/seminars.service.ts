@@ -11,6 +11,7 @@ import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts"
 import type { Admission } from "../../realtime/admission.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { hashResumeSecret, newResumeSecret } from "../accounts/resume-secrets.ts";
+import type { GuestClaims } from "../accounts/tokens.ts";
 import type { ImportedEssay } from "../essays/essay.importer.ts";
 import { importEssayOffThread } from "../essays/essay.pool.ts";
 import { endRunningPhase } from "../moderation/phases.ts";
@@ -797,19 +798,13 @@ interface ResolvedRow {
  */
 export async function resolveMember(
   prisma: PrismaClient,
-  claims: { kind: "moderator"; sub: string } | { kind: "guest"; sub: string; sem: string; rv: number },
+  claims: { kind: "moderator"; sub: string } | GuestClaims,
   seminarId: string | undefined,
 ): Promise<ResolvedMember> {
   if (claims.kind === "guest") {
-    if (seminarId && seminarId !== claims.sem) throw fail.notFound("Seminar");
-    const rows = await prisma.$queryRaw<ResolvedRow[]>`
-      SELECT id::text AS id, seminar_id::text AS seminar_id, account_id::text AS account_id,
-        role::text AS role, display_name, status::text AS status, rights_version
-      FROM memberships WHERE id = ${claims.sub}::uuid`;
-    const member = rows[0] ? resolvedOf(rows[0]) : undefined;
-    if (!member || member.seminarId !== claims.sem) throw fail.unauthenticated("The token is not valid.");
-    if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
-    if (member.rightsVersion !== claims.rv) throw fail.unauthenticated("Your rights changed; join again.");
+    const [member] = await resolveGuests(prisma, [{ claims, seminarId }]);
+    if (!member) throw fail.unauthenticated("The token is not valid.");
+    if (member instanceof AppError) throw member;
     return member;
   }
   if (!seminarId) throw fail.validation("seminarId is required with a moderator token.");
@@ -821,6 +816,30 @@ export async function resolveMember(
     WHERE seminar_id = ${seminarId}::uuid AND account_id = ${claims.sub}::uuid AND status = 'active'`;
   if (!rows[0]) throw fail.notFound("Seminar");
   return resolvedOf(rows[0]);
+}
+
+/**
+ * resolveMember for several guest tokens at once (connections arriving together), with one
+ * statement: each entry is the member, or the error resolveMember would throw for that token.
+ */
+export async function resolveGuests(
+  prisma: PrismaClient,
+  requests: readonly { claims: GuestClaims; seminarId?: string | undefined }[],
+): Promise<(ResolvedMember | AppError)[]> {
+  const ids = [...new Set(requests.map((request) => request.claims.sub))];
+  const rows = await prisma.$queryRaw<ResolvedRow[]>`
+    SELECT id::text AS id, seminar_id::text AS seminar_id, account_id::text AS account_id,
+      role::text AS role, display_name, status::text AS status, rights_version
+    FROM memberships WHERE id = ANY(${ids}::uuid[])`;
+  const found = new Map(rows.map((row) => [row.id, resolvedOf(row)]));
+  return requests.map(({ claims, seminarId }) => {
+    if (seminarId && seminarId !== claims.sem) return fail.notFound("Seminar");
+    const member = found.get(claims.sub);
+    if (!member || member.seminarId !== claims.sem) return fail.unauthenticated("The token is not valid.");
+    if (!isActive(member.status)) return fail.forbidden(`You were ${member.status} from this seminar.`);
+    if (member.rightsVersion !== claims.rv) return fail.unauthenticated("Your rights changed; join again.");
+    return member;
+  });
 }
 
 function resolvedOf(row: ResolvedRow): ResolvedMember {

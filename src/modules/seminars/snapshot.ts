@@ -17,7 +17,7 @@ import {
   presentSpotlight,
 } from "../moderation/moderation.presenter.ts";
 import { listRecentModerationLog, readRoomModeration } from "../moderation/moderation.service.ts";
-import { loadPromptState } from "../prompts/prompts.service.ts";
+import { loadPromptState, loadPromptStates } from "../prompts/prompts.service.ts";
 import { permissionsFor, viewerOf } from "./seminars.policy.ts";
 import { presentMember, presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
 import {
@@ -109,10 +109,13 @@ export async function buildSnapshots(
         : null;
       const publicUrl = context.publicUrl();
       const built = new Map<string, RoomSnapshot>();
-      for (const { viewer, standing, asViewer, annotations, referenced } of each) {
-        const actor = { seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role };
-        // One viewer at a time: a transaction's statements run one after another anyway.
-        const prompts = await loadPromptState(tx, seminar.id, actor);
+      const promptStates = await loadPromptStates(
+        tx,
+        seminar.id,
+        each.map(({ viewer }) => ({ seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role })),
+      );
+      for (const [i, { viewer, standing, asViewer, annotations, referenced }] of each.entries()) {
+        const prompts = promptStates[i]!;
         const records = referenced
           ? partial.filter((member) => isReferencedMember(presentMember(member), referenced))
           : roster;
@@ -144,75 +147,6 @@ export async function buildSnapshots(
   );
 }
 
-/** At most this many snapshots are built together. */
-const SNAPSHOT_BATCH = 64;
-
-interface PendingSnapshot {
-  viewer: SnapshotViewer;
-  resolve(snapshot: RoomSnapshot): void;
-  reject(error: unknown): void;
-}
-
-/**
- * Builds the snapshots a crowd asks for at once together (buildSnapshots). A room's first request
- * takes its turn at the node's admission gate; the room's requests that arrive while it waits ride
- * with it (up to SNAPSHOT_BATCH; the rest take the next turn), so a join storm reads the room a
- * few times instead of once per joiner, and each request is answered within the gate's bound: its
- * snapshot, or the gate's `unavailable` with a retry hint.
- */
-export class SnapshotBatcher {
-  private readonly waiting = new Map<string, PendingSnapshot[]>();
-
-  constructor(
-    private readonly context: AppContext,
-    private readonly presence: Presence,
-    private readonly admission: Admission,
-  ) {}
-
-  /** The viewer's snapshot, built with the others of the room waiting at the same time. */
-  build(viewer: SnapshotViewer): Promise<RoomSnapshot> {
-    return new Promise((resolve, reject) => {
-      const pending = { viewer, resolve, reject };
-      const queue = this.waiting.get(viewer.seminarId);
-      if (queue) {
-        queue.push(pending);
-        return;
-      }
-      this.waiting.set(viewer.seminarId, [pending]);
-      void this.carry(viewer.seminarId);
-    });
-  }
-
-  /** One turn at the gate: takes the room's waiting requests when it comes, builds and answers them. */
-  private async carry(seminarId: string): Promise<void> {
-    let batch: PendingSnapshot[] | undefined;
-    try {
-      const built = await this.admission.run(() => {
-        batch = this.take(seminarId);
-        const viewers = batch.map((pending) => pending.viewer);
-        return buildSnapshots(this.context, this.presence, seminarId, viewers);
-      });
-      for (const [i, pending] of (batch ?? []).entries()) {
-        const snapshot = built[i];
-        if (snapshot && !(snapshot instanceof AppError)) pending.resolve(snapshot);
-        else pending.reject(snapshot ?? fail.notFound("Seminar"));
-      }
-    } catch (error) {
-      // Refused at the gate before its turn: those waiting with it get the same answer.
-      for (const pending of batch ?? this.take(seminarId)) pending.reject(error);
-    }
-  }
-
-  /** The room's waiting requests, a batch of them; the rest (if any) take the next turn. */
-  private take(seminarId: string): PendingSnapshot[] {
-    const queue = this.waiting.get(seminarId) ?? [];
-    const batch = queue.splice(0, SNAPSHOT_BATCH);
-    if (queue.length === 0) this.waiting.delete(seminarId);
-    else void this.carry(seminarId);
-    return batch;
-  }
-}
-
 /**
  * What a (re)connecting client needs: the events after `since` in order, each presented for the
  * viewer from the current state of what it refers to (a later edit, deletion or hiding shows on
@@ -222,7 +156,7 @@ export class SnapshotBatcher {
  */
 export async function syncRoom(
   context: AppContext,
-  node: { presence: Presence; admission: Admission; snapshots: SnapshotBatcher },
+  node: { presence: Presence; admission: Admission },
   viewer: SnapshotViewer,
   since: number | undefined,
   beforeSnapshot: () => Promise<void>,
@@ -232,7 +166,14 @@ export async function syncRoom(
     if (caughtUp) return caughtUp;
   }
   await beforeSnapshot();
-  return { mode: "snapshot", snapshot: await node.snapshots.build(viewer) };
+  // A crowd's snapshots of one room are built together: those that wait for the gate at the same
+  // moment share one read of the room (buildSnapshots).
+  const snapshot = await node.admission.together<SnapshotViewer, RoomSnapshot>(
+    `snapshot:${viewer.seminarId}`,
+    viewer,
+    (viewers) => buildSnapshots(context, node.presence, viewer.seminarId, viewers),
+  );
+  return { mode: "snapshot", snapshot };
 }
 
 /**
