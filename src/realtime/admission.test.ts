@@ -111,4 +111,27 @@ describe("running together at the gate", () => {
     await running;
     expect(ran).toBe(false);
   });
+
+  it("runs at most two turns of a key at once, even with slots free; later requests go together", async () => {
+    const gate = new Admission({ slots: 8, maxWaitMs: 5_000 });
+    const turns: number[][] = [];
+    const holds: (() => void)[] = [];
+    const slow = (items: number[]) => {
+      turns.push(items);
+      return new Promise<number[]>((resolve) => holds.push(() => resolve(items)));
+    };
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+    const asked = [gate.together("slow", 1, slow)];
+    await tick();
+    asked.push(gate.together("slow", 2, slow));
+    await tick();
+    asked.push(...[3, 4, 5].map((n) => gate.together("slow", n, slow)));
+    await tick();
+    expect(turns).toEqual([[1], [2]]);
+    holds.shift()!();
+    await tick();
+    expect(turns).toEqual([[1], [2], [3, 4, 5]]);
+    for (const release of holds.splice(0)) release();
+    expect(await Promise.all(asked)).toEqual([1, 2, 3, 4, 5]);
+  });
 });

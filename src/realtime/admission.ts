@@ -20,6 +20,20 @@ const MAX_RETRY_MS = 15_000;
 /** At most this many requests run together by default (see Admission.together). */
 const TOGETHER_MAX = 64;
 
+/** At most this many turns of one key run at once (the others' requests wait to go together). */
+const TOGETHER_IN_FLIGHT = 2;
+
+/** The requests of one key (see Admission.together). */
+interface Group {
+  waiters: Waiter[];
+  work: (items: unknown[]) => Promise<unknown[]>;
+  max: number;
+  /** A turn of the key waits at the gate. */
+  queued: boolean;
+  /** Turns of the key running now. */
+  running: number;
+}
+
 /** A request waiting to run together with others. */
 interface Waiter {
   item: unknown;
@@ -45,10 +59,7 @@ const SMOOTHING = 0.2;
 export class Admission {
   private readonly limit: LimitFunction;
   /** Requests waiting to run together, by key (see together). */
-  private readonly groups = new Map<
-    string,
-    { waiters: Waiter[]; work: (items: unknown[]) => Promise<unknown[]>; max: number }
-  >();
+  private readonly groups = new Map<string, Group>();
   /** Running mean of the time one request holds its slot (ms). */
   private meanServiceMs = 20;
   private refusedCount = 0;
@@ -92,13 +103,14 @@ export class Admission {
   }
 
   /**
-   * Runs `item` together with the requests of the same `key` that wait for a slot at the same
-   * moment: the key's first request queues at the gate, and those that arrive while it waits ride
-   * with it (up to `max`; the rest take the next turn). When the turn comes, `work` gets them all
-   * and answers each, in their order, with a result or an Error. So a crowd asking for the same
-   * kind of read costs a few reads, and every request is answered as by `run`: within the gate's
-   * bound, or `unavailable` with a retry hint for all that waited together. `key` names the kind
-   * of work as well (every request of a key is served by the first one's `work`).
+   * Runs `item` together with the other requests of the same `key`: a key has at most
+   * TOGETHER_IN_FLIGHT turns running and one waiting at the gate, and requests that arrive
+   * meanwhile wait with the waiting turn (up to `max`; the rest take the next one). When a turn
+   * comes, `work` gets its requests and answers each, in their order, with a result or an Error.
+   * So a crowd asking for the same kind of read costs a few reads (group commit, for reads), and
+   * each request is answered as by `run`: once its turn ran, or `unavailable` with a retry hint
+   * when the turn it waited with did not come in time. `key` names the kind of work as well: every
+   * request of a key is served by the `work` of the request that opened the key.
    */
   together<I, O>(
     key: string,
@@ -107,52 +119,71 @@ export class Admission {
     max = TOGETHER_MAX,
   ): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      const waiter: Waiter = { item, resolve: resolve as (value: unknown) => void, reject };
-      this.waitingTogether++;
-      const group = this.groups.get(key);
-      if (group) {
-        group.waiters.push(waiter);
-        this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
-        return;
+      let group = this.groups.get(key);
+      if (!group) {
+        group = {
+          waiters: [],
+          work: work as (items: unknown[]) => Promise<unknown[]>,
+          max,
+          queued: false,
+          running: 0,
+        };
+        this.groups.set(key, group);
       }
-      this.groups.set(key, {
-        waiters: [waiter],
-        work: work as (items: unknown[]) => Promise<unknown[]>,
-        max,
-      });
-      void this.carry(key);
+      group.waiters.push({ item, resolve: resolve as (value: unknown) => void, reject });
+      this.waitingTogether++;
+      this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
+      this.queueTurn(key);
     });
   }
 
-  /** One turn at the gate for a key: takes its waiting requests when the turn comes, and answers them. */
-  private async carry(key: string): Promise<void> {
-    let taken: { waiters: Waiter[]; work: (items: unknown[]) => Promise<unknown[]> } | undefined;
+  /** Sends a key's next turn to the gate, unless one waits there already or enough are running. */
+  private queueTurn(key: string): void {
+    const group = this.groups.get(key);
+    if (!group) return;
+    if (group.waiters.length === 0 && group.running === 0 && !group.queued) {
+      this.groups.delete(key);
+      return;
+    }
+    if (group.queued || group.waiters.length === 0 || group.running >= TOGETHER_IN_FLIGHT) return;
+    group.queued = true;
+    void this.turn(key, group);
+  }
+
+  /** One turn of a key at the gate: when it comes, takes the waiting requests and answers them. */
+  private async turn(key: string, group: Group): Promise<void> {
+    let taken: Waiter[] | undefined;
     try {
       const answers = await this.run(() => {
-        taken = this.take(key);
-        return taken.work(taken.waiters.map((waiter) => waiter.item));
+        group.queued = false;
+        group.running++;
+        taken = this.takeWaiting(group);
+        // Those left over (beyond max) queue the next turn now.
+        this.queueTurn(key);
+        return group.work(taken.map((waiter) => waiter.item));
       });
-      for (const [i, waiter] of (taken?.waiters ?? []).entries()) {
+      for (const [i, waiter] of (taken ?? []).entries()) {
         const answer = answers[i];
         if (answer instanceof Error) waiter.reject(answer);
         else if (answer === undefined) waiter.reject(new Error("no answer for a request run together"));
         else waiter.resolve(answer);
       }
     } catch (error) {
-      // Refused at the gate before its turn (or the work failed): all that waited together hear it.
-      for (const waiter of (taken ?? this.take(key)).waiters) waiter.reject(error);
+      // Refused at the gate before its turn came (or the work failed): all that waited with it
+      // hear it; those who arrive later queue a turn of their own.
+      if (!taken) group.queued = false;
+      for (const waiter of taken ?? this.takeWaiting(group)) waiter.reject(error);
+    } finally {
+      if (taken) group.running--;
+      this.queueTurn(key);
     }
   }
 
-  /** The key's waiting requests, up to its batch size; the rest get a turn of their own. */
-  private take(key: string): { waiters: Waiter[]; work: (items: unknown[]) => Promise<unknown[]> } {
-    const group = this.groups.get(key);
-    if (!group) return { waiters: [], work: async () => [] };
-    const waiters = group.waiters.splice(0, group.max);
-    this.waitingTogether -= waiters.length;
-    if (group.waiters.length === 0) this.groups.delete(key);
-    else void this.carry(key);
-    return { waiters, work: group.work };
+  /** A group's waiting requests, up to its batch size. */
+  private takeWaiting(group: Group): Waiter[] {
+    const taken = group.waiters.splice(0, group.max);
+    this.waitingTogether -= taken.length;
+    return taken;
   }
 
   /**

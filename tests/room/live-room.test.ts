@@ -542,8 +542,10 @@ describe("resource limits", () => {
       await new Promise((resolve) =>
         socket.io.engine?.readyState === "open" ? resolve(null) : socket.io.once("open", () => resolve(null)),
       );
-      // The server is authenticating it (its query waits for the lock): now leave.
-      await eventually(async () => (await waiting()) > i, 5_000, "the authentication to wait");
+      // The server is authenticating it (its query waits for the lock, or it waits to be looked up
+      // with the guests connecting at the same moment): now leave.
+      const inProgress = async () => (await waiting()) + server.app.realtime.admission.stats().waiting;
+      await eventually(async () => (await inProgress()) > i, 5_000, "the authentication to wait");
       socket.close();
     }
     // Unlock only once the server has seen every one of them go.
