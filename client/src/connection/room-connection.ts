@@ -16,8 +16,8 @@ import { applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
 import type {
   AnnotationView,
   BallotView,
-  RoomEventView,
   RoomSnapshot,
+  RoomStreamEvent,
   SyncView,
   TallyView,
 } from "../../../src/protocol/views.ts";
@@ -262,7 +262,7 @@ export class RoomConnection {
     });
   }
 
-  private receive(events: RoomEventView[]): void {
+  private receive(events: RoomStreamEvent[]): void {
     let gap = false;
     for (const event of events) gap = this.stream.receive(event) || gap;
     this.changed();

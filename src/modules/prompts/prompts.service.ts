@@ -193,27 +193,57 @@ async function readTallies(
  * so every tally is consistent with its version). Voters only for moderators on named prompts.
  */
 export async function loadPromptState(tx: Tx, seminarId: string, viewer: Actor): Promise<PromptStateView> {
+  const [state] = await loadPromptStates(tx, seminarId, [viewer]);
+  if (!state) throw new Error("loadPromptStates answered no state for its viewer");
+  return state;
+}
+
+/**
+ * loadPromptState for several viewers of one seminar at once (snapshots built together), in the
+ * caller's transaction, in their order: the prompts once, the tallies once per distinct set the
+ * viewers may see (by role), every viewer's ballots in one query.
+ */
+export async function loadPromptStates(
+  tx: Tx,
+  seminarId: string,
+  viewers: readonly Actor[],
+): Promise<PromptStateView[]> {
   const prompts = await tx.prompt.findMany({
     where: { seminarId },
     orderBy: { position: "asc" },
     select: promptSelect,
   });
-  const visible = prompts.filter((prompt) => canSeeTally(viewer, prompt));
-  const withVoters = new Set(
-    visible.filter((prompt) => canSeeVoters(viewer, prompt)).map((prompt) => prompt.id),
-  );
-  const tallies = await readTallies(tx, visible, withVoters);
+  const promptViews = prompts.map(toPromptView);
   const ballots = await tx.ballot.findMany({
-    where: { memberId: viewer.memberId, prompt: { seminarId } },
-    select: ballotSelect,
+    where: {
+      memberId: { in: [...new Set(viewers.map((viewer) => viewer.memberId))] },
+      prompt: { seminarId },
+    },
+    select: { ...ballotSelect, memberId: true },
   });
   const position = new Map(prompts.map((prompt) => [prompt.id, prompt.position]));
   ballots.sort((a, b) => (position.get(a.promptId) ?? 0) - (position.get(b.promptId) ?? 0));
-  return {
-    prompts: prompts.map(toPromptView),
-    tallies: tallies.map((tally) => presentTally(tally, { withVoters: withVoters.has(tally.promptId) })),
-    myBallots: ballots.map(presentBallot),
-  };
+  const tallySets = new Map<string, PromptStateView["tallies"]>();
+  const states: PromptStateView[] = [];
+  for (const viewer of viewers) {
+    const visible = prompts.filter((prompt) => canSeeTally(viewer, prompt));
+    const withVoters = new Set(
+      visible.filter((prompt) => canSeeVoters(viewer, prompt)).map((prompt) => prompt.id),
+    );
+    const key = visible.map((prompt) => `${prompt.id}${withVoters.has(prompt.id) ? "+" : ""}`).join(",");
+    let tallies = tallySets.get(key);
+    if (!tallies) {
+      const records = await readTallies(tx, visible, withVoters);
+      tallies = records.map((tally) => presentTally(tally, { withVoters: withVoters.has(tally.promptId) }));
+      tallySets.set(key, tallies);
+    }
+    states.push({
+      prompts: promptViews,
+      tallies,
+      myBallots: ballots.filter((ballot) => ballot.memberId === viewer.memberId).map(presentBallot),
+    });
+  }
+  return states;
 }
 
 /** Reads a seminar's prompt state for `viewer` in its own repeatable-read transaction (REST). */

@@ -7,7 +7,7 @@ import { signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { ErrorBody } from "../../../../src/protocol/result.ts";
-import type { MemberRole, RoomEventView, RoomSnapshot } from "../../../../src/protocol/views.ts";
+import type { MemberRole, RoomSnapshot, RoomStreamEvent } from "../../../../src/protocol/views.ts";
 import { isMemberMuted } from "../../connection/mutes.ts";
 import type { RoomConnection } from "../../connection/room-connection.ts";
 import type { SelectedSpan } from "../annotations/selection.ts";
@@ -143,7 +143,7 @@ export interface Floor {
  * named, until the next call (another member's turn), a cleared queue, or that member's own hand
  * moving again (raised anew or lowered). Null when nobody has it.
  */
-export function floorHolder(events: readonly RoomEventView[]): Floor | null {
+export function floorHolder(events: readonly RoomStreamEvent[]): Floor | null {
   // Newest first: hands that moved after a call are collected until the call is reached.
   const movedSince = new Set<string>();
   for (let index = events.length - 1; index >= 0; index--) {
