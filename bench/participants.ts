@@ -9,7 +9,7 @@ import { io as connectSocketIo, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol/events.ts";
 import { type Result, retryAfterMs } from "../src/protocol/result.ts";
 import { RoomStream } from "../src/protocol/room-state.ts";
-import type { RoomEventView, SyncView, TallyView } from "../src/protocol/views.ts";
+import type { RoomStreamEvent, SyncView, TallyView } from "../src/protocol/views.ts";
 import { now } from "./clock.ts";
 import { Histogram } from "./histogram.ts";
 import { LightClient, LightClientError } from "./light-client.ts";
@@ -27,6 +27,8 @@ export interface SendOutcome {
 export interface Participant {
   readonly idx: number;
   readonly room: number;
+  /** The server node it is connected to. */
+  readonly node: number;
   readonly kind: ClientKind;
   /** Connects with `auth`; rejects with a LightClientError-like `code`. */
   connect(url: string, auth: Record<string, unknown>): Promise<void>;
@@ -38,36 +40,42 @@ export interface Participant {
 }
 
 const MARKER = "bench:";
-const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)/;
-const SEQ_PATTERN = /^42\["room:event",\{"seq":(\d+)/;
-const BATCH_SEQ_PATTERN = /\{"seq":(\d+),"type":/g;
+/** `bench:<sender idx>:<scheduled send time>:<sender's node>` (the node is left out by older runs). */
+const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)(?::(\d+))?/;
+// A stream entry's seq, and for an omitted range (room:omitted) the first seq it covers.
+const OMITTED_TAIL = '"type":"room:omitted","at":"[^"]*","actor":null,"data":\\{"from":(\\d+)\\}';
+const SEQ_PATTERN = new RegExp(`^42\\["room:event",\\{"seq":(\\d+),(?:${OMITTED_TAIL})?`);
+const BATCH_SEQ_PATTERN = new RegExp(`\\{"seq":(\\d+),(?:${OMITTED_TAIL}|"type":)`, "g");
 const SNAPSHOT_SEQ_PATTERN = /"snapshot":\{"seq":(\d+)/;
 
-/** Tracks one participant's room:event sequence numbers: gaps and stale (already covered) events. */
+/**
+ * Tracks one participant's room stream sequence numbers: gaps and stale (already covered)
+ * entries. An entry covers `from` to `seq` (an omitted range more than one).
+ */
 class SeqTracker {
   private last = -1;
-  private early: number[] = [];
+  private early: [from: number, seq: number][] = [];
 
   constructor(private readonly recorder: Recorder) {}
 
   /** The snapshot's seq: events up to it are covered. */
   baseline(seq: number): void {
     this.last = seq;
-    const early = this.early.sort((a, b) => a - b);
+    const early = this.early.sort((a, b) => a[0] - b[0]);
     this.early = [];
-    for (const value of early) this.receive(value);
+    for (const [from, value] of early) this.receive(value, from);
   }
 
-  receive(seq: number): void {
+  receive(seq: number, from = seq): void {
     const order = this.recorder.order;
     order.events += 1;
     if (this.last < 0) {
-      this.early.push(seq);
+      this.early.push([from, seq]);
       return;
     }
     if (seq <= this.last) order.stale += 1;
     else {
-      if (seq !== this.last + 1) order.gaps += 1;
+      if (from > this.last + 1) order.gaps += 1;
       this.last = seq;
     }
   }
@@ -89,6 +97,8 @@ export class Recorder {
   acks = new Map<string, ReturnType<typeof ackAccumulator>>();
   roomAcks = new Map<number, Histogram>();
   delivery = new Histogram();
+  deliverySameNode = new Histogram();
+  deliveryCrossNode = new Histogram();
   roomDelivery = new Map<number, Histogram>();
   perMessage = new Map<string, [number, number]>();
   tallies: TallyReceipt[] = [];
@@ -125,13 +135,16 @@ export class Recorder {
   }
 
   /** An annotation carrying a bench marker reached participant `receiver` at `at`. */
-  marker(receiver: { idx: number; room: number }, text: string, at: number): void {
+  marker(receiver: { idx: number; room: number; node: number }, text: string, at: number): void {
     const match = MARKER_PATTERN.exec(text);
     if (!match) return;
     const sender = Number(match[1]);
     if (sender === receiver.idx) return;
     const latency = at - Number(match[2]);
     this.delivery.record(latency);
+    if (match[3] !== undefined) {
+      (Number(match[3]) === receiver.node ? this.deliverySameNode : this.deliveryCrossNode).record(latency);
+    }
     let room = this.roomDelivery.get(receiver.room);
     if (!room) {
       room = new Histogram();
@@ -172,6 +185,8 @@ export class Recorder {
       acks,
       roomAcks: Object.fromEntries([...this.roomAcks].map(([room, h]) => [String(room), h.toJSON()])),
       delivery: this.delivery.toJSON(),
+      deliverySameNode: this.deliverySameNode.toJSON(),
+      deliveryCrossNode: this.deliveryCrossNode.toJSON(),
       roomDelivery: Object.fromEntries([...this.roomDelivery].map(([room, h]) => [String(room), h.toJSON()])),
       perMessage: Object.fromEntries(this.perMessage),
       tallies: this.tallies,
@@ -223,6 +238,7 @@ export class LightParticipant implements Participant {
   constructor(
     readonly idx: number,
     readonly room: number,
+    readonly node: number,
     url: string,
     private readonly recorder: Recorder,
   ) {
@@ -240,13 +256,13 @@ export class LightParticipant implements Participant {
     recorder.bytesReceived += frame.length;
     if (name === "room:event") {
       const seq = SEQ_PATTERN.exec(frame);
-      if (seq) this.seq.receive(Number(seq[1]));
+      if (seq) this.seq.receive(Number(seq[1]), seq[2] ? Number(seq[2]) : undefined);
       const marker = frame.indexOf(MARKER);
       if (marker >= 0) recorder.marker(this, frame.slice(marker, marker + 48), at);
     } else if (name === "room:events") {
       for (const match of frame.matchAll(BATCH_SEQ_PATTERN)) {
         recorder.message("room:event in batch");
-        this.seq.receive(Number(match[1]));
+        this.seq.receive(Number(match[1]), match[2] ? Number(match[2]) : undefined);
       }
       for (let marker = frame.indexOf(MARKER); marker >= 0; marker = frame.indexOf(MARKER, marker + 1)) {
         recorder.marker(this, frame.slice(marker, marker + 48), at);
@@ -302,6 +318,7 @@ export class CheckerParticipant implements Participant {
   constructor(
     readonly idx: number,
     readonly room: number,
+    readonly node: number,
     private readonly recorder: Recorder,
   ) {
     recorder.checkers.clients += 1;
@@ -316,7 +333,7 @@ export class CheckerParticipant implements Participant {
     });
     this.socket = socket;
     const recorder = this.recorder;
-    const onEvent = (event: RoomEventView) => {
+    const onEvent = (event: RoomStreamEvent) => {
       const at = now();
       if (event.type === "annotation:created") {
         const body = event.data.annotation.body;
@@ -327,11 +344,11 @@ export class CheckerParticipant implements Participant {
       recorder.checkers.applied += this.stream.applied.length - before;
       this.stream.applied.length = 0;
     };
-    socket.on("room:event", (event: RoomEventView) => {
+    socket.on("room:event", (event: RoomStreamEvent) => {
       recorder.message("room:event");
       onEvent(event);
     });
-    socket.on("room:events", (events: RoomEventView[]) => {
+    socket.on("room:events", (events: RoomStreamEvent[]) => {
       recorder.message("room:events");
       for (const event of events) onEvent(event);
     });

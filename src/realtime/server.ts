@@ -1,14 +1,12 @@
 import type { Server as HttpServer } from "node:http";
-import { createAdapter } from "@socket.io/redis-adapter";
 import { Gauge } from "prom-client";
 import { Server } from "socket.io";
 import type { AppContext } from "../context.ts";
 import { AppError, fail, toErrorBody } from "../errors.ts";
 import { isModerator } from "../modules/seminars/seminars.policy.ts";
-import { resolveMember } from "../modules/seminars/seminars.service.ts";
+import { type ResolvedMember, resolveGuests, resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
-import { watchRedis } from "../redis.ts";
 import { Admission } from "./admission.ts";
 import { type CommandHandlers, type DispatchHooks, dispatch } from "./commands.ts";
 import { Notifier, roomOf } from "./notifier.ts";
@@ -67,6 +65,9 @@ export interface Realtime {
   close(): Promise<void>;
 }
 
+/** A guest's connection to authenticate: its token's claims and the seminar it names, if any. */
+type GuestRequest = Parameters<typeof resolveGuests>[1][number];
+
 /** How long before a token's expiry its socket is told auth:expiring, at most (ms). */
 const EXPIRING_NOTICE_MS = 60_000;
 
@@ -120,12 +121,8 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
 
   // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub: the
   // publishing side shares the node's client, the subscribing side needs a connection of its own.
-  const redis = context.redis;
-  const redisSubscriber = redis?.duplicate();
-  if (redis && redisSubscriber) {
-    watchRedis(redisSubscriber, logger);
-    io.adapter(createAdapter(redis, redisSubscriber, { key: `${config.redisPrefix}socket.io` }));
-  }
+  const redis = context.redis?.client;
+  if (context.redis) io.adapter(context.redis.adapter(`${config.redisPrefix}socket.io`));
 
   const notifier = new Notifier(io, context);
   const rooms = new RoomWriter(context.prisma, (seminarId, events, known) =>
@@ -239,7 +236,16 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
       if (!parsed.success) throw fail.unauthenticated("Connect with auth: { token }.");
       const claims = context.tokens.verify(parsed.data.token);
-      const member = await admission.run(() => resolveMember(context.prisma, claims, parsed.data.seminarId));
+      // Guests connecting at the same moment are looked up together (one statement per turn).
+      const seminarId = parsed.data.seminarId;
+      const member =
+        claims.kind === "guest"
+          ? await admission.together<GuestRequest, ResolvedMember>(
+              "connect:guests",
+              { claims, seminarId },
+              (requests) => resolveGuests(context.prisma, requests),
+            )
+          : await admission.run(() => resolveMember(context.prisma, claims, seminarId));
       socket.data = {
         seminarId: member.seminarId,
         memberId: member.id,
@@ -256,7 +262,12 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       // connections over several nodes cannot exceed it) and release it when the transport
       // closes: a socket refused or dropped before "connection" never gets a "disconnect" event.
       // The release is registered at once, and the store applies the two in the order sent.
-      const admitted = presence.connect(member.seminarId, member.id, socket.id, LIMITS.socketsPerMember);
+      const admitted = presence.connect(
+        member.seminarId,
+        { id: member.id, displayName: member.displayName },
+        socket.id,
+        LIMITS.socketsPerMember,
+      );
       socket.conn.once("close", () => void presence.disconnect(member.seminarId, member.id, socket.id));
       if (!(await admitted)) throw new AppError("rate_limited", "Too many open connections for this member.");
       next();
@@ -358,7 +369,6 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
       presence.close();
-      await redisSubscriber?.quit();
     },
   };
 }
