@@ -188,14 +188,16 @@ export class Admission {
 
   /**
    * What the gate has done so far: requests refused, and the longest queue it held (requests
-   * waiting alone or together with others; a group's turn counts once among those running).
+   * waiting alone or together with others; a group's turn counts once among those running), and
+   * the keys with requests waiting or running together (`groups`, zero once all are answered).
    */
-  stats(): { refused: number; peakWaiting: number; waiting: number; running: number } {
+  stats(): { refused: number; peakWaiting: number; waiting: number; running: number; groups: number } {
     return {
       refused: this.refusedCount,
       peakWaiting: this.peakWaiting,
       waiting: this.waitingCount(),
       running: this.limit.activeCount,
+      groups: this.groups.size,
     };
   }
 

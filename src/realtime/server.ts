@@ -36,6 +36,9 @@ export interface RetainedEntries {
   notifierCloses: number;
   /** Rooms with writes queued on this node. */
   writeQueues: number;
+  /** Requests waiting at the admission gate, and keys with requests run together there. */
+  admissionWaiting: number;
+  admissionGroups: number;
 }
 
 /** The realtime layer: Socket.IO server, room writer, presence and the one notifier that emits. */
@@ -314,6 +317,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
   const retained = (): RetainedEntries => {
     const held = presence.retained();
     const notes = notifier.retained();
+    const gate = admission.stats();
     return {
       expiryTimers: expiryTimers.size,
       commands: inFlight.size,
@@ -323,6 +327,8 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       notifierBatches: notes.batches,
       notifierCloses: notes.closes,
       writeQueues: rooms.queuedRooms(),
+      admissionWaiting: gate.waiting,
+      admissionGroups: gate.groups,
     };
   };
   new Gauge({

@@ -16,6 +16,8 @@ const NOTHING: RetainedEntries = {
   notifierBatches: 0,
   notifierCloses: 0,
   writeQueues: 0,
+  admissionWaiting: 0,
+  admissionGroups: 0,
 };
 
 /** The server-side socket of a connected client. */
