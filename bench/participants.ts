@@ -9,7 +9,7 @@ import { io as connectSocketIo, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol/events.ts";
 import { type Result, retryAfterMs } from "../src/protocol/result.ts";
 import { RoomStream } from "../src/protocol/room-state.ts";
-import type { RoomEventView, SyncView, TallyView } from "../src/protocol/views.ts";
+import type { RoomStreamEvent, SyncView, TallyView } from "../src/protocol/views.ts";
 import { now } from "./clock.ts";
 import { Histogram } from "./histogram.ts";
 import { LightClient, LightClientError } from "./light-client.ts";
@@ -42,35 +42,40 @@ export interface Participant {
 const MARKER = "bench:";
 /** `bench:<sender idx>:<scheduled send time>:<sender's node>` (the node is left out by older runs). */
 const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)(?::(\d+))?/;
-const SEQ_PATTERN = /^42\["room:event",\{"seq":(\d+)/;
-const BATCH_SEQ_PATTERN = /\{"seq":(\d+),"type":/g;
+// A stream entry's seq, and for an omitted range (room:omitted) the first seq it covers.
+const OMITTED_TAIL = '"type":"room:omitted","at":"[^"]*","actor":null,"data":\\{"from":(\\d+)\\}';
+const SEQ_PATTERN = new RegExp(`^42\\["room:event",\\{"seq":(\\d+),(?:${OMITTED_TAIL})?`);
+const BATCH_SEQ_PATTERN = new RegExp(`\\{"seq":(\\d+),(?:${OMITTED_TAIL}|"type":)`, "g");
 const SNAPSHOT_SEQ_PATTERN = /"snapshot":\{"seq":(\d+)/;
 
-/** Tracks one participant's room:event sequence numbers: gaps and stale (already covered) events. */
+/**
+ * Tracks one participant's room stream sequence numbers: gaps and stale (already covered)
+ * entries. An entry covers `from` to `seq` (an omitted range more than one).
+ */
 class SeqTracker {
   private last = -1;
-  private early: number[] = [];
+  private early: [from: number, seq: number][] = [];
 
   constructor(private readonly recorder: Recorder) {}
 
   /** The snapshot's seq: events up to it are covered. */
   baseline(seq: number): void {
     this.last = seq;
-    const early = this.early.sort((a, b) => a - b);
+    const early = this.early.sort((a, b) => a[0] - b[0]);
     this.early = [];
-    for (const value of early) this.receive(value);
+    for (const [from, value] of early) this.receive(value, from);
   }
 
-  receive(seq: number): void {
+  receive(seq: number, from = seq): void {
     const order = this.recorder.order;
     order.events += 1;
     if (this.last < 0) {
-      this.early.push(seq);
+      this.early.push([from, seq]);
       return;
     }
     if (seq <= this.last) order.stale += 1;
     else {
-      if (seq !== this.last + 1) order.gaps += 1;
+      if (from > this.last + 1) order.gaps += 1;
       this.last = seq;
     }
   }
@@ -251,13 +256,13 @@ export class LightParticipant implements Participant {
     recorder.bytesReceived += frame.length;
     if (name === "room:event") {
       const seq = SEQ_PATTERN.exec(frame);
-      if (seq) this.seq.receive(Number(seq[1]));
+      if (seq) this.seq.receive(Number(seq[1]), seq[2] ? Number(seq[2]) : undefined);
       const marker = frame.indexOf(MARKER);
       if (marker >= 0) recorder.marker(this, frame.slice(marker, marker + 48), at);
     } else if (name === "room:events") {
       for (const match of frame.matchAll(BATCH_SEQ_PATTERN)) {
         recorder.message("room:event in batch");
-        this.seq.receive(Number(match[1]));
+        this.seq.receive(Number(match[1]), match[2] ? Number(match[2]) : undefined);
       }
       for (let marker = frame.indexOf(MARKER); marker >= 0; marker = frame.indexOf(MARKER, marker + 1)) {
         recorder.marker(this, frame.slice(marker, marker + 48), at);
@@ -328,7 +333,7 @@ export class CheckerParticipant implements Participant {
     });
     this.socket = socket;
     const recorder = this.recorder;
-    const onEvent = (event: RoomEventView) => {
+    const onEvent = (event: RoomStreamEvent) => {
       const at = now();
       if (event.type === "annotation:created") {
         const body = event.data.annotation.body;
@@ -339,11 +344,11 @@ export class CheckerParticipant implements Participant {
       recorder.checkers.applied += this.stream.applied.length - before;
       this.stream.applied.length = 0;
     };
-    socket.on("room:event", (event: RoomEventView) => {
+    socket.on("room:event", (event: RoomStreamEvent) => {
       recorder.message("room:event");
       onEvent(event);
     });
-    socket.on("room:events", (events: RoomEventView[]) => {
+    socket.on("room:events", (events: RoomStreamEvent[]) => {
       recorder.message("room:events");
       for (const event of events) onEvent(event);
     });

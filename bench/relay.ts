@@ -24,6 +24,7 @@ import { LIMITS } from "../src/protocol/limits.ts";
 import type {
   AnnotationView,
   MemberView,
+  OmittedEventsView,
   ParagraphView,
   PresenceView,
   RoomEventView,
@@ -45,7 +46,13 @@ interface RelayRoom {
   seq: number;
   seminar: SeminarView;
   paragraphs: ParagraphView[];
+  /** The host, whom every participant's snapshot lists (as the application's do). */
+  host: MemberView;
+  /** Every member, for names; snapshots carry only the host and the viewer, as the application's. */
   members: Map<string, MemberView>;
+  /** member:joined events waiting for the next flush (LIMITS.membershipBatchMs), as the application batches them. */
+  joins: RoomEventView[];
+  joinTimer: NodeJS.Timeout | undefined;
   presence: Map<string, string | null>;
   pending: { joined: Set<string>; left: Set<string>; focus: Set<string> };
   annotations: AnnotationView[];
@@ -89,7 +96,18 @@ function newRoom(id: string, code: string): RelayRoom {
       level: block.kind === "heading" ? 2 : null,
       text: block.text,
     })),
+    host: {
+      id: randomUUID(),
+      displayName: "Bench moderator",
+      joinedAt: at,
+      role: "host",
+      status: "active",
+      muted: false,
+      mutedUntil: null,
+    },
     members: new Map(),
+    joins: [],
+    joinTimer: undefined,
     presence: new Map(),
     pending: { joined: new Set(), left: new Set(), focus: new Set() },
     annotations: [],
@@ -172,24 +190,64 @@ export function createRelay(
     return room;
   };
 
-  const broadcast = <E extends RoomEventView>(
-    room: RelayRoom,
-    type: E["type"],
-    actor: string,
-    data: E["data"],
-  ) => {
-    const emit = (seq: number) => {
-      const event = { seq, type, at: new Date().toISOString(), actor, data } as RoomEventView;
-      io.to(room.id).emit("room:event", event);
+  // Sockets join `room.id` (participants, as the application's participants' room) and nobody
+  // joins the moderators' room, as in the bench's rooms on the application; the emits to it are
+  // kept so that the relay encodes what the application encodes.
+  const moderators = (room: RelayRoom) => `${room.id}:moderators`;
+
+  // The application's notifier batches joins: moderators get the member:joined events in one
+  // message, participants one room:omitted range in their place.
+  const flushJoins = (room: RelayRoom) => {
+    clearTimeout(room.joinTimer);
+    room.joinTimer = undefined;
+    const joins = room.joins;
+    if (joins.length === 0) return;
+    room.joins = [];
+    if (joins.length === 1) io.to(moderators(room)).emit("room:event", joins[0]!);
+    else io.to(moderators(room)).emit("room:events", joins);
+    const last = joins.at(-1)!;
+    const omitted: OmittedEventsView = {
+      seq: last.seq,
+      type: "room:omitted",
+      at: last.at,
+      actor: null,
+      data: { from: joins[0]!.seq },
     };
-    if (shared) {
-      // Replies come back in the order asked, so one node's events leave in sequence order.
-      void shared.nextSeq(room.id).then(emit);
-    } else {
+    io.to(room.id).emit("room:event", omitted);
+  };
+
+  // The room's next sequence number: from Redis with several nodes (one INCR, whose replies come
+  // back in the order asked, so one node's events leave in sequence order), else counted here.
+  const withSeq = (room: RelayRoom, send: (seq: number) => void) => {
+    if (shared) void shared.nextSeq(room.id).then(send);
+    else {
       room.seq += 1;
-      emit(room.seq);
+      send(room.seq);
     }
   };
+
+  const join = (room: RelayRoom, member: MemberView) =>
+    withSeq(room, (seq) => {
+      const at = new Date().toISOString();
+      room.joins.push({ seq, type: "member:joined", at, actor: member.id, data: { member } });
+      room.joinTimer ??= setTimeout(() => flushJoins(room), LIMITS.membershipBatchMs);
+    });
+
+  // Any other event sends the waiting joins first; participants' copy carries the author's view.
+  const broadcastAnnotation = (room: RelayRoom, actor: string, annotation: AnnotationView) =>
+    withSeq(room, (seq) => {
+      flushJoins(room);
+      const event: RoomEventView = {
+        seq,
+        type: "annotation:created",
+        at: new Date().toISOString(),
+        actor,
+        data: { annotation },
+      };
+      io.to(moderators(room)).emit("room:event", event);
+      const author = room.members.get(annotation.authorId);
+      io.to(room.id).emit("room:event", author ? { ...event, members: [author] } : event);
+    });
 
   // What another node adds to a room, copied here for the snapshots.
   const addMember = (room: RelayRoom, member: MemberView) => {
@@ -228,7 +286,7 @@ export function createRelay(
         mutedUntil: null,
       };
       addMember(room, member);
-      broadcast(room, "member:joined", member.id, { member });
+      join(room, member);
       const { joinCode: _code, joinUrl: _url, ...seminar } = room.seminar;
       const body = {
         ok: true,
@@ -249,6 +307,7 @@ export function createRelay(
       if (joined.size + left.size + focus.size === 0) continue;
       const view = (memberId: string): PresenceView => ({
         memberId,
+        displayName: room.members.get(memberId)?.displayName ?? "P",
         paragraphId: room.presence.get(memberId) ?? null,
       });
       io.to(room.id).emit("presence:delta", {
@@ -304,6 +363,7 @@ export function createRelay(
     room.pending.joined.add(memberId);
 
     const snapshotAt = (seq: number) => {
+      const self = room.members.get(memberId);
       const snapshot: RoomSnapshot = {
         seq,
         seminar: { ...room.seminar, joinCode: undefined, joinUrl: undefined },
@@ -315,8 +375,13 @@ export function createRelay(
           frozen: true,
           paragraphs: room.paragraphs,
         },
-        members: [...room.members.values()],
-        presence: [...room.presence].map(([id, paragraphId]) => ({ memberId: id, paragraphId })),
+        // As the application's participants' snapshots: the host and the viewer, not the roster.
+        members: [room.host, ...(self ? [self] : [])],
+        presence: [...room.presence].map(([id, paragraphId]) => ({
+          memberId: id,
+          displayName: room.members.get(id)?.displayName ?? "P",
+          paragraphId,
+        })),
         annotations: room.annotations,
         prompts: [],
         tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
@@ -391,7 +456,7 @@ export function createRelay(
         editedAt: null,
       };
       addAnnotation(room, annotation);
-      broadcast(room, "annotation:created", memberId, { annotation });
+      broadcastAnnotation(room, memberId, annotation);
       return annotation;
     };
 
@@ -420,6 +485,7 @@ export function createRelay(
     async close() {
       clearInterval(flushPresence);
       clearInterval(flushTallies);
+      for (const room of rooms.values()) clearTimeout(room.joinTimer);
       await new Promise<void>((resolve) => io.close(() => resolve()));
       await options.redis?.close();
     },

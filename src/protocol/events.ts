@@ -6,7 +6,7 @@
  */
 import type { CommandName, CommandPayload, CommandResult } from "./commands.ts";
 import type { Result } from "./result.ts";
-import type { MemberRole, PresenceView, RoomEventView, TallyView } from "./views.ts";
+import type { MemberRole, PresenceView, RoomStreamEvent, TallyView } from "./views.ts";
 
 /** Every command's ack. */
 export type Ack<T> = (result: Result<T>) => void;
@@ -56,10 +56,13 @@ export interface ClosingView {
 
 /** Facts the server sends. Each handler receives exactly one argument. */
 export interface ServerToClientEvents {
-  /** The room's ordered stream: apply in `seq` order; on a gap, call room:sync with your last seq. */
-  "room:event": (event: RoomEventView) => void;
-  /** Several consecutive events of the stream in one message (join bursts are batched). */
-  "room:events": (events: RoomEventView[]) => void;
+  /**
+   * The room's ordered stream: apply in `seq` order; on a gap, call room:sync with your last seq.
+   * Participants and observers also get `room:omitted` ranges (events not for them).
+   */
+  "room:event": (event: RoomStreamEvent) => void;
+  /** Several consecutive entries of the stream in one message (join bursts are batched). */
+  "room:events": (events: RoomStreamEvent[]) => void;
   /** Presence changes since the last delta (ephemeral, not sequenced). */
   "presence:delta": (delta: PresenceDelta) => void;
   /** A prompt's current tally; ignore one whose version is not above what you show. */

@@ -6,15 +6,70 @@
 import type { PresenceDelta } from "./events.ts";
 import type {
   AnnotationView,
+  MemberRole,
   MemberView,
   RoomEventView,
   RoomSnapshot,
+  RoomStreamEvent,
   SyncView,
   TallyView,
 } from "./views.ts";
 
-/** Applies one event to a room state (in place). Unknown event types are ignored. */
+/**
+ * Whether a viewer's room state holds the whole roster: moderators' does; a participant's or
+ * observer's holds only the members it refers to (a lecture hall's roster is the moderators').
+ */
+export function holdsWholeRoster(role: MemberRole): boolean {
+  return role === "host" || role === "co_moderator";
+}
+
+/**
+ * The member ids a room state refers to: the viewer, the authors of its annotations and who
+ * reacted to them, and the raised hands.
+ */
+export function referencedMemberIds(state: {
+  viewer: { memberId: string };
+  annotations: readonly AnnotationView[];
+  queue: RoomSnapshot["queue"];
+}): Set<string> {
+  const ids = new Set<string>([state.viewer.memberId]);
+  for (const annotation of state.annotations) {
+    ids.add(annotation.authorId);
+    for (const reactors of Object.values(annotation.reactions)) for (const id of reactors) ids.add(id);
+  }
+  for (const hand of state.queue) ids.add(hand.memberId);
+  return ids;
+}
+
+/**
+ * Whether a member belongs in a participant's or observer's state: every moderator (whose posts
+ * carry a badge), and the members the state refers to. The server builds their snapshots' rosters
+ * with this rule and applyRoomEvent keeps it, so live state and a fresh snapshot agree.
+ */
+export function isReferencedMember(member: MemberView, referenced: ReadonlySet<string>): boolean {
+  return holdsWholeRoster(member.role) || referenced.has(member.id);
+}
+
+/** Drops from a participant's or observer's state the members it no longer refers to. */
+function pruneRoster(state: RoomSnapshot): void {
+  if (holdsWholeRoster(state.viewer.role)) return;
+  const referenced = referencedMemberIds(state);
+  if (state.members.every((member) => isReferencedMember(member, referenced))) return;
+  state.members = state.members.filter((member) => isReferencedMember(member, referenced));
+}
+
+/**
+ * Applies one event to a room state (in place). Unknown event types are ignored. In a
+ * participant's or observer's state, the members the event carries are upserted first and those
+ * it no longer refers to dropped after.
+ */
 export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void {
+  for (const member of event.members ?? []) upsertMember(state, member);
+  applyFact(state, event);
+  pruneRoster(state);
+}
+
+function applyFact(state: RoomSnapshot, event: RoomEventView): void {
   state.seq = event.seq;
   // A moderator's state keeps the moderation log: each moderation event carries its entry.
   if ("log" in event.data && event.data.log && state.moderationLog) {
@@ -73,6 +128,13 @@ export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void 
       state.prompts.sort((a, b) => a.position - b.position);
       return;
     }
+    case "prompt:deleted": {
+      const { promptId } = event.data;
+      state.prompts = state.prompts.filter((prompt) => prompt.id !== promptId);
+      state.tallies = state.tallies.filter((tally) => tally.promptId !== promptId);
+      state.myBallots = state.myBallots.filter((ballot) => ballot.promptId !== promptId);
+      return;
+    }
     case "room:locked":
       state.seminar = { ...state.seminar, locked: event.data.locked };
       return;
@@ -100,15 +162,23 @@ export function applyRoomEvent(state: RoomSnapshot, event: RoomEventView): void 
   }
 }
 
-/** Adds or replaces a member; the roster's order is (joinedAt, id), as in snapshots. */
+/** The roster's order, as in snapshots: joinedAt, then id (guests admitted together share a joinedAt). */
+function rosterOrder(a: MemberView, b: MemberView): number {
+  if (a.joinedAt !== b.joinedAt) return a.joinedAt < b.joinedAt ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Adds or replaces a member, in roster order (a newcomer usually goes last: no sort needed). */
 function upsertMember(state: RoomSnapshot, member: MemberView): void {
-  const index = state.members.findIndex((item) => item.id === member.id);
-  if (index >= 0) state.members[index] = member;
-  else state.members.push(member);
-  // Guests admitted together share a joinedAt; the id breaks the tie.
-  state.members.sort((a, b) =>
-    a.joinedAt === b.joinedAt ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.joinedAt < b.joinedAt ? -1 : 1,
-  );
+  const members = state.members;
+  const index = members.findIndex((item) => item.id === member.id);
+  if (index >= 0) {
+    members[index] = member;
+    return;
+  }
+  let at = members.length;
+  while (at > 0 && rosterOrder(members[at - 1]!, member) > 0) at--;
+  members.splice(at, 0, member);
 }
 
 /** Takes a member's hand out of the queue (lowered, called, or no longer a participant). */
@@ -148,11 +218,12 @@ export function applyPresence(state: RoomSnapshot, delta: PresenceDelta): void {
  */
 export class RoomStream {
   state: RoomSnapshot | undefined;
-  private readonly early = new Map<number, RoomEventView>();
+  /** Entries not applicable yet, by the first seq they cover. */
+  private readonly early = new Map<number, RoomStreamEvent>();
   /** Presence deltas received since room:sync was sent (see syncing()). */
   private presenceSinceSync: PresenceDelta[] | undefined;
-  /** Every event applied, in order (for tests and diagnostics). */
-  readonly applied: RoomEventView[] = [];
+  /** Every entry applied (events and omitted ranges), in order (for tests and diagnostics). */
+  readonly applied: RoomStreamEvent[] = [];
 
   /** The last sequence number applied (0 before the first snapshot). */
   get seq(): number {
@@ -171,7 +242,8 @@ export class RoomStream {
   sync(view: SyncView): void {
     if (view.mode === "snapshot") {
       this.state = view.snapshot;
-      for (const seq of [...this.early.keys()]) if (seq <= view.snapshot.seq) this.early.delete(seq);
+      // An omitted range the snapshot fell inside stays: drain takes it from the snapshot's seq on.
+      for (const [first, entry] of this.early) if (entry.seq <= view.snapshot.seq) this.early.delete(first);
       this.drain();
     } else {
       for (const event of view.events) this.receive(event);
@@ -190,26 +262,42 @@ export class RoomStream {
     if (this.state) applyPresence(this.state, delta);
   }
 
-  /** Takes one live event; returns true when a gap was detected (call room:sync with `seq`). */
-  receive(event: RoomEventView): boolean {
+  /**
+   * Takes one live entry (an event or an omitted range); returns true when a gap was detected
+   * (call room:sync with `seq`).
+   */
+  receive(event: RoomStreamEvent): boolean {
     if (!this.state || event.seq <= this.state.seq) {
-      if (!this.state) this.early.set(event.seq, event);
+      if (!this.state) this.early.set(firstSeq(event), event);
       return false;
     }
-    this.early.set(event.seq, event);
+    this.early.set(firstSeq(event), event);
     this.drain();
     return this.early.size > 0;
   }
 
   private drain(): void {
-    if (!this.state) return;
+    const state = this.state;
+    if (!state) return;
     for (;;) {
-      const next = this.early.get(this.state.seq + 1);
+      const next = this.early.get(state.seq + 1) ?? this.overlapping(state.seq);
       if (!next) break;
-      this.early.delete(next.seq);
-      applyRoomEvent(this.state, next);
+      this.early.delete(firstSeq(next));
+      if (next.type === "room:omitted") state.seq = next.seq;
+      else applyRoomEvent(state, next);
       this.applied.push(next);
     }
-    for (const seq of [...this.early.keys()]) if (seq <= this.state.seq) this.early.delete(seq);
+    for (const [first, entry] of this.early) if (entry.seq <= state.seq) this.early.delete(first);
   }
+
+  /** An omitted range that began at or before `seq` and goes past it (a snapshot fell inside it). */
+  private overlapping(seq: number): RoomStreamEvent | undefined {
+    for (const [first, entry] of this.early) if (first <= seq && entry.seq > seq) return entry;
+    return undefined;
+  }
+}
+
+/** The first seq a stream entry covers (an omitted range covers `data.from` to `seq`). */
+export function firstSeq(entry: RoomStreamEvent): number {
+  return entry.type === "room:omitted" ? entry.data.from : entry.seq;
 }

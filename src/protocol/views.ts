@@ -66,9 +66,13 @@ export interface MemberView {
   mutedUntil: string | null;
 }
 
-/** Who is connected now and what they read. Ephemeral, not in the event log. */
+/**
+ * Who is connected now and what they read. Ephemeral, not in the event log. It carries the name,
+ * so that a participant's state, which holds only the members it refers to, can say who is here.
+ */
 export interface PresenceView {
   memberId: string;
+  displayName: string;
   paragraphId: string | null;
 }
 
@@ -223,6 +227,11 @@ export interface RoomSnapshot {
   seq: number;
   seminar: SeminarView;
   essay: EssayView;
+  /**
+   * Moderators: every member. Participants and observers: the members their state refers to
+   * (`isReferencedMember` in room-state.ts): the moderators, the viewer, the authors of the
+   * annotations in it and who reacted to them, and the raised hands. Ordered by joinedAt, then id.
+   */
   members: MemberView[];
   presence: PresenceView[];
   annotations: AnnotationView[];
@@ -311,6 +320,11 @@ export interface RoomEventDataMap {
   "prompt:opened": { prompt: PromptView };
   "prompt:closed": { prompt: PromptView };
   "prompt:revealed": { prompt: PromptView };
+  /**
+   * A draft prompt was deleted; it also stands in for an earlier prompt event whose prompt is gone
+   * by the time it is presented (catch-up, transcripts). Drop the prompt from what you show.
+   */
+  "prompt:deleted": { promptId: string };
 }
 
 export type RoomEventType = keyof RoomEventDataMap;
@@ -325,13 +339,43 @@ export type RoomEventView = {
     /** Member id of who caused it, null for the system. */
     actor: string | null;
     data: RoomEventDataMap[K];
+    /**
+     * In a participant's or observer's stream only (never for moderators, never in transcripts):
+     * the members the event refers to (an annotation's author and who reacted, a raised hand), as
+     * they are now, since their state holds only the members it refers to. Upsert them.
+     */
+    members?: MemberView[];
   };
 }[RoomEventType];
+
+/**
+ * In a participant's or observer's stream, in place of the events `data.from` to `seq` (inclusive),
+ * which are not for them: guests arriving (member:joined of a first arrival; the roster is the
+ * moderators'). Nothing to apply: the state is now at `seq`. Consecutive omitted events travel as
+ * one entry. Never stored, never in transcripts; it keeps every viewer's stream gap-free.
+ */
+export interface OmittedEventsView {
+  seq: number;
+  type: "room:omitted";
+  /** ISO time the last of them was stored. */
+  at: string;
+  actor: null;
+  data: { from: number };
+}
+
+/** What a room stream carries: presented events, and omitted ranges (participants and observers). */
+export type RoomStreamEvent = RoomEventView | OmittedEventsView;
 
 /**
  * room:sync answer: the missed events in order (with the current tallies and presence, which are
  * not events), or a snapshot when too much was missed.
  */
 export type SyncView =
-  | { mode: "events"; seq: number; events: RoomEventView[]; tallies: TallyView[]; presence: PresenceView[] }
+  | {
+      mode: "events";
+      seq: number;
+      events: RoomStreamEvent[];
+      tallies: TallyView[];
+      presence: PresenceView[];
+    }
   | { mode: "snapshot"; snapshot: RoomSnapshot };

@@ -50,3 +50,88 @@ describe("the admission gate", () => {
     expect(gate.stats().refused).toBe(1);
   });
 });
+
+describe("running together at the gate", () => {
+  it("serves requests of a key that wait at the same moment in one turn, each with its own answer", async () => {
+    const gate = new Admission({ slots: 1, maxWaitMs: 5_000 });
+    const stuck = held();
+    const running = gate.run(stuck.work);
+    const turns: number[][] = [];
+    const square = (items: number[]) => {
+      turns.push(items);
+      return Promise.resolve(items.map((n) => (n < 0 ? new AppError("not_found", "negative") : n * n)));
+    };
+    const asked = [1, 2, -3, 4].map((n) =>
+      gate.together("squares", n, square).catch((error: unknown) => error),
+    );
+    // Another key waits on its own.
+    const other = gate.together("other", 5, square);
+    stuck.finish();
+    await running;
+    const answers = await Promise.all(asked);
+    expect(answers.slice(0, 2)).toEqual([1, 4]);
+    expect(answers[2]).toMatchObject({ code: "not_found" });
+    expect(answers[3]).toBe(16);
+    expect(await other).toBe(25);
+    expect(turns).toEqual([[1, 2, -3, 4], [5]]);
+  });
+
+  it("takes at most `max` in a turn and the rest in the next", async () => {
+    const gate = new Admission({ slots: 1, maxWaitMs: 5_000 });
+    const stuck = held();
+    const running = gate.run(stuck.work);
+    const turns: number[][] = [];
+    const echo = async (items: number[]) => {
+      turns.push(items);
+      return items;
+    };
+    const asked = [1, 2, 3, 4, 5].map((n) => gate.together("echo", n, echo, 2));
+    stuck.finish();
+    await running;
+    expect(await Promise.all(asked)).toEqual([1, 2, 3, 4, 5]);
+    expect(turns).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it("answers everyone waiting together unavailable when the turn does not come in time", async () => {
+    const gate = new Admission({ slots: 1, maxWaitMs: 200 });
+    const stuck = held();
+    const running = gate.run(stuck.work);
+    let ran = false;
+    const asked = [1, 2, 3].map((n) =>
+      gate
+        .together("late", n, async (items: number[]) => {
+          ran = true;
+          return items;
+        })
+        .catch((error: unknown) => error),
+    );
+    const answers = await Promise.all(asked);
+    for (const answer of answers) expect(answer).toMatchObject({ code: "unavailable" });
+    stuck.finish();
+    await running;
+    expect(ran).toBe(false);
+  });
+
+  it("runs at most two turns of a key at once, even with slots free; later requests go together", async () => {
+    const gate = new Admission({ slots: 8, maxWaitMs: 5_000 });
+    const turns: number[][] = [];
+    const holds: (() => void)[] = [];
+    const slow = (items: number[]) => {
+      turns.push(items);
+      return new Promise<number[]>((resolve) => holds.push(() => resolve(items)));
+    };
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
+    const asked = [gate.together("slow", 1, slow)];
+    await tick();
+    asked.push(gate.together("slow", 2, slow));
+    await tick();
+    asked.push(...[3, 4, 5].map((n) => gate.together("slow", n, slow)));
+    await tick();
+    expect(turns).toEqual([[1], [2]]);
+    holds.shift()!();
+    await tick();
+    expect(turns).toEqual([[1], [2], [3, 4, 5]]);
+    for (const release of holds.splice(0)) release();
+    expect(await Promise.all(asked)).toEqual([1, 2, 3, 4, 5]);
+  });
+});

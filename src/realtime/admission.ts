@@ -17,6 +17,30 @@ export interface AdmissionOptions {
 const MIN_RETRY_MS = 250;
 const MAX_RETRY_MS = 15_000;
 
+/** At most this many requests run together by default (see Admission.together). */
+const TOGETHER_MAX = 64;
+
+/** At most this many turns of one key run at once (the others' requests wait to go together). */
+const TOGETHER_IN_FLIGHT = 2;
+
+/** The requests of one key (see Admission.together). */
+interface Group {
+  waiters: Waiter[];
+  work: (items: unknown[]) => Promise<unknown[]>;
+  max: number;
+  /** A turn of the key waits at the gate. */
+  queued: boolean;
+  /** Turns of the key running now. */
+  running: number;
+}
+
+/** A request waiting to run together with others. */
+interface Waiter {
+  item: unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /** Weight of the latest service time in the running mean (exponentially weighted). */
 const SMOOTHING = 0.2;
 
@@ -34,10 +58,14 @@ const SMOOTHING = 0.2;
  */
 export class Admission {
   private readonly limit: LimitFunction;
+  /** Requests waiting to run together, by key (see together). */
+  private readonly groups = new Map<string, Group>();
   /** Running mean of the time one request holds its slot (ms). */
   private meanServiceMs = 20;
   private refusedCount = 0;
   private peakWaiting = 0;
+  /** Requests waiting in groups (see together), beside the gate's own queue. */
+  private waitingTogether = 0;
 
   constructor(private readonly options: AdmissionOptions) {
     this.limit = pLimit(options.slots);
@@ -70,18 +98,110 @@ export class Admission {
           this.observe(performance.now() - started);
         }
       });
-      this.peakWaiting = Math.max(this.peakWaiting, this.limit.pendingCount);
+      this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
     });
   }
 
-  /** What the gate has done so far: requests refused, and the longest queue it held. */
+  /**
+   * Runs `item` together with the other requests of the same `key`: a key has at most
+   * TOGETHER_IN_FLIGHT turns running and one waiting at the gate, and requests that arrive
+   * meanwhile wait with the waiting turn (up to `max`; the rest take the next one). When a turn
+   * comes, `work` gets its requests and answers each, in their order, with a result or an Error.
+   * So a crowd asking for the same kind of read costs a few reads (group commit, for reads), and
+   * each request is answered as by `run`: once its turn ran, or `unavailable` with a retry hint
+   * when the turn it waited with did not come in time. `key` names the kind of work as well: every
+   * request of a key is served by the `work` of the request that opened the key.
+   */
+  together<I, O>(
+    key: string,
+    item: I,
+    work: (items: I[]) => Promise<(O | Error)[]>,
+    max = TOGETHER_MAX,
+  ): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      let group = this.groups.get(key);
+      if (!group) {
+        group = {
+          waiters: [],
+          work: work as (items: unknown[]) => Promise<unknown[]>,
+          max,
+          queued: false,
+          running: 0,
+        };
+        this.groups.set(key, group);
+      }
+      group.waiters.push({ item, resolve: resolve as (value: unknown) => void, reject });
+      this.waitingTogether++;
+      this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
+      this.queueTurn(key);
+    });
+  }
+
+  /** Sends a key's next turn to the gate, unless one waits there already or enough are running. */
+  private queueTurn(key: string): void {
+    const group = this.groups.get(key);
+    if (!group) return;
+    if (group.waiters.length === 0 && group.running === 0 && !group.queued) {
+      this.groups.delete(key);
+      return;
+    }
+    if (group.queued || group.waiters.length === 0 || group.running >= TOGETHER_IN_FLIGHT) return;
+    group.queued = true;
+    void this.turn(key, group);
+  }
+
+  /** One turn of a key at the gate: when it comes, takes the waiting requests and answers them. */
+  private async turn(key: string, group: Group): Promise<void> {
+    let taken: Waiter[] | undefined;
+    try {
+      const answers = await this.run(() => {
+        group.queued = false;
+        group.running++;
+        taken = this.takeWaiting(group);
+        // Those left over (beyond max) queue the next turn now.
+        this.queueTurn(key);
+        return group.work(taken.map((waiter) => waiter.item));
+      });
+      for (const [i, waiter] of (taken ?? []).entries()) {
+        const answer = answers[i];
+        if (answer instanceof Error) waiter.reject(answer);
+        else if (answer === undefined) waiter.reject(new Error("no answer for a request run together"));
+        else waiter.resolve(answer);
+      }
+    } catch (error) {
+      // Refused at the gate before its turn came (or the work failed): all that waited with it
+      // hear it; those who arrive later queue a turn of their own.
+      if (!taken) group.queued = false;
+      for (const waiter of taken ?? this.takeWaiting(group)) waiter.reject(error);
+    } finally {
+      if (taken) group.running--;
+      this.queueTurn(key);
+    }
+  }
+
+  /** A group's waiting requests, up to its batch size. */
+  private takeWaiting(group: Group): Waiter[] {
+    const taken = group.waiters.splice(0, group.max);
+    this.waitingTogether -= taken.length;
+    return taken;
+  }
+
+  /**
+   * What the gate has done so far: requests refused, and the longest queue it held (requests
+   * waiting alone or together with others; a group's turn counts once among those running).
+   */
   stats(): { refused: number; peakWaiting: number; waiting: number; running: number } {
     return {
       refused: this.refusedCount,
       peakWaiting: this.peakWaiting,
-      waiting: this.limit.pendingCount,
+      waiting: this.waitingCount(),
       running: this.limit.activeCount,
     };
+  }
+
+  /** Requests waiting: the gate's queue (a group's turn is one entry there) and everyone in a group. */
+  private waitingCount(): number {
+    return this.limit.pendingCount + this.waitingTogether;
   }
 
   /** How long a request queued now would wait for its slot (ms). */

@@ -2,10 +2,10 @@ import type { AppContext } from "../context.ts";
 import { AUDIENCE_VIEWERS, type Viewer } from "../modules/seminars/seminars.policy.ts";
 import type { CloseReason, ClosingView } from "../protocol/events.ts";
 import { LIMITS } from "../protocol/limits.ts";
-import type { RoomEventView, TallyView } from "../protocol/views.ts";
-import { presentEvent, privilegedMembers } from "./presenters.ts";
+import type { RoomStreamEvent, TallyView } from "../protocol/views.ts";
+import { compactOmitted, presentForRoom, privilegedMembers } from "./presenters.ts";
 import type { StoredEvent } from "./room-facts.ts";
-import { loadSubjects, type Subjects } from "./subjects.ts";
+import { loadReferencedMembers, loadSubjects, type Subjects } from "./subjects.ts";
 import type { TypedServer } from "./types.ts";
 
 /** Room names: everyone in a seminar, its moderators, its other members, one member's sockets. */
@@ -18,9 +18,9 @@ export const roomOf = {
 
 /** Events presented for each audience, and for members who see them differently (authors). */
 interface Presented {
-  moderators: RoomEventView[];
-  participants: RoomEventView[];
-  personal: Map<string, RoomEventView[]>;
+  moderators: RoomStreamEvent[];
+  participants: RoomStreamEvent[];
+  personal: Map<string, RoomStreamEvent[]>;
 }
 
 /** The messages a sentence names a reason with (connection:closing). */
@@ -40,6 +40,8 @@ const CLOSING_MESSAGES: Record<CloseReason, string> = {
  * event differently (the author of an annotation now hidden) gets their own copy instead.
  * member:joined facts wait up to membershipBatchMs and leave together as one room:events message
  * (a join storm would otherwise cost N² messages); any other event flushes them first, in order.
+ * Participants and observers get a guest's arrival as part of one room:omitted range per message
+ * (presentForRoom): the roster is the moderators'.
  */
 export class Notifier {
   private readonly pending = new Map<string, { presented: Presented; timer: NodeJS.Timeout }>();
@@ -64,7 +66,8 @@ export class Notifier {
 
   private async publishNow(seminarId: string, events: StoredEvent[], known: Subjects): Promise<void> {
     for (const event of events) this.context.metrics.roomEvents.inc({ type: event.type });
-    const subjects = await loadSubjects(this.context.prisma, seminarId, events, known);
+    const loaded = await loadSubjects(this.context.prisma, seminarId, events, known);
+    const subjects = await loadReferencedMembers(this.context.prisma, seminarId, events, loaded);
     const presented = this.present(events, subjects);
     if (events.every((event) => event.type === "member:joined")) {
       const batch = this.pending.get(seminarId);
@@ -135,6 +138,11 @@ export class Notifier {
     this.timers.add(timer);
   }
 
+  /** Rooms with member:joined facts waiting, and room closes scheduled (closeRoomLater). */
+  retained(): { batches: number; closes: number } {
+    return { batches: this.pending.size, closes: this.timers.size };
+  }
+
   /** Sends what is waiting and forgets scheduled closes (at shutdown). */
   flushAll(): void {
     for (const seminarId of [...this.pending.keys()]) this.flush(seminarId);
@@ -145,8 +153,8 @@ export class Notifier {
   private present(events: StoredEvent[], subjects: Subjects): Presented {
     const publicUrl = this.context.publicUrl();
     const as = (viewer: Viewer) =>
-      events.map((event) => presentEvent(event, { viewer, subjects, publicUrl }));
-    const personal = new Map<string, RoomEventView[]>();
+      events.map((event) => presentForRoom(event, { viewer, subjects, publicUrl }));
+    const personal = new Map<string, RoomStreamEvent[]>();
     for (const memberId of new Set(events.flatMap((event) => privilegedMembers(event, subjects)))) {
       personal.set(memberId, as({ memberId, moderator: false, anonymized: false }));
     }
@@ -171,7 +179,8 @@ export class Notifier {
   }
 
   private emit(seminarId: string, presented: Presented): void {
-    const send = (target: ReturnType<TypedServer["to"]>, views: RoomEventView[]) => {
+    const send = (target: ReturnType<TypedServer["to"]>, entries: RoomStreamEvent[]) => {
+      const views = compactOmitted(entries);
       if (views.length === 1) target.emit("room:event", views[0]!);
       else if (views.length > 1) target.emit("room:events", views);
     };

@@ -21,8 +21,8 @@ export interface Admission {
  * disappear, so that exactly one node (the one that made the change) announces it.
  */
 export interface PresenceStore {
-  /** Adds a socket unless its member already holds `cap` in the room. */
-  add(seminarId: string, memberId: string, socketId: string, cap: number): Promise<Admission>;
+  /** Adds a socket unless its member already holds `cap` in the room (the name goes with presence). */
+  add(seminarId: string, member: PresentMember, socketId: string, cap: number): Promise<Admission>;
   /** Removes a socket (nothing if unknown); true when it was the member's last. */
   remove(seminarId: string, memberId: string, socketId: string): Promise<boolean>;
   /** Records what a present member reads; true when it changed. */
@@ -33,23 +33,42 @@ export interface PresenceStore {
    * Keeps this node's sockets alive (`[memberId, socketId]` pairs); answers the members found
    * expired and those that reappear because an entry of theirs had expired and is renewed.
    */
-  renew(seminarId: string, sockets: [string, string][]): Promise<{ expired: string[]; rejoined: string[] }>;
+  renew(seminarId: string, sockets: LocalSocket[]): Promise<{ expired: string[]; rejoined: string[] }>;
+  /** The rooms this process holds entries for (none for a shared store, whose entries expire). */
+  heldRooms(): Iterable<string>;
+}
+
+/** A member as presence shows them. */
+export interface PresentMember {
+  id: string;
+  displayName: string;
+}
+
+/** One socket of this node: its id and its member. */
+export interface LocalSocket {
+  socketId: string;
+  member: PresentMember;
 }
 
 /** One node: the sockets of this process are all there is, and nothing expires. */
 export class MemoryPresenceStore implements PresenceStore {
   private readonly rooms = new Map<
     string,
-    Map<string, { sockets: Set<string>; paragraphId: string | null }>
+    Map<string, { sockets: Set<string>; displayName: string; paragraphId: string | null }>
   >();
 
-  async add(seminarId: string, memberId: string, socketId: string, cap: number): Promise<Admission> {
+  async add(seminarId: string, present: PresentMember, socketId: string, cap: number): Promise<Admission> {
     const room = this.rooms.get(seminarId) ?? new Map();
     this.rooms.set(seminarId, room);
-    const member = room.get(memberId);
+    const member = room.get(present.id);
     if (member && member.sockets.size >= cap) return { admitted: false, joined: false, expired: [] };
     if (member) member.sockets.add(socketId);
-    else room.set(memberId, { sockets: new Set([socketId]), paragraphId: null });
+    else
+      room.set(present.id, {
+        sockets: new Set([socketId]),
+        displayName: present.displayName,
+        paragraphId: null,
+      });
     return { admitted: true, joined: !member, expired: [] };
   }
 
@@ -72,19 +91,28 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async list(seminarId: string) {
     const room = this.rooms.get(seminarId) ?? new Map();
-    const present = [...room].map(([memberId, member]) => ({ memberId, paragraphId: member.paragraphId }));
+    const present = [...room].map(([memberId, member]) => ({
+      memberId,
+      displayName: member.displayName,
+      paragraphId: member.paragraphId,
+    }));
     return { present, expired: [] };
   }
 
   async renew() {
     return { expired: [], rejoined: [] };
   }
+
+  heldRooms() {
+    return this.rooms.keys();
+  }
 }
 
-// Three keys per room, with the room id as hash tag (one Redis Cluster slot): the room's sockets
+// Four keys per room, with the room id as hash tag (one Redis Cluster slot): the room's sockets
 // (sorted set "<memberId> <socketId>" scored by expiry in Redis's own clock, so nodes' clocks do not
-// matter), sockets per member (hash) and what each member reads (hash). Each script does all of
-// one change atomically, sweeping expired entries first, and answers who appeared or disappeared.
+// matter), sockets per member (hash), what each member reads (hash) and present members' names
+// (hash). Each script does all of one change atomically, sweeping expired entries first, and
+// answers who appeared or disappeared.
 const PRELUDE = `
 local function now_ms()
   local t = redis.call('TIME')
@@ -98,25 +126,26 @@ local function sweep(now)
     if redis.call('HINCRBY', KEYS[2], member, -1) <= 0 then
       redis.call('HDEL', KEYS[2], member)
       redis.call('HDEL', KEYS[3], member)
+      redis.call('HDEL', KEYS[4], member)
       table.insert(gone, member)
     end
   end
   return gone
 end
 local function keep(ttl)
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl * 2) end
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl * 2) end
 end
 `;
 
 const SCRIPTS = {
-  // ARGV: member, socket, ttl, cap -> { admitted, joined, expired }
+  // ARGV: member, socket, ttl, cap, name -> { admitted, joined, expired }
   presenceAdd: `${PRELUDE}
 local now = now_ms()
 local gone = sweep(now)
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if held >= tonumber(ARGV[4]) then return { 0, 0, gone } end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1] .. ' ' .. ARGV[2])
-redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
+if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) end
 keep(tonumber(ARGV[3]))
 return { 1, held == 0 and 1 or 0, gone }`,
   // ARGV: member, socket -> 1 when the member's last socket went
@@ -125,6 +154,7 @@ if redis.call('ZREM', KEYS[1], ARGV[1] .. ' ' .. ARGV[2]) == 0 then return 0 end
 if redis.call('HINCRBY', KEYS[2], ARGV[1], -1) > 0 then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[4], ARGV[1])
 return 1`,
   // ARGV: member, paragraph ('' for none) -> 1 when changed
   presenceFocus: `
@@ -133,27 +163,36 @@ local current = redis.call('HGET', KEYS[3], ARGV[1]) or ''
 if current == ARGV[2] then return 0 end
 if ARGV[2] == '' then redis.call('HDEL', KEYS[3], ARGV[1]) else redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
 return 1`,
-  // -> { expired, members (flat), focus (flat) }
+  // -> { expired, names (flat: member, name), focus (flat) }
   presenceList: `${PRELUDE}
 local gone = sweep(now_ms())
-return { gone, redis.call('HKEYS', KEYS[2]), redis.call('HGETALL', KEYS[3]) }`,
-  // ARGV: ttl, then "<member> <socket>" entries -> { expired, rejoined }
+return { gone, redis.call('HGETALL', KEYS[4]), redis.call('HGETALL', KEYS[3]) }`,
+  // ARGV: ttl, then "<member> <socket>" entries each followed by the member's name -> { expired, rejoined }
   presenceRenew: `${PRELUDE}
 local now = now_ms()
 local ttl = tonumber(ARGV[1])
 local gone = sweep(now)
 local back = {}
-for i = 2, #ARGV do
+for i = 2, #ARGV, 2 do
   if redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) == 1 then
     local member = string.match(ARGV[i], '^(%S+)')
-    if redis.call('HINCRBY', KEYS[2], member, 1) == 1 then table.insert(back, member) end
+    if redis.call('HINCRBY', KEYS[2], member, 1) == 1 then
+      redis.call('HSET', KEYS[4], member, ARGV[i + 1])
+      table.insert(back, member)
+    end
   end
 end
 keep(ttl)
 return { gone, back }`,
 } as const;
 
-type ScriptArgs = [sockets: string, counts: string, focus: string, ...args: (string | number)[]];
+type ScriptArgs = [
+  sockets: string,
+  counts: string,
+  focus: string,
+  names: string,
+  ...args: (string | number)[],
+];
 
 // The scripts become commands of the client (ioredis's defineCommand: EVALSHA, loading the script
 // when Redis does not know it); declared here so that they are typed.
@@ -184,16 +223,23 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly prefix: string,
     private readonly ttlMs: number,
   ) {
-    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 3, lua });
+    for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { numberOfKeys: 4, lua });
   }
 
-  private keys(seminarId: string): [string, string, string] {
+  private keys(seminarId: string): [string, string, string, string] {
     const base = `${this.prefix}presence:{${seminarId}}`;
-    return [`${base}:sockets`, `${base}:counts`, `${base}:focus`];
+    return [`${base}:sockets`, `${base}:counts`, `${base}:focus`, `${base}:names`];
   }
 
-  async add(seminarId: string, memberId: string, socketId: string, cap: number): Promise<Admission> {
-    const answer = await this.redis.presenceAdd(...this.keys(seminarId), memberId, socketId, this.ttlMs, cap);
+  async add(seminarId: string, member: PresentMember, socketId: string, cap: number): Promise<Admission> {
+    const answer = await this.redis.presenceAdd(
+      ...this.keys(seminarId),
+      member.id,
+      socketId,
+      this.ttlMs,
+      cap,
+      member.displayName,
+    );
     const [admitted, joined, expired] = AddAnswer.parse(answer);
     return { admitted: admitted === 1, joined: joined === 1, expired };
   }
@@ -210,17 +256,28 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async list(seminarId: string) {
-    const [expired, members, focusFlat] = ListAnswer.parse(
+    const [expired, namesFlat, focusFlat] = ListAnswer.parse(
       await this.redis.presenceList(...this.keys(seminarId)),
     );
     const focus = new Map<string, string>();
     for (let i = 0; i + 1 < focusFlat.length; i += 2) focus.set(focusFlat[i]!, focusFlat[i + 1]!);
-    const present = members.map((memberId) => ({ memberId, paragraphId: focus.get(memberId) ?? null }));
+    const present: PresenceView[] = [];
+    for (let i = 0; i + 1 < namesFlat.length; i += 2) {
+      const memberId = namesFlat[i]!;
+      present.push({ memberId, displayName: namesFlat[i + 1]!, paragraphId: focus.get(memberId) ?? null });
+    }
     return { present, expired };
   }
 
-  async renew(seminarId: string, sockets: [string, string][]) {
-    const entries = sockets.map(([memberId, socketId]) => `${memberId} ${socketId}`);
+  heldRooms() {
+    return [];
+  }
+
+  async renew(seminarId: string, sockets: LocalSocket[]) {
+    const entries = sockets.flatMap(({ socketId, member }) => [
+      `${member.id} ${socketId}`,
+      member.displayName,
+    ]);
     const answer = await this.redis.presenceRenew(...this.keys(seminarId), this.ttlMs, ...entries);
     const [expired, rejoined] = RenewAnswer.parse(answer);
     return { expired, rejoined };
@@ -228,9 +285,11 @@ export class RedisPresenceStore implements PresenceStore {
 }
 
 interface Pending {
-  joined: Set<string>;
+  /** Members who appeared: id -> name. */
+  joined: Map<string, string>;
   left: Set<string>;
-  focus: Map<string, string | null>;
+  /** What members read now: id -> their entry. */
+  focus: Map<string, PresenceView>;
 }
 
 /**
@@ -243,7 +302,7 @@ interface Pending {
  */
 export class Presence {
   /** This node's sockets: seminar -> socket -> member. */
-  private readonly local = new Map<string, Map<string, string>>();
+  private readonly local = new Map<string, Map<string, PresentMember>>();
   private readonly pending = new Map<string, Pending>();
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -263,16 +322,16 @@ export class Presence {
    * Admits a socket of `memberId` unless the member holds `cap` sockets in the room already (on
    * any node). Throws `unavailable` (retryable) when the store does not answer.
    */
-  async connect(seminarId: string, memberId: string, socketId: string, cap: number): Promise<boolean> {
+  async connect(seminarId: string, member: PresentMember, socketId: string, cap: number): Promise<boolean> {
     // Recorded before the store answers, so that a disconnect arriving meanwhile removes it.
-    const sockets = this.local.get(seminarId) ?? new Map<string, string>();
+    const sockets = this.local.get(seminarId) ?? new Map<string, PresentMember>();
     this.local.set(seminarId, sockets);
-    sockets.set(socketId, memberId);
+    sockets.set(socketId, member);
     try {
-      const admission = await this.store.add(seminarId, memberId, socketId, cap);
+      const admission = await this.store.add(seminarId, member, socketId, cap);
       this.gone(seminarId, admission.expired);
       if (!admission.admitted) this.forget(seminarId, socketId);
-      else if (admission.joined) this.appeared(seminarId, [memberId]);
+      else if (admission.joined) this.appeared(seminarId, [member]);
       return admission.admitted;
     } catch (error) {
       this.forget(seminarId, socketId);
@@ -283,7 +342,7 @@ export class Presence {
   /** How many sockets of `memberId` this node holds in the room (admitted or being admitted). */
   socketCount(seminarId: string, memberId: string): number {
     let count = 0;
-    for (const member of this.local.get(seminarId)?.values() ?? []) if (member === memberId) count++;
+    for (const member of this.local.get(seminarId)?.values() ?? []) if (member.id === memberId) count++;
     return count;
   }
 
@@ -299,9 +358,12 @@ export class Presence {
   }
 
   /** The member reads `paragraphId` now. Throws `unavailable` when the store does not answer. */
-  async focus(seminarId: string, memberId: string, paragraphId: string | null): Promise<void> {
-    const changed = await this.store.focus(seminarId, memberId, paragraphId).catch(this.unavailable);
-    if (changed) this.pendingOf(seminarId).focus.set(memberId, paragraphId);
+  async focus(seminarId: string, member: PresentMember, paragraphId: string | null): Promise<void> {
+    const changed = await this.store.focus(seminarId, member.id, paragraphId).catch(this.unavailable);
+    if (changed) {
+      const entry = { memberId: member.id, displayName: member.displayName, paragraphId };
+      this.pendingOf(seminarId).focus.set(member.id, entry);
+    }
   }
 
   /** Everyone connected to the room now, on every node. Throws `unavailable` when the store does not answer. */
@@ -315,18 +377,28 @@ export class Presence {
   flush(): void {
     for (const [seminarId, pending] of this.pending) {
       const delta: PresenceDelta = {
-        joined: [...pending.joined].map((memberId) => ({
+        joined: [...pending.joined].map(([memberId, displayName]) => ({
           memberId,
-          paragraphId: pending.focus.get(memberId) ?? null,
+          displayName,
+          paragraphId: pending.focus.get(memberId)?.paragraphId ?? null,
         })),
         left: [...pending.left],
-        focus: [...pending.focus]
-          .filter(([memberId]) => !pending.joined.has(memberId))
-          .map(([memberId, paragraphId]) => ({ memberId, paragraphId })),
+        focus: [...pending.focus.values()].filter((entry) => !pending.joined.has(entry.memberId)),
       };
       this.emit(seminarId, delta);
     }
     this.pending.clear();
+  }
+
+  /**
+   * What this node holds: its sockets, the rooms they are in (here and, for a store in this
+   * process, in the store) and rooms with a delta waiting for the next flush.
+   */
+  retained(): { sockets: number; rooms: number; pending: number } {
+    let sockets = 0;
+    for (const room of this.local.values()) sockets += room.size;
+    const rooms = new Set([...this.local.keys(), ...this.store.heldRooms()]).size;
+    return { sockets, rooms, pending: this.pending.size };
   }
 
   /** Stops the timers and sends what is pending (the store's entries go with the sockets). */
@@ -339,10 +411,15 @@ export class Presence {
   private async renewAll(): Promise<void> {
     for (const [seminarId, sockets] of this.local) {
       try {
-        const pairs = [...sockets].map(([socketId, memberId]): [string, string] => [memberId, socketId]);
-        const { expired, rejoined } = await this.store.renew(seminarId, pairs);
+        const entries = [...sockets].map(([socketId, member]) => ({ socketId, member }));
+        const { expired, rejoined } = await this.store.renew(seminarId, entries);
         this.gone(seminarId, expired);
-        this.appeared(seminarId, rejoined);
+        const back = new Set(rejoined);
+        const members = new Map(entries.map(({ member }) => [member.id, member]));
+        this.appeared(
+          seminarId,
+          [...members.values()].filter((member) => back.has(member.id)),
+        );
       } catch (error) {
         this.logger.warn({ err: error, seminar: seminarId }, "presence renewal failed");
       }
@@ -366,18 +443,18 @@ export class Presence {
   private pendingOf(seminarId: string): Pending {
     let pending = this.pending.get(seminarId);
     if (!pending) {
-      pending = { joined: new Set(), left: new Set(), focus: new Map() };
+      pending = { joined: new Map(), left: new Set(), focus: new Map() };
       this.pending.set(seminarId, pending);
     }
     return pending;
   }
 
-  private appeared(seminarId: string, memberIds: string[]): void {
-    if (memberIds.length === 0) return;
+  private appeared(seminarId: string, members: PresentMember[]): void {
+    if (members.length === 0) return;
     const pending = this.pendingOf(seminarId);
-    for (const memberId of memberIds) {
-      pending.left.delete(memberId);
-      pending.joined.add(memberId);
+    for (const member of members) {
+      pending.left.delete(member.id);
+      pending.joined.set(member.id, member.displayName);
     }
   }
 

@@ -7,13 +7,15 @@
 import { canSeeAnnotation, isHidden } from "../modules/annotations/annotations.policy.ts";
 import { presentAnnotationFor } from "../modules/annotations/annotations.presenter.ts";
 import { presentModerationEntry, presentPhase } from "../modules/moderation/moderation.presenter.ts";
-import type { Viewer } from "../modules/seminars/seminars.policy.ts";
+import { isModerator, type Viewer } from "../modules/seminars/seminars.policy.ts";
 import { presentMemberFor, presentSeminar } from "../modules/seminars/seminars.presenter.ts";
 import type {
   ModerationLogEntryView,
+  OmittedEventsView,
   RoomEventDataMap,
   RoomEventType,
   RoomEventView,
+  RoomStreamEvent,
 } from "../protocol/views.ts";
 import type { RoomFactType, StoredEvent, StoredEventOf } from "./room-facts.ts";
 import type { Subjects } from "./subjects.ts";
@@ -95,13 +97,13 @@ function annotationEvent<T extends "annotation:created" | "annotation:updated" |
   return wire(event, event.type, { annotation: view });
 }
 
-function prompt(
-  event: StoredEventOf<
-    "prompt:created" | "prompt:updated" | "prompt:opened" | "prompt:closed" | "prompt:revealed"
-  >,
-  context: PresentContext,
-) {
-  return subject(context.subjects.prompts, event.fact.promptId, "Prompt");
+/** A prompt event, or prompt:deleted when its prompt has been deleted since (a draft). */
+function promptEvent<
+  T extends "prompt:created" | "prompt:updated" | "prompt:opened" | "prompt:closed" | "prompt:revealed",
+>(event: StoredEventOf<T>, context: PresentContext): RoomEventView {
+  const prompt = context.subjects.prompts.get(event.fact.promptId);
+  if (!prompt) return wire(event, "prompt:deleted", { promptId: event.fact.promptId });
+  return wire(event, event.type, { prompt });
 }
 
 /** One presenter per stored fact type. */
@@ -183,11 +185,12 @@ const PRESENTERS: { [K in RoomFactType]: EventPresenter<K> } = {
       reason: event.fact.actionId ? moderatorReason(event.fact.actionId, context) : null,
       log: logEntry(event.fact.actionId, context),
     }),
-  "prompt:created": (event, context) => wire(event, "prompt:created", { prompt: prompt(event, context) }),
-  "prompt:updated": (event, context) => wire(event, "prompt:updated", { prompt: prompt(event, context) }),
-  "prompt:opened": (event, context) => wire(event, "prompt:opened", { prompt: prompt(event, context) }),
-  "prompt:closed": (event, context) => wire(event, "prompt:closed", { prompt: prompt(event, context) }),
-  "prompt:revealed": (event, context) => wire(event, "prompt:revealed", { prompt: prompt(event, context) }),
+  "prompt:created": promptEvent,
+  "prompt:updated": promptEvent,
+  "prompt:opened": promptEvent,
+  "prompt:closed": promptEvent,
+  "prompt:revealed": promptEvent,
+  "prompt:deleted": (event) => wire(event, "prompt:deleted", { promptId: event.fact.promptId }),
 };
 
 /** A stored event as `context.viewer` receives it. */
@@ -198,6 +201,81 @@ export function presentEvent(event: StoredEvent, context: PresentContext): RoomE
 function presentOne<K extends RoomFactType>(event: StoredEventOf<K>, context: PresentContext): RoomEventView {
   const present: EventPresenter<K> = PRESENTERS[event.type];
   return present(event, context);
+}
+
+/**
+ * A stored event as it enters `context.viewer`'s room stream (live delivery and room:sync
+ * catch-up): presentEvent's view, except that a participant's or observer's state holds only the
+ * members it refers to (room-state.ts, isReferencedMember). So for them a guest's first arrival is
+ * omitted (room:omitted: the roster is the moderators'), and an event that refers to members
+ * carries their views. Nothing is hidden that presentEvent shows: transcripts, which present the
+ * record rather than a room state, keep every join.
+ */
+export function presentForRoom(event: StoredEvent, context: PresentContext): RoomStreamEvent {
+  if (context.viewer.moderator) return presentEvent(event, context);
+  if (isFirstArrivalOfGuest(event, context.subjects)) {
+    return {
+      seq: event.seq,
+      type: "room:omitted",
+      at: event.at.toISOString(),
+      actor: null,
+      data: { from: event.seq },
+    };
+  }
+  const view = presentEvent(event, context);
+  const ids = memberIdsOf(view);
+  if (ids.length === 0) return view;
+  const members = ids.map((id) =>
+    presentMemberFor(context.viewer, subject(context.subjects.members, id, "Member"), context.pseudonyms),
+  );
+  return { ...view, members };
+}
+
+/** member:joined of a participant or observer arriving for the first time (not a return after a kick). */
+function isFirstArrivalOfGuest(event: StoredEvent, subjects: Subjects): boolean {
+  if (event.type !== "member:joined" || event.fact.rejoined) return false;
+  return !isModerator(subject(subjects.members, event.fact.memberId, "Member").role);
+}
+
+/**
+ * The members a presented event refers to besides a member it carries whole: an annotation's
+ * author and who reacted, a new reaction's member, a raised hand (memberIdsOfFacts in subjects.ts
+ * loads them).
+ */
+function memberIdsOf(view: RoomEventView): string[] {
+  switch (view.type) {
+    case "annotation:created":
+    case "annotation:updated":
+    case "annotation:deleted":
+    case "annotation:moderated": {
+      const { annotation } = view.data;
+      return [...new Set([annotation.authorId, ...Object.values(annotation.reactions).flat()])];
+    }
+    case "annotation:reacted":
+      return view.data.active ? [view.data.memberId] : [];
+    case "queue:updated":
+      return view.data.action === "raise" && view.data.memberId ? [view.data.memberId] : [];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Merges consecutive omitted ranges of a stream (a join storm's arrivals become one entry per
+ * message for participants, not one per guest).
+ */
+export function compactOmitted(events: RoomStreamEvent[]): RoomStreamEvent[] {
+  const out: RoomStreamEvent[] = [];
+  for (const event of events) {
+    const last = out.at(-1);
+    if (event.type === "room:omitted" && last?.type === "room:omitted" && event.data.from === last.seq + 1) {
+      const merged: OmittedEventsView = { ...event, data: { from: last.data.from } };
+      out[out.length - 1] = merged;
+    } else {
+      out.push(event);
+    }
+  }
+  return out;
 }
 
 /**

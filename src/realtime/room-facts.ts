@@ -24,8 +24,11 @@ const ActionRef = z.object({ actionId: z.uuid() });
 
 /** Each fact type's stored data, parsed whenever the log is read back. */
 export const ROOM_FACTS = {
-  /** A member joined (guest by code, or a moderator's membership created). */
-  "member:joined": MemberRef,
+  /**
+   * A member joined (guest by code, or a moderator's membership created); `rejoined`: a kicked
+   * member came back with their resume secret (facts before it lack the flag).
+   */
+  "member:joined": MemberRef.extend({ rejoined: z.literal(true).optional() }),
   /** A member's role, status or mute changed. */
   "member:updated": MemberRef.extend({ changed: z.array(z.string()) }),
   "seminar:started": Nothing,
@@ -85,6 +88,8 @@ export const ROOM_FACTS = {
   "prompt:opened": PromptRef,
   "prompt:closed": PromptRef,
   "prompt:revealed": PromptRef,
+  /** A draft prompt was deleted (its row is gone). */
+  "prompt:deleted": PromptRef,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The facts a room's log holds, by type. */

@@ -75,6 +75,8 @@ interface LockRow {
   muted_at: Date | null;
   muted_until: Date | null;
   rights_version: number | null;
+  display_name: string | null;
+  created_at: Date | null;
 }
 
 /**
@@ -85,10 +87,11 @@ interface LockRow {
  * Errors: not_found (no such seminar, or the member is not in it), forbidden (member kicked or
  * banned), unauthenticated (the member's rights changed since the connection was admitted).
  */
-export async function lockRoom(tx: Tx, scope: WriteScope): Promise<LockedRoom> {
+export async function lockRoom(tx: Tx, scope: WriteScope, known?: KnownSubjects): Promise<LockedRoom> {
   const rows = await tx.$queryRaw<LockRow[]>`
     SELECT s.state::text AS state, s.locked, s.slow_mode_seconds, m.id::text AS member_id,
-      m.role::text AS role, m.status::text AS status, m.muted_at, m.muted_until, m.rights_version
+      m.role::text AS role, m.status::text AS status, m.muted_at, m.muted_until, m.rights_version,
+      m.display_name, m.created_at
     FROM seminars s
     LEFT JOIN memberships m ON m.id = ${scope.memberId ?? null}::uuid AND m.seminar_id = s.id
     WHERE s.id = ${scope.seminarId}::uuid
@@ -110,6 +113,11 @@ export async function lockRoom(tx: Tx, scope: WriteScope): Promise<LockedRoom> {
       mutedUntil: row.muted_until,
       rightsVersion: row.rights_version,
     };
+    // The acting member as stored now: participants' views of its events refer to them (their
+    // annotations, reactions, raised hands), so live delivery needs no read for them.
+    if (known && row.display_name !== null && row.created_at !== null) {
+      known.member({ ...member, displayName: row.display_name, createdAt: row.created_at });
+    }
   }
   return {
     seminarId: scope.seminarId,
@@ -152,6 +160,11 @@ export class RoomWriter {
     });
   }
 
+  /** Rooms with writes queued or running on this node. */
+  queuedRooms(): number {
+    return this.tails.size;
+  }
+
   /** Runs a change made for the room itself, without an acting member (a guest being admitted). */
   writeForRoom<T>(seminarId: string, change: (write: RoomTx) => Promise<T>): Promise<T> {
     return this.run({ seminarId }, change);
@@ -163,7 +176,7 @@ export class RoomWriter {
       const known = new SubjectCache();
       const result = await this.prisma.$transaction(
         async (tx) => {
-          const room = await lockRoom(tx, scope);
+          const room = await lockRoom(tx, scope, known);
           const append = async (items: NewFact[]) => {
             const stored = await appendEvents(tx, scope.seminarId, items);
             events.push(...stored);

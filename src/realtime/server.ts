@@ -1,9 +1,10 @@
 import type { Server as HttpServer } from "node:http";
+import { Gauge } from "prom-client";
 import { Server } from "socket.io";
 import type { AppContext } from "../context.ts";
 import { AppError, fail, toErrorBody } from "../errors.ts";
 import { isModerator } from "../modules/seminars/seminars.policy.ts";
-import { resolveMember } from "../modules/seminars/seminars.service.ts";
+import { type ResolvedMember, resolveGuests, resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
 import { Admission } from "./admission.ts";
@@ -15,6 +16,27 @@ import type { SocketActor, TypedServer, TypedSocket } from "./types.ts";
 
 export { roomOf } from "./notifier.ts";
 export type { SocketActor, TypedServer, TypedSocket } from "./types.ts";
+
+/**
+ * What the realtime layer holds for sockets and rooms, by holder. Each count follows the sockets
+ * and rooms that are active: once every socket has left, all are zero except the closes the
+ * notifier has scheduled for ended rooms (they fire within LIMITS.endedRoomGraceMs).
+ */
+export interface RetainedEntries {
+  /** Sockets with token-expiry timers. */
+  expiryTimers: number;
+  /** Commands running. */
+  commands: number;
+  /** This node's sockets and rooms in presence, and rooms with a presence delta pending. */
+  presenceSockets: number;
+  presenceRooms: number;
+  presencePending: number;
+  /** Rooms whose member:joined facts wait to be sent, and scheduled room closes. */
+  notifierBatches: number;
+  notifierCloses: number;
+  /** Rooms with writes queued on this node. */
+  writeQueues: number;
+}
 
 /** The realtime layer: Socket.IO server, room writer, presence and the one notifier that emits. */
 export interface Realtime {
@@ -29,14 +51,22 @@ export interface Realtime {
   admission: Admission;
   /** Installs the command table (one handler per command of the protocol). */
   handle(handlers: CommandHandlers): void;
-  /** Records a refreshed token's expiry on a socket and reschedules its disconnection. */
+  /**
+   * Records a refreshed token's expiry on a socket and reschedules its disconnection (nothing for
+   * a socket that has disconnected meanwhile).
+   */
   renewToken(socket: TypedSocket, expiresAt: number): void;
+  /** What this layer holds now for sockets and rooms (also exported on /metrics). */
+  retained(): RetainedEntries;
   /**
    * Stops taking commands (new ones are answered `unavailable`), lets those in flight finish and
    * answer, tells every socket `connection:closing { reason: "shutting_down" }` and closes.
    */
   close(): Promise<void>;
 }
+
+/** A guest's connection to authenticate: its token's claims and the seminar it names, if any. */
+type GuestRequest = Parameters<typeof resolveGuests>[1][number];
 
 /** How long before a token's expiry its socket is told auth:expiring, at most (ms). */
 const EXPIRING_NOTICE_MS = 60_000;
@@ -206,7 +236,16 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       const parsed = HandshakeAuth.safeParse(socket.handshake.auth);
       if (!parsed.success) throw fail.unauthenticated("Connect with auth: { token }.");
       const claims = context.tokens.verify(parsed.data.token);
-      const member = await admission.run(() => resolveMember(context.prisma, claims, parsed.data.seminarId));
+      // Guests connecting at the same moment are looked up together (one statement per turn).
+      const seminarId = parsed.data.seminarId;
+      const member =
+        claims.kind === "guest"
+          ? await admission.together<GuestRequest, ResolvedMember>(
+              "connect:guests",
+              { claims, seminarId },
+              (requests) => resolveGuests(context.prisma, requests),
+            )
+          : await admission.run(() => resolveMember(context.prisma, claims, seminarId));
       socket.data = {
         seminarId: member.seminarId,
         memberId: member.id,
@@ -223,7 +262,12 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       // connections over several nodes cannot exceed it) and release it when the transport
       // closes: a socket refused or dropped before "connection" never gets a "disconnect" event.
       // The release is registered at once, and the store applies the two in the order sent.
-      const admitted = presence.connect(member.seminarId, member.id, socket.id, LIMITS.socketsPerMember);
+      const admitted = presence.connect(
+        member.seminarId,
+        { id: member.id, displayName: member.displayName },
+        socket.id,
+        LIMITS.socketsPerMember,
+      );
       socket.conn.once("close", () => void presence.disconnect(member.seminarId, member.id, socket.id));
       if (!(await admitted)) throw new AppError("rate_limited", "Too many open connections for this member.");
       next();
@@ -267,6 +311,30 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     });
   });
 
+  const retained = (): RetainedEntries => {
+    const held = presence.retained();
+    const notes = notifier.retained();
+    return {
+      expiryTimers: expiryTimers.size,
+      commands: inFlight.size,
+      presenceSockets: held.sockets,
+      presenceRooms: held.rooms,
+      presencePending: held.pending,
+      notifierBatches: notes.batches,
+      notifierCloses: notes.closes,
+      writeQueues: rooms.queuedRooms(),
+    };
+  };
+  new Gauge({
+    name: "stepstone_realtime_retained_entries",
+    help: "Entries the realtime layer holds for sockets and rooms, by holder (each falls back to zero when every socket has left)",
+    labelNames: ["holder"],
+    registers: [context.metrics.registry],
+    collect() {
+      for (const [holder, count] of Object.entries(retained())) this.set({ holder }, count);
+    },
+  });
+
   return {
     io,
     rooms,
@@ -277,9 +345,13 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       handlers = table;
     },
     renewToken(socket, expiresAt) {
+      // A refresh answered after its socket left would arm timers that hold the socket until the
+      // token expires (an hour): its disconnect has already cleared what there was.
+      if (!socket.connected) return;
       socket.data.tokenExpiresAt = expiresAt;
       scheduleExpiry(socket);
     },
+    retained,
     async close() {
       draining = true;
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_COMMANDS_MS).unref());

@@ -172,3 +172,44 @@ export async function loadSubjects(
     phases: new Map([...(known?.phases ?? []), ...phases.map((row) => [row.id, row] as const)]),
   };
 }
+
+/**
+ * Adds to `subjects` the members the events' presentations for participants refer to
+ * (presenters.ts, presentForRoom): annotations' authors and who reacted, a reaction's member, a
+ * raised hand. Those the subjects hold already (the acting member a write records) are not read.
+ */
+export async function loadReferencedMembers(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  events: StoredEvent[],
+  subjects: Subjects,
+): Promise<Subjects> {
+  const wanted = new Set<string>();
+  for (const event of events) {
+    switch (event.type) {
+      case "annotation:created":
+      case "annotation:updated":
+      case "annotation:deleted":
+      case "annotation:moderated": {
+        const row = subjects.annotations.get(event.fact.annotationId);
+        if (!row) break;
+        wanted.add(row.authorId);
+        for (const reaction of row.reactions) wanted.add(reaction.memberId);
+        break;
+      }
+      case "annotation:reacted":
+        wanted.add(event.fact.memberId);
+        break;
+      case "queue:updated":
+        if (event.fact.memberId) wanted.add(event.fact.memberId);
+        break;
+    }
+  }
+  const missing = [...wanted].filter((id) => !subjects.members.has(id));
+  if (missing.length === 0) return subjects;
+  const rows = await readMemberRecords(db, seminarId, missing);
+  return {
+    ...subjects,
+    members: new Map([...subjects.members, ...rows.map((row) => [row.id, row] as const)]),
+  };
+}

@@ -120,6 +120,13 @@ describe("two participants in the web client", () => {
     // The moderator's socket, Ada and Bo.
     await expect.poll(() => ada.page.locator(".presence > button").textContent()).toMatch(/3 here/);
     await expect.poll(() => bo.page.locator(".presence > button").textContent()).toMatch(/3 here/);
+    // Presence carries the names: the list shows everyone here though a participant's state holds
+    // no roster.
+    await ada.page.locator(".presence > button").click();
+    await expect
+      .poll(() => ada.page.locator("#presence-list .author").allTextContents())
+      .toEqual(["Ada", "Bo", "Moderator"]);
+    await ada.page.locator(".presence > button").click();
     const essay = ada.page.locator("article.essay");
     expect(await essay.getAttribute("lang")).toBe("zh-Hant");
     expect(await essay.locator("h1").textContent()).toBe(snapshot.essay.title);
@@ -167,6 +174,8 @@ describe("two participants in the web client", () => {
     await bo.page.locator(`mark[data-ids~="${annotation.id}"]`).first().click();
     const thread = bo.page.locator(".thread").first();
     await expect.poll(() => thread.locator(".body").first().textContent()).toBe("兩個 𠮷 應該只算兩個字。");
+    // The author's name came with the annotation (Bo's state holds the members it refers to).
+    expect(await thread.locator(".annotation .author").first().textContent()).toBe("Ada");
     await thread.getByRole("button", { name: "Reply" }).click();
     await bo.page.getByLabel("Your reply").fill("同意，offsets 要用 code points。");
     await bo.page.getByRole("button", { name: "Reply", exact: true }).last().click();

@@ -1,7 +1,7 @@
 import type { Socket } from "socket.io-client";
 import type { CommandName, CommandPayload } from "../../src/protocol/commands.ts";
 import type { Result } from "../../src/protocol/result.ts";
-import type { RoomEventView } from "../../src/protocol/views.ts";
+import type { RoomStreamEvent } from "../../src/protocol/views.ts";
 import { RoomClient } from "./server.ts";
 
 // A client of a deployment of several nodes, as a browser behind a load balancer would be one: it
@@ -79,7 +79,7 @@ export class FailoverClient {
   }
 
   /** Every event applied, over all its connections, in order. */
-  get applied(): RoomEventView[] {
+  get applied(): RoomStreamEvent[] {
     return this.connections.flatMap((connection) => connection.stream.applied);
   }
 

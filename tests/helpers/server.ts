@@ -8,8 +8,8 @@ import { createLogger } from "../../src/logger.ts";
 import type { CommandName, CommandPayload, CommandResult } from "../../src/protocol/commands.ts";
 import type { ClientToServerEvents, ServerToClientEvents } from "../../src/protocol/events.ts";
 import { type ErrorBody, type Result, retryAfterMs } from "../../src/protocol/result.ts";
-import { RoomStream } from "../../src/protocol/room-state.ts";
-import type { RoomEventView, SyncView, TallyView } from "../../src/protocol/views.ts";
+import { firstSeq, RoomStream } from "../../src/protocol/room-state.ts";
+import type { RoomStreamEvent, SyncView, TallyView } from "../../src/protocol/views.ts";
 import { type TestDatabase, useTestDatabase } from "./database.ts";
 
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -143,7 +143,7 @@ export function sendRaw<T = unknown>(
  */
 export class RoomClient {
   readonly stream = new RoomStream();
-  readonly received: RoomEventView[] = [];
+  readonly received: RoomStreamEvent[] = [];
   readonly tallies: TallyView[] = [];
   /** Failures of the room:sync calls a gap started on its own (while open); a test may check them. */
   readonly syncErrors: unknown[] = [];
@@ -254,6 +254,13 @@ export class RoomClient {
     this.closed = true;
     this.socket.close();
   }
+}
+
+/** Every seq the stream entries cover, in order (an omitted range covers data.from to seq). */
+export function coveredSeqs(entries: readonly RoomStreamEvent[]): number[] {
+  return entries.flatMap((entry) =>
+    Array.from({ length: entry.seq - firstSeq(entry) + 1 }, (_, i) => firstSeq(entry) + i),
+  );
 }
 
 /** Waits the `retryAfterMs` an `unavailable` answer names (a second when it names none). */

@@ -38,9 +38,12 @@ class Participant:
         self.errors: list[str] = []
         self.snapshot: dict | None = None
         self.seq = 0  # last seq applied
-        self.ahead: dict[int, dict] = {}  # received events not yet applicable (seq > self.seq + 1)
+        # Received entries not yet applicable, by the first seq they cover (an omitted range,
+        # "room:omitted", covers data.from to seq: events that are not for this participant).
+        self.ahead: dict[int, dict] = {}
         self.broadcast_seqs: list[int] = []  # every seq received by broadcast, in arrival order
-        self.applied: list[dict] = []  # events applied after the snapshot, in order
+        self.applied: list[dict] = []  # entries applied after the snapshot, in order
+        self.applied_seqs: list[int] = []  # every seq they covered, in order
         self.catch_ups = 0  # room:sync { since } calls made to fill a gap
         self.tallies: dict[str, dict] = {}  # promptId -> the newest TallyView
         self.tally_updates: list[dict] = []
@@ -100,8 +103,8 @@ class Participant:
         gap = False
         with self.lock:
             for event in events:
-                self.broadcast_seqs.append(event["seq"])
-                self.ahead[event["seq"]] = event
+                self.broadcast_seqs.extend(range(first_seq(event), event["seq"] + 1))
+                self.ahead[first_seq(event)] = event
             if self.snapshot is not None:
                 self.drain()
                 gap = bool(self.ahead)
@@ -109,12 +112,17 @@ class Participant:
             self.catch_up()
 
     def drain(self) -> None:
-        """Drops what the snapshot already holds and applies the events that follow it (lock held)."""
-        for seq in [seq for seq in self.ahead if seq <= self.seq]:
-            del self.ahead[seq]
-        while self.seq + 1 in self.ahead:
-            event = self.ahead.pop(self.seq + 1)
+        """Drops what the snapshot already holds and applies the entries that follow it (lock held).
+        An omitted range may begin before what is held (a snapshot fell inside it)."""
+        while True:
+            for first in [first for first, event in self.ahead.items() if event["seq"] <= self.seq]:
+                del self.ahead[first]
+            following = [first for first in self.ahead if first <= self.seq + 1]
+            if not following:
+                return
+            event = self.ahead.pop(following[0])
             self.applied.append(event)
+            self.applied_seqs.extend(range(self.seq + 1, event["seq"] + 1))
             self.seq = event["seq"]
 
     def apply_tally(self, tally: dict) -> None:
@@ -162,7 +170,7 @@ class Participant:
         with self.lock:
             if view["mode"] == "events":
                 for event in view["events"]:
-                    self.ahead.setdefault(event["seq"], event)
+                    self.ahead.setdefault(first_seq(event), event)
                 for tally in view["tallies"]:
                     self.apply_tally(tally)
                 self.drain()
@@ -175,6 +183,11 @@ class Participant:
         if not answer["ok"]:
             raise RuntimeError(f"{name} refused: {answer['error']}")
         return answer["data"]
+
+
+def first_seq(event: dict) -> int:
+    """The first seq a stream entry covers: data.from for an omitted range, else its seq."""
+    return event["data"]["from"] if event["type"] == "room:omitted" else event["seq"]
 
 
 def busy_wait(error: dict) -> float | None:
@@ -307,7 +320,7 @@ def main(url: str, code: str) -> int:
         report.update(
             {
                 "broadcastSeqs": client.broadcast_seqs,
-                "appliedSeqs": [event["seq"] for event in client.applied],
+                "appliedSeqs": client.applied_seqs,
                 "events": [
                     {"seq": e["seq"], "type": e["type"], "actor": e["actor"]} for e in client.applied
                 ],

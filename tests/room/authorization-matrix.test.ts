@@ -18,7 +18,7 @@ import {
 } from "../../src/modules/moderation/moderation.policy.ts";
 import { COMMAND_INPUTS, type CommandName, type CommandPayload } from "../../src/protocol/commands.ts";
 import type { ErrorCode, Result } from "../../src/protocol/result.ts";
-import type { RoomEventView, SeminarState } from "../../src/protocol/views.ts";
+import type { RoomStreamEvent, SeminarState } from "../../src/protocol/views.ts";
 import { buildModerator, buildSeminar } from "../helpers/factories.ts";
 import { type ClientSocket, connect, send, startTestServer } from "../helpers/server.ts";
 
@@ -70,7 +70,7 @@ interface Fixture {
   };
   sockets: Record<RoleName, ClientSocket>;
   /** A second connection of the host that records every room event. */
-  watcher: { socket: ClientSocket; events: RoomEventView[] };
+  watcher: { socket: ClientSocket; events: RoomStreamEvent[] };
 }
 
 /** A command's row: the payload each role sends and the answer each gets. */
@@ -176,6 +176,10 @@ const MATRIX: { [C in CommandName]: Row<C> } = {
       promptId: fx.prompts.draft[slotOf(role)],
       prompt: { kind: "single_choice", question: "Changed?", options: ["Yes", "No"] },
     }),
+    expected: expect_(MODERATORS),
+  },
+  "prompt:delete": {
+    payload: (fx, role) => ({ promptId: fx.prompts.draft[slotOf(role)] }),
     expected: expect_(MODERATORS),
   },
   "prompt:open": {
@@ -371,7 +375,7 @@ async function buildFixture(draft: boolean): Promise<Fixture> {
     data: { status: "banned", rightsVersion: { increment: 1 } },
   });
   const watcherSocket = await connect(server.url, { token: accounts.host.token, seminarId });
-  const watcher = { socket: watcherSocket, events: [] as RoomEventView[] };
+  const watcher = { socket: watcherSocket, events: [] as RoomStreamEvent[] };
   watcherSocket.on("room:event", (event) => watcher.events.push(event));
   watcherSocket.on("room:events", (events) => watcher.events.push(...events));
   const slots = <T>(h: T, c: T): Record<Slot, T> => ({ host: h, co_moderator: c });

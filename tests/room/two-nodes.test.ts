@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { PromptView } from "../../src/protocol/views.ts";
+import type { PromptView, RoomSnapshot } from "../../src/protocol/views.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
 import { redisEnv } from "../helpers/redis.ts";
 import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
@@ -49,7 +49,12 @@ describe("two nodes behind one deployment (Redis adapter)", () => {
     // Both clients hold the same room, at the same sequence number.
     await eventually(() => onA.stream.seq === onB.stream.seq, 5_000, "equal seq");
     expect(onB.stream.state!.annotations).toEqual(onA.stream.state!.annotations);
-    expect(onB.stream.state!.members).toEqual(onA.stream.state!.members);
+    // Each participant's state holds the members it refers to: the same ones besides the two of
+    // them, and B's holds A, whose annotation it shows (A's view came with the event).
+    const viewers = [onA.stream.state!.viewer.memberId, onB.stream.state!.viewer.memberId];
+    const others = (state: RoomSnapshot) => state.members.filter((m) => !viewers.includes(m.id));
+    expect(others(onB.stream.state!)).toEqual(others(onA.stream.state!));
+    expect(onB.stream.state!.members.map((m) => m.id)).toContain(onA.stream.state!.viewer.memberId);
     for (const client of [host, onA, onB]) client.close();
   });
 

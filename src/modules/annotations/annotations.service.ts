@@ -77,11 +77,19 @@ export async function listAnnotationViews(
   seminarId: string,
   viewer: Viewer,
 ): Promise<AnnotationView[]> {
-  const rows = await db.annotation.findMany({
-    where: { seminarId },
-    orderBy: chronological,
-    select: annotationSelect,
-  });
+  return presentAnnotationsFor(viewer, await listAnnotationRecords(db, seminarId));
+}
+
+/** Every annotation of a seminar as stored, oldest first (snapshots built together present them per viewer). */
+export async function listAnnotationRecords(
+  db: PrismaClient | Tx,
+  seminarId: string,
+): Promise<AnnotationRow[]> {
+  return db.annotation.findMany({ where: { seminarId }, orderBy: chronological, select: annotationSelect });
+}
+
+/** The annotations `viewer` may see among `rows`, presented, in their order. */
+export function presentAnnotationsFor(viewer: Viewer, rows: readonly AnnotationRow[]): AnnotationView[] {
   return rows.flatMap((row) => presentAnnotationFor(viewer, row) ?? []);
 }
 

@@ -47,11 +47,10 @@ export function seminarCommands(
 ): CommandHandlers<"room:sync" | "presence:focus" | "auth:refresh" | "seminar:start" | "seminar:end"> {
   // A snapshot reads the whole room: a member may ask for a few, not hundreds.
   const snapshots = context.rateLimits.create("snapshots", LIMITS.snapshotsPerMinute, 60);
+  const node = { presence: realtime.presence, admission: realtime.admission };
   return {
     "room:sync": (input, { actor }) =>
-      realtime.admission.run(() =>
-        syncRoom(context, realtime.presence, actor, input.since, () => snapshots.consume(actor.memberId)),
-      ),
+      syncRoom(context, node, actor, input.since, () => snapshots.consume(actor.memberId)),
 
     "presence:focus": async (input, { actor }) => {
       // Only a block of this seminar's essay (from memory when frozen): another seminar's id is
@@ -63,7 +62,11 @@ export function seminarCommands(
           : await paragraphInSeminar(context.prisma, actor.seminarId, input.paragraphId);
         if (!known) throw fail.notFound("Paragraph");
       }
-      await realtime.presence.focus(actor.seminarId, actor.memberId, input.paragraphId);
+      await realtime.presence.focus(
+        actor.seminarId,
+        { id: actor.memberId, displayName: actor.displayName },
+        input.paragraphId,
+      );
       return { paragraphId: input.paragraphId };
     },
 

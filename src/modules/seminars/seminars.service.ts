@@ -11,6 +11,7 @@ import type { EssayView, MemberRole, MemberView } from "../../protocol/views.ts"
 import type { Admission } from "../../realtime/admission.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
 import { hashResumeSecret, newResumeSecret } from "../accounts/resume-secrets.ts";
+import type { GuestClaims } from "../accounts/tokens.ts";
 import type { ImportedEssay } from "../essays/essay.importer.ts";
 import { importEssayOffThread } from "../essays/essay.pool.ts";
 import { endRunningPhase } from "../moderation/phases.ts";
@@ -212,27 +213,19 @@ export async function readMemberRecords(
   return db.membership.findMany({ where: { seminarId, id: { in: ids } }, select: memberSelect });
 }
 
-/**
- * Every member of a seminar, oldest first (joinedAt, then id). A snapshot carries the whole
- * roster, so a lecture hall joining at once reads it N times: the rows come from one plain query
- * (Prisma's per-row mapping of N rows each time was the largest cost of a join storm).
- */
-export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string): Promise<MemberRecord[]> {
-  const rows = await db.$queryRaw<
-    {
-      id: string;
-      display_name: string;
-      role: MemberView["role"];
-      status: MemberView["status"];
-      created_at: Date;
-      muted_at: Date | null;
-      muted_until: Date | null;
-    }[]
-  >`
-    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
-      muted_at, muted_until
-    FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
-  return rows.map((row) => ({
+/** A member row of a raw query, as a member view is built from it. */
+interface MemberRow {
+  id: string;
+  display_name: string;
+  role: MemberView["role"];
+  status: MemberView["status"];
+  created_at: Date;
+  muted_at: Date | null;
+  muted_until: Date | null;
+}
+
+function memberRecordOf(row: MemberRow): MemberRecord {
+  return {
     id: row.id,
     displayName: row.display_name,
     role: row.role,
@@ -240,7 +233,165 @@ export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string
     createdAt: row.created_at,
     mutedAt: row.muted_at,
     mutedUntil: row.muted_until,
-  }));
+  };
+}
+
+/**
+ * Every member of a seminar, oldest first (joinedAt, then id): moderators' snapshots, transcripts.
+ * The rows come from one plain query (Prisma's per-row mapping of N rows was a large cost).
+ */
+export async function listMemberRecords(db: PrismaClient | Tx, seminarId: string): Promise<MemberRecord[]> {
+  const rows = await db.$queryRaw<MemberRow[]>`
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
+      muted_at, muted_until
+    FROM memberships WHERE seminar_id = ${seminarId}::uuid ORDER BY created_at, id`;
+  return rows.map(memberRecordOf);
+}
+
+/**
+ * The roster of a participant's or observer's room state: the seminar's moderators and the
+ * members `ids` names (those its state refers to: room-state.ts, isReferencedMember), oldest
+ * first, in one query.
+ */
+export async function listReferencedMemberRecords(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  ids: string[],
+): Promise<MemberRecord[]> {
+  const rows = await db.$queryRaw<MemberRow[]>`
+    SELECT id::text AS id, display_name, role::text AS role, status::text AS status, created_at,
+      muted_at, muted_until
+    FROM memberships
+    WHERE seminar_id = ${seminarId}::uuid AND (role IN ('host', 'co_moderator') OR id = ANY(${ids}::uuid[]))
+    ORDER BY created_at, id`;
+  return rows.map(memberRecordOf);
+}
+
+/** A member's standing as a snapshot or catch-up checks it (see readSeminarAsMember). */
+export interface MemberStanding {
+  role: MemberRole;
+  status: MemberView["status"];
+  rightsVersion: number;
+  mutedAt: Date | null;
+  mutedUntil: Date | null;
+}
+
+interface SeminarMemberRow {
+  id: string;
+  owner_id: string;
+  title: string;
+  state: SeminarRecord["state"];
+  join_code: string;
+  locked: boolean;
+  slow_mode_seconds: number;
+  spotlight_paragraph_id: string | null;
+  spotlight_start: number | null;
+  spotlight_end: number | null;
+  current_phase_id: string | null;
+  transcript_access: boolean;
+  started_at: Date | null;
+  ended_at: Date | null;
+  created_at: Date;
+  last_seq: number;
+  member_id: string | null;
+  role: MemberRole | null;
+  status: MemberView["status"] | null;
+  rights_version: number | null;
+  muted_at: Date | null;
+  muted_until: Date | null;
+}
+
+/** Who a snapshot or catch-up reads the room for: the member and, for a connection, its rights version. */
+export interface MemberScope {
+  seminarId: string;
+  memberId: string;
+  rightsVersion?: number | undefined;
+}
+
+/**
+ * The seminar and the viewer's membership in it, in one statement, checking that they are still
+ * an active member with the rights version they were admitted with (rights are decided when each
+ * request runs, not only at connect). Errors: not_found (no such seminar, or not a member of it),
+ * forbidden (kicked or banned), unauthenticated (the rights version changed).
+ */
+export async function readSeminarAsMember(
+  db: PrismaClient | Tx,
+  viewer: MemberScope,
+): Promise<{ seminar: SeminarRecord; member: MemberStanding }> {
+  const { seminar, standings } = await readSeminarAsMembers(db, viewer.seminarId, [viewer]);
+  const standing = standings.get(viewer.memberId);
+  if (!seminar || !standing) throw fail.notFound("Seminar");
+  if (standing instanceof AppError) throw standing;
+  return { seminar, member: standing };
+}
+
+/**
+ * The seminar and each viewer's standing in it (one statement for all of them): their membership,
+ * or the error readSeminarAsMember would throw for them. The seminar is null when there is none.
+ */
+export async function readSeminarAsMembers(
+  db: PrismaClient | Tx,
+  seminarId: string,
+  viewers: readonly MemberScope[],
+): Promise<{ seminar: SeminarRecord | null; standings: Map<string, MemberStanding | AppError> }> {
+  const ids = viewers.map((viewer) => viewer.memberId);
+  const rows = await db.$queryRaw<SeminarMemberRow[]>`
+    SELECT s.id::text AS id, s.owner_id::text AS owner_id, s.title, s.state::text AS state, s.join_code,
+      s.locked, s.slow_mode_seconds, s.spotlight_paragraph_id::text AS spotlight_paragraph_id,
+      s.spotlight_start, s.spotlight_end, s.current_phase_id::text AS current_phase_id,
+      s.transcript_access, s.started_at, s.ended_at, s.created_at, s.last_seq,
+      m.id::text AS member_id, m.role::text AS role, m.status::text AS status, m.rights_version,
+      m.muted_at, m.muted_until
+    FROM seminars s
+    LEFT JOIN memberships m ON m.id = ANY(${ids}::uuid[]) AND m.seminar_id = s.id
+    WHERE s.id = ${seminarId}::uuid`;
+  const standings = new Map<string, MemberStanding | AppError>();
+  const row = rows[0];
+  if (!row) {
+    for (const viewer of viewers) standings.set(viewer.memberId, fail.notFound("Seminar"));
+    return { seminar: null, standings };
+  }
+  const found = new Map(
+    rows.flatMap((item) => (item.member_id === null ? [] : [[item.member_id, item] as const])),
+  );
+  for (const viewer of viewers)
+    standings.set(viewer.memberId, standingOf(viewer, found.get(viewer.memberId)));
+  return {
+    seminar: {
+      id: row.id,
+      ownerId: row.owner_id,
+      title: row.title,
+      state: row.state,
+      joinCode: row.join_code,
+      locked: row.locked,
+      slowModeSeconds: row.slow_mode_seconds,
+      spotlightParagraphId: row.spotlight_paragraph_id,
+      spotlightStart: row.spotlight_start,
+      spotlightEnd: row.spotlight_end,
+      currentPhaseId: row.current_phase_id,
+      transcriptAccess: row.transcript_access,
+      startedAt: row.started_at,
+      endedAt: row.ended_at,
+      createdAt: row.created_at,
+      lastSeq: row.last_seq,
+    },
+    standings,
+  };
+}
+
+function standingOf(viewer: MemberScope, row: SeminarMemberRow | undefined): MemberStanding | AppError {
+  if (!row || row.role === null || row.status === null || row.rights_version === null)
+    return fail.notFound("Seminar");
+  if (!isActive(row.status)) return fail.forbidden(`You were ${row.status} from this seminar.`);
+  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== row.rights_version)
+    return fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
+  return {
+    role: row.role,
+    status: row.status,
+    rightsVersion: row.rights_version,
+    mutedAt: row.muted_at,
+    mutedUntil: row.muted_until,
+  };
 }
 
 /** Whether a paragraph (block) belongs to the seminar's essay. */
@@ -391,7 +542,7 @@ async function rejoin(
     }
     const back = await tx.membership.update({ where: { id: current.id }, data: { status: "active" } });
     known.member(back);
-    await append("member:joined", back.id, { memberId: back.id });
+    await append("member:joined", back.id, { memberId: back.id, rejoined: true });
     return { seminar: await getSeminar(tx, seminarId), member: back };
   });
   return { ...admitted, resumeSecret: secret };
@@ -617,23 +768,88 @@ export async function endSession(rooms: RoomWriter, actor: Actor) {
   });
 }
 
+/** The member behind a socket or request, as resolveMember reads it. */
+export interface ResolvedMember {
+  id: string;
+  seminarId: string;
+  accountId: string | null;
+  role: MemberRole;
+  displayName: string;
+  status: MemberView["status"];
+  rightsVersion: number;
+}
+
+interface ResolvedRow {
+  id: string;
+  seminar_id: string;
+  account_id: string | null;
+  role: MemberRole;
+  display_name: string;
+  status: MemberView["status"];
+  rights_version: number;
+}
+
 /**
  * Resolves the member behind a socket or request in a seminar, checking that they are still
- * active and that a guest token is not older than their rights. `unauthenticated` otherwise.
+ * active and that a guest token is not older than their rights, with one statement that reads
+ * only what a connection keeps. Errors: unauthenticated (unknown member, another seminar's, or
+ * rights changed), forbidden (kicked or banned), not_found (a moderator outside the seminar),
+ * validation_failed (a moderator token without seminarId).
  */
 export async function resolveMember(
   prisma: PrismaClient,
-  claims: { kind: "moderator"; sub: string } | { kind: "guest"; sub: string; sem: string; rv: number },
+  claims: { kind: "moderator"; sub: string } | GuestClaims,
   seminarId: string | undefined,
-) {
+): Promise<ResolvedMember> {
   if (claims.kind === "guest") {
-    if (seminarId && seminarId !== claims.sem) throw fail.notFound("Seminar");
-    const member = await prisma.membership.findUnique({ where: { id: claims.sub } });
-    if (!member || member.seminarId !== claims.sem) throw fail.unauthenticated("The token is not valid.");
-    if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
-    if (member.rightsVersion !== claims.rv) throw fail.unauthenticated("Your rights changed; join again.");
+    const [member] = await resolveGuests(prisma, [{ claims, seminarId }]);
+    if (!member) throw fail.unauthenticated("The token is not valid.");
+    if (member instanceof AppError) throw member;
     return member;
   }
   if (!seminarId) throw fail.validation("seminarId is required with a moderator token.");
-  return accountMembership(prisma, claims.sub, seminarId);
+  // Outside the seminar (or kicked, banned) is not_found, as accountMembership answers.
+  const rows = await prisma.$queryRaw<ResolvedRow[]>`
+    SELECT id::text AS id, seminar_id::text AS seminar_id, account_id::text AS account_id,
+      role::text AS role, display_name, status::text AS status, rights_version
+    FROM memberships
+    WHERE seminar_id = ${seminarId}::uuid AND account_id = ${claims.sub}::uuid AND status = 'active'`;
+  if (!rows[0]) throw fail.notFound("Seminar");
+  return resolvedOf(rows[0]);
+}
+
+/**
+ * resolveMember for several guest tokens at once (connections arriving together), with one
+ * statement: each entry is the member, or the error resolveMember would throw for that token.
+ */
+export async function resolveGuests(
+  prisma: PrismaClient,
+  requests: readonly { claims: GuestClaims; seminarId?: string | undefined }[],
+): Promise<(ResolvedMember | AppError)[]> {
+  const ids = [...new Set(requests.map((request) => request.claims.sub))];
+  const rows = await prisma.$queryRaw<ResolvedRow[]>`
+    SELECT id::text AS id, seminar_id::text AS seminar_id, account_id::text AS account_id,
+      role::text AS role, display_name, status::text AS status, rights_version
+    FROM memberships WHERE id = ANY(${ids}::uuid[])`;
+  const found = new Map(rows.map((row) => [row.id, resolvedOf(row)]));
+  return requests.map(({ claims, seminarId }) => {
+    if (seminarId && seminarId !== claims.sem) return fail.notFound("Seminar");
+    const member = found.get(claims.sub);
+    if (!member || member.seminarId !== claims.sem) return fail.unauthenticated("The token is not valid.");
+    if (!isActive(member.status)) return fail.forbidden(`You were ${member.status} from this seminar.`);
+    if (member.rightsVersion !== claims.rv) return fail.unauthenticated("Your rights changed; join again.");
+    return member;
+  });
+}
+
+function resolvedOf(row: ResolvedRow): ResolvedMember {
+  return {
+    id: row.id,
+    seminarId: row.seminar_id,
+    accountId: row.account_id,
+    role: row.role,
+    displayName: row.display_name,
+    status: row.status,
+    rightsVersion: row.rights_version,
+  };
 }

@@ -1,13 +1,14 @@
 import type { AppContext } from "../../context.ts";
-import type { Tx } from "../../db/client.ts";
-import { fail } from "../../errors.ts";
+import { AppError, fail } from "../../errors.ts";
 import { LIMITS } from "../../protocol/limits.ts";
+import { holdsWholeRoster, isReferencedMember, referencedMemberIds } from "../../protocol/room-state.ts";
 import type { MemberRole, RoomSnapshot, SyncView } from "../../protocol/views.ts";
+import type { Admission } from "../../realtime/admission.ts";
 import type { Presence } from "../../realtime/presence.ts";
-import { presentEvent } from "../../realtime/presenters.ts";
+import { compactOmitted, presentForRoom } from "../../realtime/presenters.ts";
 import { readEventsSince } from "../../realtime/room-log.ts";
-import { loadSubjects } from "../../realtime/subjects.ts";
-import { listAnnotationViews } from "../annotations/annotations.service.ts";
+import { loadReferencedMembers, loadSubjects } from "../../realtime/subjects.ts";
+import { listAnnotationRecords, presentAnnotationsFor } from "../annotations/annotations.service.ts";
 import { frozenEssay } from "../essays/essay.cache.ts";
 import { holderOf } from "../moderation/moderation.policy.ts";
 import {
@@ -16,10 +17,16 @@ import {
   presentSpotlight,
 } from "../moderation/moderation.presenter.ts";
 import { listRecentModerationLog, readRoomModeration } from "../moderation/moderation.service.ts";
-import { loadPromptState } from "../prompts/prompts.service.ts";
-import { isActive, permissionsFor, viewerOf } from "./seminars.policy.ts";
-import { presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
-import { listMemberRecords, readEssayView, seminarSelect } from "./seminars.service.ts";
+import { loadPromptState, loadPromptStates } from "../prompts/prompts.service.ts";
+import { permissionsFor, viewerOf } from "./seminars.policy.ts";
+import { presentMember, presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
+import {
+  listMemberRecords,
+  listReferencedMemberRecords,
+  readEssayView,
+  readSeminarAsMember,
+  readSeminarAsMembers,
+} from "./seminars.service.ts";
 
 /** Who the snapshot is for. */
 export interface SnapshotViewer {
@@ -32,22 +39,6 @@ export interface SnapshotViewer {
 }
 
 /**
- * Checks, inside the read, that the viewer is still an active member with the rights they were
- * admitted with (rights are decided when each command runs, not only at connect).
- */
-async function assertStillMember(tx: Tx, viewer: SnapshotViewer) {
-  const member = await tx.membership.findFirst({
-    where: { id: viewer.memberId, seminarId: viewer.seminarId },
-    select: { role: true, status: true, rightsVersion: true, mutedAt: true, mutedUntil: true },
-  });
-  if (!member) throw fail.notFound("Seminar");
-  if (!isActive(member.status)) throw fail.forbidden(`You were ${member.status} from this seminar.`);
-  if (viewer.rightsVersion !== undefined && viewer.rightsVersion !== member.rightsVersion)
-    throw fail.unauthenticated("Your role in this seminar changed; reconnect to continue.");
-  return member;
-}
-
-/**
  * The whole room at one sequence number, as `viewer` may see it, built by the same presenters as
  * live events. Read in one repeatable-read transaction so that everything in it is as of `seq`.
  */
@@ -56,48 +47,101 @@ export async function buildSnapshot(
   presence: Presence,
   viewer: SnapshotViewer,
 ): Promise<RoomSnapshot> {
+  const [snapshot] = await buildSnapshots(context, presence, viewer.seminarId, [viewer]);
+  if (!snapshot) throw fail.notFound("Seminar");
+  if (snapshot instanceof AppError) throw snapshot;
+  return snapshot;
+}
+
+/**
+ * The snapshots of several viewers of one room, built together in one repeatable-read transaction
+ * (so all are at the same `seq`): what every viewer needs is read once (the seminar and every
+ * viewer's membership in one statement, the annotations, the moderation state, the roster), then
+ * presented for each viewer by the same presenters as one snapshot alone. Each entry is the
+ * viewer's snapshot, or the error their membership gives (not_found, forbidden, unauthenticated).
+ */
+export async function buildSnapshots(
+  context: AppContext,
+  presence: Presence,
+  seminarId: string,
+  viewers: readonly SnapshotViewer[],
+): Promise<(RoomSnapshot | AppError)[]> {
   // Presence is not in the database (it is read from the presence store, outside the read).
-  const present = await presence.list(viewer.seminarId);
+  const present = await presence.list(seminarId);
   return context.prisma.$transaction(
     async (tx) => {
-      const stored = await assertStillMember(tx, viewer);
-      const seminar = await tx.seminar.findUnique({ where: { id: viewer.seminarId }, select: seminarSelect });
-      if (!seminar) throw fail.notFound("Seminar");
+      const { seminar, standings } = await readSeminarAsMembers(tx, seminarId, viewers);
+      if (!seminar) return viewers.map(() => fail.notFound("Seminar"));
+      // A viewer refused by their membership gets its error (the others their snapshots).
+      const refusal = (viewer: SnapshotViewer) => {
+        const standing = standings.get(viewer.memberId);
+        return standing instanceof AppError ? standing : fail.notFound("Seminar");
+      };
+      const admitted = viewers.flatMap((viewer) => {
+        const standing = standings.get(viewer.memberId);
+        return standing && !(standing instanceof AppError) ? [{ viewer, standing }] : [];
+      });
+      if (admitted.length === 0) return viewers.map(refusal);
       // A frozen essay comes from memory (it never changes); a draft's is read each time.
       const essay = (await frozenEssay(tx, seminar.id))?.view ?? (await readEssayView(tx, seminar.id));
-      const asViewer = viewerOf(viewer);
-      const members = (await listMemberRecords(tx, seminar.id)).map((member) =>
-        presentMemberFor(asViewer, member),
-      );
-      const annotations = await listAnnotationViews(tx, seminar.id, asViewer);
-      const actor = { seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role };
-      const prompts = await loadPromptState(tx, seminar.id, actor);
+      const annotationRows = await listAnnotationRecords(tx, seminar.id);
       const moderation = await readRoomModeration(tx, seminar);
+      const each = admitted.map(({ viewer, standing }) => {
+        const asViewer = viewerOf(viewer);
+        const annotations = presentAnnotationsFor(asViewer, annotationRows);
+        const referenced = holdsWholeRoster(viewer.role)
+          ? null
+          : referencedMemberIds({ viewer, annotations, queue: moderation.queue });
+        return { viewer, standing, asViewer, annotations, referenced };
+      });
+      // Moderators hold the whole roster; a participant's or observer's state only the members it
+      // refers to (the rule applyRoomEvent keeps live), so a lecture hall's snapshots stay small.
+      // One query for each kind, whoever asked.
+      const moderating = each.some((item) => item.referenced === null);
+      const roster = moderating ? await listMemberRecords(tx, seminar.id) : [];
+      const wanted = new Set(each.flatMap((item) => [...(item.referenced ?? [])]));
+      const partial = wanted.size > 0 ? await listReferencedMemberRecords(tx, seminar.id, [...wanted]) : [];
       // Moderators' snapshots carry the recent moderation log; later entries come with the events.
-      const log = asViewer.moderator
-        ? await listRecentModerationLog(tx, seminar.id, LIMITS.moderationLogInSnapshot)
+      const log = moderating
+        ? (await listRecentModerationLog(tx, seminar.id, LIMITS.moderationLogInSnapshot)).map(
+            presentModerationEntry,
+          )
         : null;
-      return {
-        seq: seminar.lastSeq,
-        seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl: context.publicUrl() }),
-        essay,
-        members,
-        presence: present,
-        annotations,
-        prompts: prompts.prompts,
-        tallies: prompts.tallies,
-        myBallots: prompts.myBallots,
-        viewer: {
-          memberId: viewer.memberId,
-          role: viewer.role,
-          displayName: viewer.displayName,
-          permissions: permissionsFor(holderOf(stored), seminar),
-        },
-        spotlight: presentSpotlight(seminar),
-        phase: moderation.phase ? presentPhase(moderation.phase) : null,
-        queue: moderation.queue,
-        ...(log ? { moderationLog: log.map(presentModerationEntry) } : {}),
-      };
+      const publicUrl = context.publicUrl();
+      const built = new Map<string, RoomSnapshot>();
+      const promptStates = await loadPromptStates(
+        tx,
+        seminar.id,
+        each.map(({ viewer }) => ({ seminarId: seminar.id, memberId: viewer.memberId, role: viewer.role })),
+      );
+      for (const [i, { viewer, standing, asViewer, annotations, referenced }] of each.entries()) {
+        const prompts = promptStates[i]!;
+        const records = referenced
+          ? partial.filter((member) => isReferencedMember(presentMember(member), referenced))
+          : roster;
+        built.set(viewer.memberId, {
+          seq: seminar.lastSeq,
+          seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl }),
+          essay,
+          members: records.map((member) => presentMemberFor(asViewer, member)),
+          presence: present,
+          annotations,
+          prompts: prompts.prompts,
+          tallies: prompts.tallies,
+          myBallots: prompts.myBallots,
+          viewer: {
+            memberId: viewer.memberId,
+            role: viewer.role,
+            displayName: viewer.displayName,
+            permissions: permissionsFor(holderOf(standing), seminar),
+          },
+          spotlight: presentSpotlight(seminar),
+          phase: moderation.phase ? presentPhase(moderation.phase) : null,
+          queue: moderation.queue,
+          ...(asViewer.moderator && log ? { moderationLog: log } : {}),
+        });
+      }
+      return viewers.map((viewer) => built.get(viewer.memberId) ?? refusal(viewer));
     },
     { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
   );
@@ -112,36 +156,52 @@ export async function buildSnapshot(
  */
 export async function syncRoom(
   context: AppContext,
-  presence: Presence,
+  node: { presence: Presence; admission: Admission },
   viewer: SnapshotViewer,
   since: number | undefined,
   beforeSnapshot: () => Promise<void>,
 ): Promise<SyncView> {
   if (since !== undefined) {
-    // Presence is not in the log: the catch-up carries it whole (read before the events, so that
-    // a change after this read reaches the client as a delta after the answer's presence).
-    const presentNow = await presence.list(viewer.seminarId);
-    const caughtUp = await context.prisma.$transaction(
-      async (tx) => {
-        await assertStillMember(tx, viewer);
-        const seminar = await tx.seminar.findUnique({
-          where: { id: viewer.seminarId },
-          select: { lastSeq: true },
-        });
-        if (!seminar) throw fail.notFound("Seminar");
-        if (since > seminar.lastSeq || seminar.lastSeq - since > LIMITS.maxCatchUpEvents) return null;
-        const stored = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
-        const subjects = await loadSubjects(tx, viewer.seminarId, stored);
-        const present = { viewer: viewerOf(viewer), subjects, publicUrl: context.publicUrl() };
-        const events = stored.map((event) => presentEvent(event, present));
-        const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
-        const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
-        return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, presence: presentNow };
-      },
-      { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
-    );
+    const caughtUp = await node.admission.run(() => catchUp(context, node.presence, viewer, since));
     if (caughtUp) return caughtUp;
   }
   await beforeSnapshot();
-  return { mode: "snapshot", snapshot: await buildSnapshot(context, presence, viewer) };
+  // A crowd's snapshots of one room are built together: those that wait for the gate at the same
+  // moment share one read of the room (buildSnapshots).
+  const snapshot = await node.admission.together<SnapshotViewer, RoomSnapshot>(
+    `snapshot:${viewer.seminarId}`,
+    viewer,
+    (viewers) => buildSnapshots(context, node.presence, viewer.seminarId, viewers),
+  );
+  return { mode: "snapshot", snapshot };
+}
+
+/**
+ * The events after `since` for the viewer, with the current tallies and presence; null when a
+ * snapshot is needed instead (ahead of the log, or more than maxCatchUpEvents behind).
+ */
+async function catchUp(
+  context: AppContext,
+  presence: Presence,
+  viewer: SnapshotViewer,
+  since: number,
+): Promise<SyncView | null> {
+  // Presence is not in the log: the catch-up carries it whole (read before the events, so that a
+  // change after this read reaches the client as a delta after the answer's presence).
+  const presentNow = await presence.list(viewer.seminarId);
+  return context.prisma.$transaction(
+    async (tx) => {
+      const { seminar } = await readSeminarAsMember(tx, viewer);
+      if (since > seminar.lastSeq || seminar.lastSeq - since > LIMITS.maxCatchUpEvents) return null;
+      const stored = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
+      const loaded = await loadSubjects(tx, viewer.seminarId, stored);
+      const subjects = await loadReferencedMembers(tx, viewer.seminarId, stored, loaded);
+      const present = { viewer: viewerOf(viewer), subjects, publicUrl: context.publicUrl() };
+      const events = compactOmitted(stored.map((event) => presentForRoom(event, present)));
+      const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
+      const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
+      return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, presence: presentNow };
+    },
+    { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * Who is here and roughly where they read: a count in the top bar that opens the list of
- * present members with the paragraph each one is on.
+ * present members with the paragraph each one is on. Presence carries the names (a participant's
+ * state holds only the members it refers to, not the roster).
  */
 import { useState } from "preact/hooks";
 import { PersonIcon } from "../../ui/icons.tsx";
@@ -13,8 +14,7 @@ export function PresenceSummary() {
   const { ui } = useRoom();
   const room = useRoomState()!;
   const [open, setOpen] = useState(false);
-  const present = new Map(room.presence.map((entry) => [entry.memberId, entry.paragraphId]));
-  const members = room.members.filter((member) => present.has(member.id));
+  const present = [...room.presence].sort((a, b) => a.displayName.localeCompare(b.displayName));
   const numbers = paragraphNumbers(room.essay);
   return (
     <div class="presence">
@@ -26,21 +26,20 @@ export function PresenceSummary() {
         onClick={() => setOpen(!open)}
       >
         <PersonIcon />
-        <span>{members.length} here</span>
+        <span>{present.length} here</span>
       </button>
       {open && (
         <div class="presence-popover" id="presence-list">
           <h2>In the room</h2>
           <ul>
-            {members.map((member) => {
-              const paragraphId = present.get(member.id) ?? null;
-              const paragraph = paragraphId
-                ? room.essay.paragraphs.find((item) => item.id === paragraphId)
+            {present.map((entry) => {
+              const paragraph = entry.paragraphId
+                ? room.essay.paragraphs.find((item) => item.id === entry.paragraphId)
                 : undefined;
               return (
-                <li key={member.id}>
-                  <span class="author">{member.displayName}</span>
-                  {member.id === room.viewer.memberId && <span class="badge subtle">You</span>}
+                <li key={entry.memberId}>
+                  <span class="author">{entry.displayName}</span>
+                  {entry.memberId === room.viewer.memberId && <span class="badge subtle">You</span>}
                   {paragraph && (
                     <button
                       type="button"

@@ -1,0 +1,174 @@
+import { describe, expect, it } from "vitest";
+import { applyRoomEvent, RoomStream } from "./room-state.ts";
+import type { AnnotationView, MemberView, OmittedEventsView, RoomEventView, RoomSnapshot } from "./views.ts";
+
+const AT = "2026-12-01T10:00:00.000Z";
+
+function member(id: string, role: MemberView["role"] = "participant", joinedAt = AT): MemberView {
+  return { id, displayName: id, role, status: "active", joinedAt, muted: false, mutedUntil: null };
+}
+
+function snapshot(seq: number, viewer: MemberView, members: MemberView[]): RoomSnapshot {
+  return {
+    seq,
+    seminar: {
+      id: "s",
+      title: "t",
+      state: "live",
+      locked: false,
+      slowModeSeconds: 0,
+      spotlightParagraphId: null,
+      transcriptAccess: false,
+      startedAt: AT,
+      endedAt: null,
+      createdAt: AT,
+    },
+    essay: { title: "e", byline: null, dateline: null, language: null, frozen: true, paragraphs: [] },
+    members,
+    presence: [],
+    annotations: [],
+    prompts: [],
+    tallies: [],
+    myBallots: [],
+    viewer: {
+      memberId: viewer.id,
+      role: viewer.role,
+      displayName: viewer.displayName,
+      permissions: { moderate: false, annotate: true, vote: true, raiseHand: true, changeRoles: false },
+    },
+    spotlight: null,
+    phase: null,
+    queue: [],
+  };
+}
+
+function omitted(from: number, seq: number): OmittedEventsView {
+  return { seq, type: "room:omitted", at: AT, actor: null, data: { from } };
+}
+
+function note(id: string, authorId: string, reactions: Record<string, string[]> = {}): AnnotationView {
+  return {
+    id,
+    paragraphId: "p",
+    authorId,
+    parentId: null,
+    selector: null,
+    body: "b",
+    tags: [],
+    version: 1,
+    reactions,
+    deleted: false,
+    hidden: false,
+    pinned: false,
+    createdAt: AT,
+    editedAt: null,
+  };
+}
+
+function created(seq: number, annotation: AnnotationView, members: MemberView[]): RoomEventView {
+  return {
+    seq,
+    type: "annotation:created",
+    at: AT,
+    actor: annotation.authorId,
+    data: { annotation },
+    members,
+  };
+}
+
+function lock(seq: number): RoomEventView {
+  return { seq, type: "room:locked", at: AT, actor: "host", data: { locked: true, reason: null, log: null } };
+}
+
+describe("omitted ranges in the room stream", () => {
+  const me = member("me");
+
+  it("advances over a range as over the events it stands for, and applies what follows", () => {
+    const stream = new RoomStream();
+    stream.sync({ mode: "snapshot", snapshot: snapshot(4, me, [me]) });
+    expect(stream.receive(omitted(5, 9))).toBe(false);
+    expect(stream.receive(lock(10))).toBe(false);
+    expect(stream.seq).toBe(10);
+    expect(stream.state!.seminar.locked).toBe(true);
+    expect(stream.applied.map((entry) => entry.seq)).toEqual([9, 10]);
+  });
+
+  it("reports a gap before a range and fills it in order when the missing part arrives", () => {
+    const stream = new RoomStream();
+    stream.sync({ mode: "snapshot", snapshot: snapshot(4, me, [me]) });
+    expect(stream.receive(omitted(7, 9))).toBe(true);
+    expect(stream.receive(lock(10))).toBe(true);
+    stream.sync({ mode: "events", seq: 10, events: [omitted(5, 6)], tallies: [], presence: [] });
+    expect(stream.seq).toBe(10);
+    expect(stream.applied.map((entry) => entry.seq)).toEqual([6, 9, 10]);
+  });
+
+  it("takes a range that a snapshot fell inside from the snapshot's seq on, and drops one it covers", () => {
+    const stream = new RoomStream();
+    stream.receive(omitted(3, 8));
+    stream.receive(omitted(1, 2));
+    stream.receive(lock(9));
+    stream.sync({ mode: "snapshot", snapshot: snapshot(5, me, [me]) });
+    expect(stream.seq).toBe(9);
+    expect(stream.applied.map((entry) => entry.seq)).toEqual([8, 9]);
+    expect(stream.receive(omitted(6, 8))).toBe(false);
+    expect(stream.seq).toBe(9);
+  });
+});
+
+describe("a participant's roster", () => {
+  const me = member("me");
+  const host = member("host", "host", "2026-12-01T09:00:00.000Z");
+  const ann = member("ann", "participant", "2026-12-01T10:01:00.000Z");
+  const ben = member("ben", "participant", "2026-12-01T10:02:00.000Z");
+
+  it("takes in the members an event carries and keeps only those its state refers to", () => {
+    const state = snapshot(1, me, [host, me]);
+    applyRoomEvent(state, created(2, note("a1", "ann", { agree: ["ben"] }), [ann, ben]));
+    expect(state.members.map((m) => m.id)).toEqual(["host", "me", "ann", "ben"]);
+    applyRoomEvent(state, {
+      seq: 3,
+      type: "annotation:reacted",
+      at: AT,
+      actor: "ben",
+      data: { annotationId: "a1", kind: "agree", memberId: "ben", active: false },
+    });
+    expect(state.members.map((m) => m.id)).toEqual(["host", "me", "ann"]);
+    applyRoomEvent(state, {
+      seq: 4,
+      type: "annotation:withdrawn",
+      at: AT,
+      actor: "host",
+      data: { annotationId: "a1" },
+    });
+    expect(state.members.map((m) => m.id)).toEqual(["host", "me"]);
+  });
+
+  it("keeps a member who becomes a moderator, and drops a moderator who becomes a participant", () => {
+    const state = snapshot(1, me, [host, me]);
+    const promoted = { ...ann, role: "co_moderator" as const };
+    applyRoomEvent(state, {
+      seq: 2,
+      type: "member:moderated",
+      at: AT,
+      actor: "host",
+      data: { member: promoted, action: "role", reason: null, log: null },
+    });
+    expect(state.members.map((m) => m.id)).toEqual(["host", "me", "ann"]);
+    applyRoomEvent(state, {
+      seq: 3,
+      type: "member:moderated",
+      at: AT,
+      actor: "host",
+      data: { member: ann, action: "role", reason: null, log: null },
+    });
+    expect(state.members.map((m) => m.id)).toEqual(["host", "me"]);
+  });
+
+  it("leaves a moderator's whole roster alone", () => {
+    const state = snapshot(1, host, [host, me, ann, ben]);
+    state.viewer.role = "host";
+    applyRoomEvent(state, lock(2));
+    expect(state.members).toHaveLength(4);
+  });
+});
