@@ -10,6 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { loadConfig } from "../src/config.ts";
@@ -196,6 +197,8 @@ async function runScenarios(
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const startedAt = new Date();
+  // Other work on the machine moves every figure: the load average goes with them.
+  const loadAtStart = loadavg()[0]!;
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   mkdirSync(RESULTS_DIR, { recursive: true });
   // Chosen before this process is pinned (the cores it may use are then fewer), for each node
@@ -266,7 +269,10 @@ async function main(): Promise<void> {
     await cleanUp();
   }
 
-  const machine = describeMachine({ postgres: db.version, openFiles, pinning: pinningNote });
+  const machine = {
+    ...describeMachine({ postgres: db.version, openFiles, pinning: pinningNote }),
+    loadAverage: { start: loadAtStart, end: loadavg()[0]! },
+  };
   // The goals are stated for one node: judged on the first node count of the run.
   const goalNodes = options.nodes[0]!;
   const goals = judgeGoals(
@@ -282,6 +288,10 @@ async function main(): Promise<void> {
   const out = [
     "",
     `Machine: ${machine.nproc} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}; ${machine.pinning}`,
+    `Load average (1 min): ${machine.loadAverage.start.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end` +
+      (machine.loadAverage.start > 3 || machine.loadAverage.end > 3
+        ? ": the machine was busy, absolute figures are not comparable with a quiet run"
+        : ""),
     "",
     table,
     "",
