@@ -172,7 +172,7 @@ async function main(): Promise<void> {
     JOINS_PER_MINUTE_PER_ADDRESS: "100000",
     LOG_LEVEL: "warn",
   });
-  const app = createApplication({ config, prisma, logger: createLogger({ logLevel: "warn" }) });
+  const app = await createApplication({ config, prisma, logger: createLogger({ logLevel: "warn" }) });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(app.httpServer.address() as AddressInfo).port}`;
   app.context.config.publicUrl = url;

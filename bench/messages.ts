@@ -20,6 +20,8 @@ export interface ClientSpec {
   token: string;
   seminarId: string;
   kind: ClientKind;
+  /** The server node it connects to (an index into the command's `urls`). */
+  node: number;
 }
 
 /** A participant of the join storm: joins by code over HTTP at `at`, then connects and syncs. */
@@ -31,6 +33,8 @@ export interface JoinSpec {
   /** Scheduled start (ms, bench clock); latency is measured from here. */
   at: number;
   kind: ClientKind;
+  /** The server node it joins and connects through (an index into the command's `urls`). */
+  node: number;
 }
 
 /** One scheduled command of a plan. */
@@ -48,8 +52,8 @@ export interface PlannedAction {
 
 /** Orchestrator to worker. */
 export type WorkerCommand =
-  | { type: "connect"; url: string; clients: ClientSpec[]; ratePerSecond: number }
-  | { type: "join"; url: string; joins: JoinSpec[] }
+  | { type: "connect"; urls: string[]; clients: ClientSpec[]; ratePerSecond: number }
+  | { type: "join"; urls: string[]; joins: JoinSpec[] }
   | { type: "plan"; actions: PlannedAction[]; ackTimeoutMs: number }
   | { type: "collect" }
   | { type: "closeAll" }
@@ -122,6 +126,9 @@ export interface WorkerReport {
   roomAcks: Record<string, HistogramData>;
   /** Annotation deliveries to participants other than the sender: scheduled send to receipt (ms). */
   delivery: HistogramData;
+  /** The same deliveries split by whether sender and receiver were connected to the same node. */
+  deliverySameNode: HistogramData;
+  deliveryCrossNode: HistogramData;
   roomDelivery: Record<string, HistogramData>;
   /** Per annotation ("sender:at"): [latest receipt latency in this worker (ms), receipts]. */
   perMessage: Record<string, [number, number]>;

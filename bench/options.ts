@@ -42,6 +42,12 @@ export interface BenchOptions {
   /** Connections per second while setting a scenario up (not measured). */
   connectRate: number;
   pin: boolean;
+  /**
+   * How many server processes run each scenario, in the order to run them: `[1]` by default,
+   * `[1, 2]` for one node and then two on the same scenario. Several nodes share one PostgreSQL
+   * and a Redis (REDIS_URL), as a deployment does.
+   */
+  nodes: number[];
   /** Write a V8 CPU profile of the application server over each measured window. */
   cpuProf: boolean;
   goals: boolean;
@@ -70,6 +76,9 @@ const USAGE = `Usage: npm run bench -- [flags]
                          a hall of 5,000, a transcript of 20,000 annotations and 100,000 ballots
   --cpu-prof             profile the application server over each measured window
                          (bench/results/profiles/<run>/<scenario>-app.cpuprofile, summarised at the end)
+  --nodes LIST           server processes per run: 1 (default), 2, or "1,2" to run each scenario on one
+                         node and then on two (app and relay alike: with several, on PostgreSQL and Redis,
+                         participants alternating between the nodes as a load balancer would)
   --no-pin               do not pin server and generator to separate cores
   --help
 `;
@@ -104,6 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       workers: { type: "string" },
       checkers: { type: "string" },
       "connect-rate": { type: "string" },
+      nodes: { type: "string" },
       goals: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
       "no-pin": { type: "boolean", default: false },
@@ -123,6 +133,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     if (name !== "relay" && !(SCENARIOS as readonly string[]).includes(name)) {
       throw new Error(`unknown scenario "${name}" (known: ${SCENARIOS.join(", ")}, relay)`);
     }
+  }
+  const nodes = [...new Set((values.nodes ?? "1").split(",").map((item) => Number(item.trim())))];
+  if (nodes.length === 0 || nodes.some((count) => !Number.isInteger(count) || count < 1 || count > 8)) {
+    throw new Error("--nodes must list node counts from 1 to 8, for example 2 or 1,2");
   }
   const goals = values.goals;
   const participants = positive("participants", values.participants, 300);
@@ -160,6 +174,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     checkers: Math.round(values.checkers === undefined ? 2 : Number(values.checkers)),
     connectRate: positive("connect-rate", values["connect-rate"], 300),
     pin: !values["no-pin"],
+    nodes,
     cpuProf: values["cpu-prof"],
     goals,
   };

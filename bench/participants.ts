@@ -27,6 +27,8 @@ export interface SendOutcome {
 export interface Participant {
   readonly idx: number;
   readonly room: number;
+  /** The server node it is connected to. */
+  readonly node: number;
   readonly kind: ClientKind;
   /** Connects with `auth`; rejects with a LightClientError-like `code`. */
   connect(url: string, auth: Record<string, unknown>): Promise<void>;
@@ -38,7 +40,8 @@ export interface Participant {
 }
 
 const MARKER = "bench:";
-const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)/;
+/** `bench:<sender idx>:<scheduled send time>:<sender's node>` (the node is left out by older runs). */
+const MARKER_PATTERN = /bench:(\d+):(\d+(?:\.\d+)?)(?::(\d+))?/;
 // A stream entry's seq, and for an omitted range (room:omitted) the first seq it covers.
 const OMITTED_TAIL = '"type":"room:omitted","at":"[^"]*","actor":null,"data":\\{"from":(\\d+)\\}';
 const SEQ_PATTERN = new RegExp(`^42\\["room:event",\\{"seq":(\\d+),(?:${OMITTED_TAIL})?`);
@@ -94,6 +97,8 @@ export class Recorder {
   acks = new Map<string, ReturnType<typeof ackAccumulator>>();
   roomAcks = new Map<number, Histogram>();
   delivery = new Histogram();
+  deliverySameNode = new Histogram();
+  deliveryCrossNode = new Histogram();
   roomDelivery = new Map<number, Histogram>();
   perMessage = new Map<string, [number, number]>();
   tallies: TallyReceipt[] = [];
@@ -130,13 +135,16 @@ export class Recorder {
   }
 
   /** An annotation carrying a bench marker reached participant `receiver` at `at`. */
-  marker(receiver: { idx: number; room: number }, text: string, at: number): void {
+  marker(receiver: { idx: number; room: number; node: number }, text: string, at: number): void {
     const match = MARKER_PATTERN.exec(text);
     if (!match) return;
     const sender = Number(match[1]);
     if (sender === receiver.idx) return;
     const latency = at - Number(match[2]);
     this.delivery.record(latency);
+    if (match[3] !== undefined) {
+      (Number(match[3]) === receiver.node ? this.deliverySameNode : this.deliveryCrossNode).record(latency);
+    }
     let room = this.roomDelivery.get(receiver.room);
     if (!room) {
       room = new Histogram();
@@ -177,6 +185,8 @@ export class Recorder {
       acks,
       roomAcks: Object.fromEntries([...this.roomAcks].map(([room, h]) => [String(room), h.toJSON()])),
       delivery: this.delivery.toJSON(),
+      deliverySameNode: this.deliverySameNode.toJSON(),
+      deliveryCrossNode: this.deliveryCrossNode.toJSON(),
       roomDelivery: Object.fromEntries([...this.roomDelivery].map(([room, h]) => [String(room), h.toJSON()])),
       perMessage: Object.fromEntries(this.perMessage),
       tallies: this.tallies,
@@ -228,6 +238,7 @@ export class LightParticipant implements Participant {
   constructor(
     readonly idx: number,
     readonly room: number,
+    readonly node: number,
     url: string,
     private readonly recorder: Recorder,
   ) {
@@ -307,6 +318,7 @@ export class CheckerParticipant implements Participant {
   constructor(
     readonly idx: number,
     readonly room: number,
+    readonly node: number,
     private readonly recorder: Recorder,
   ) {
     recorder.checkers.clients += 1;

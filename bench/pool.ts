@@ -16,7 +16,7 @@ import type {
   WorkerMessage,
   WorkerReport,
 } from "./messages.ts";
-import { nextMessage, ofType, spawnNode } from "./processes.ts";
+import { nextMessage, ofType, pinProcess, spawnNode } from "./processes.ts";
 
 /** Merged figures of all workers, with histograms rebuilt. */
 export interface MergedReport {
@@ -26,6 +26,9 @@ export interface MergedReport {
   >;
   roomAcks: Map<number, Histogram>;
   delivery: Histogram;
+  /** Deliveries between participants on the same node, and across nodes. */
+  deliverySameNode: Histogram;
+  deliveryCrossNode: Histogram;
   roomDelivery: Map<number, Histogram>;
   /** Per annotation: [latest receipt latency over all participants (ms), receipts]. */
   perMessage: Map<string, [number, number]>;
@@ -50,6 +53,8 @@ export function mergeReports(reports: WorkerReport[]): MergedReport {
     acks: new Map(),
     roomAcks: new Map(),
     delivery: new Histogram(),
+    deliverySameNode: new Histogram(),
+    deliveryCrossNode: new Histogram(),
     roomDelivery: new Map(),
     perMessage: new Map(),
     tallies: [],
@@ -85,6 +90,8 @@ export function mergeReports(reports: WorkerReport[]): MergedReport {
     for (const [room, data] of Object.entries(report.roomAcks))
       histogramIn(merged.roomAcks, Number(room)).merge(data);
     merged.delivery.merge(report.delivery);
+    merged.deliverySameNode.merge(report.deliverySameNode);
+    merged.deliveryCrossNode.merge(report.deliveryCrossNode);
     for (const [room, data] of Object.entries(report.roomDelivery)) {
       histogramIn(merged.roomDelivery, Number(room)).merge(data);
     }
@@ -178,6 +185,11 @@ export class WorkerPool {
     return new WorkerPool(workers);
   }
 
+  /** Moves every worker to `cpus` (a taskset list; undefined leaves them where they are). */
+  pin(cpus: string | undefined): void {
+    for (const pid of this.pids) pinProcess(pid, cpus);
+  }
+
   /** The workers' pids. */
   get pids(): number[] {
     return this.workers.map((worker) => worker.pid!);
@@ -207,7 +219,7 @@ export class WorkerPool {
   }
 
   /** Connects participants that hold tokens, `ratePerSecond` in all, each with a snapshot. */
-  async connect(url: string, clients: ClientSpec[], ratePerSecond: number): Promise<ConnectReport> {
+  async connect(urls: string[], clients: ClientSpec[], ratePerSecond: number): Promise<ConnectReport> {
     const parts = this.split(clients);
     const perWorker = ratePerSecond / this.workers.length;
     const timeout = 60_000 + (clients.length / ratePerSecond) * 1000;
@@ -215,7 +227,7 @@ export class WorkerPool {
       parts.map((part, index) =>
         this.ask<ConnectReport>(
           index,
-          { type: "connect", url, clients: part, ratePerSecond: perWorker },
+          { type: "connect", urls, clients: part, ratePerSecond: perWorker },
           "connected",
           timeout,
         ),
@@ -225,11 +237,11 @@ export class WorkerPool {
   }
 
   /** Runs the join storm. */
-  async join(url: string, joins: JoinSpec[]): Promise<JoinReport> {
+  async join(urls: string[], joins: JoinSpec[]): Promise<JoinReport> {
     const parts = this.split(joins);
     const reports = await Promise.all(
       parts.map((part, index) =>
-        this.ask<JoinReport>(index, { type: "join", url, joins: part }, "joined", 300_000),
+        this.ask<JoinReport>(index, { type: "join", urls, joins: part }, "joined", 300_000),
       ),
     );
     return mergeJoins(reports.filter((report) => Number.isFinite(report.firstAt)));

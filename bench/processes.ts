@@ -9,34 +9,68 @@ import { availableParallelism } from "node:os";
 import { now, sleep } from "./clock.ts";
 import type { ServerCommand, ServerMessage, ServerStats } from "./messages.ts";
 
-/** Which cores the server and the generator run on. */
+/** Which cores the server nodes and the generator run on. */
 export interface Pinning {
-  /** A taskset CPU list, or undefined when not pinned. */
-  server: string | undefined;
+  /** A taskset CPU list per server node, or undefined when not pinned. */
+  servers: (string | undefined)[];
   generator: string | undefined;
   note: string;
 }
 
 /**
- * Server on CPU 0, generator (workers and orchestrator) on the others, when `taskset` exists and
- * the machine has two cores or more. PostgreSQL is not ours to pin: it runs wherever the kernel
- * puts it, which on two cores means it shares them with both sides.
+ * One node: the server on CPU 0, the generator (workers and orchestrator) on the others, when
+ * `taskset` exists and the machine has two cores or more. Several nodes: node k on CPU k, the
+ * generator on the cores left over; when none is left (two nodes on two cores) the generator
+ * shares every core with the nodes. PostgreSQL (and Redis) are not ours to pin: they run wherever
+ * the kernel puts them, which on two cores means beside both sides.
  */
-export function choosePinning(enabled: boolean): Pinning {
+export function choosePinning(enabled: boolean, nodes = 1): Pinning {
   const cores = availableParallelism();
   const taskset = existsSync("/usr/bin/taskset") || existsSync("/bin/taskset");
-  if (!enabled) return { server: undefined, generator: undefined, note: "pinning disabled (--no-pin)" };
-  if (!taskset) return { server: undefined, generator: undefined, note: "taskset not found: not pinned" };
-  if (cores < 2) return { server: undefined, generator: undefined, note: "one core: not pinned" };
-  const generator = cores === 2 ? "1" : `1-${cores - 1}`;
-  return { server: "0", generator, note: `server on CPU 0, generator on CPU ${generator} (taskset)` };
+  const unpinned = (note: string): Pinning => ({
+    servers: Array.from({ length: nodes }, () => undefined),
+    generator: undefined,
+    note,
+  });
+  if (!enabled) return unpinned("pinning disabled (--no-pin)");
+  if (!taskset) return unpinned("taskset not found: not pinned");
+  if (cores < 2) return unpinned("one core: not pinned");
+  const range = (from: number, to: number) => (from === to ? String(from) : `${from}-${to}`);
+  if (nodes === 1) {
+    const generator = range(1, cores - 1);
+    return { servers: ["0"], generator, note: `server on CPU 0, generator on CPU ${generator} (taskset)` };
+  }
+  const servers = Array.from({ length: nodes }, (_, node) => String(node % cores));
+  const placed = servers.map((cpu, node) => `node ${nodeName(node)} on CPU ${cpu}`).join(", ");
+  if (nodes < cores) {
+    const generator = range(nodes, cores - 1);
+    return { servers, generator, note: `${placed}, generator on CPU ${generator} (taskset)` };
+  }
+  return {
+    servers,
+    generator: range(0, cores - 1),
+    note:
+      `${placed}; the generator (workers and orchestrator), PostgreSQL and Redis share the ${cores} cores ` +
+      `with them (taskset). ${nodes} nodes on ${cores} cores: the figures show what crossing nodes costs ` +
+      "(Redis pub/sub, shared presence and rate limits), not more capacity",
+  };
+}
+
+/** A node's name in reports: A, B, C… */
+export function nodeName(node: number): string {
+  return String.fromCharCode(65 + node);
 }
 
 /** Pins this process (all its threads) to `cpus`. */
 export function pinSelf(cpus: string | undefined): void {
+  pinProcess(process.pid, cpus);
+}
+
+/** Pins a running process (all its threads) to `cpus`; silently does nothing where not allowed. */
+export function pinProcess(pid: number, cpus: string | undefined): void {
   if (!cpus) return;
   try {
-    execFileSync("taskset", ["-a", "-cp", cpus, String(process.pid)], { stdio: "ignore" });
+    execFileSync("taskset", ["-a", "-cp", cpus, String(pid)], { stdio: "ignore" });
   } catch {
     // Not allowed here (a container without CAP_SYS_NICE): run unpinned.
   }
@@ -200,6 +234,91 @@ export class ServerProcess {
   }
 }
 
+/**
+ * The nodes a scenario runs against: one server process, or several sharing a database and a
+ * Redis. Memory figures are the nodes' sums (so "per client" means per client of the deployment),
+ * the event-loop delay the worst node's.
+ */
+export class ServerGroup {
+  private constructor(readonly nodes: ServerProcess[]) {}
+
+  /** Starts `cpus.length` nodes of `mode`, node k on `cpus[k]`, and waits until all listen. */
+  static async start(
+    mode: "app" | "relay",
+    options: { cpus: (string | undefined)[]; env: NodeJS.ProcessEnv; output: number | "inherit" },
+  ): Promise<ServerGroup> {
+    const started = await Promise.allSettled(
+      options.cpus.map((cpus) =>
+        ServerProcess.start(mode, { cpus, env: options.env, output: options.output }),
+      ),
+    );
+    const nodes = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+    const failed = started.find((result) => result.status === "rejected");
+    if (failed) {
+      await Promise.all(nodes.map((node) => node.stop()));
+      throw failed.reason;
+    }
+    return new ServerGroup(nodes);
+  }
+
+  /** Node A: where rooms are created and prompts opened. */
+  get first(): ServerProcess {
+    return this.nodes[0]!;
+  }
+
+  /** Every node's URL, by node index. */
+  get urls(): string[] {
+    return this.nodes.map((node) => node.url);
+  }
+
+  get pids(): number[] {
+    return this.nodes.map((node) => node.pid);
+  }
+
+  /** Memory summed over the nodes; event-loop delay of the worst node; sockets summed. */
+  async stats(reset: boolean): Promise<ServerStats> {
+    const all = await Promise.all(this.nodes.map((node) => node.stats(reset)));
+    const worst = (pick: (stats: ServerStats) => number) => Math.max(...all.map(pick));
+    const sum = (pick: (stats: ServerStats) => number) =>
+      all.reduce((total, stats) => total + pick(stats), 0);
+    return {
+      type: "stats",
+      rssBytes: sum((stats) => stats.rssBytes),
+      heapUsedBytes: sum((stats) => stats.heapUsedBytes),
+      loopDelay: {
+        p50: worst((stats) => stats.loopDelay.p50),
+        p99: worst((stats) => stats.loopDelay.p99),
+        max: worst((stats) => stats.loopDelay.max),
+      },
+      sockets: sum((stats) => stats.sockets),
+    };
+  }
+
+  /** A full garbage collection on every node. */
+  async gc(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.gc()));
+  }
+
+  async startProfile(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.startProfile()));
+  }
+
+  /** Writes each node's profile: `path` for one node, `<path without .cpuprofile>-<A|B…>.cpuprofile` for several. */
+  async stopProfile(path: string): Promise<void> {
+    await Promise.all(
+      this.nodes.map((node, index) =>
+        node.stopProfile(
+          this.nodes.length === 1 ? path : path.replace(/\.cpuprofile$/, `-${nodeName(index)}.cpuprofile`),
+        ),
+      ),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.stop()));
+  }
+}
+
 const CLOCK_TICKS = (() => {
   try {
     return Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
@@ -246,8 +365,10 @@ export function coreTimes(): { busy: number; total: number }[] {
 /** What a scenario cost, per side, over its measured window. */
 export interface ResourceUsage {
   wallMs: number;
-  /** CPU in percent of one core (100 = one core fully busy). */
+  /** CPU in percent of one core (100 = one core fully busy), every node together. */
   serverCpuPct: number;
+  /** Each node's share of it. */
+  nodeCpuPct: number[];
   serverRssPeakMb: number;
   serverHeapPeakMb: number;
   /** The server's event-loop delay over the window: how long work waited for the CPU. */
@@ -281,7 +402,7 @@ export class UsageMeter {
    * `profilePath`: also write a CPU profile of the server over the window there (.cpuprofile).
    */
   constructor(
-    private readonly server: ServerProcess,
+    private readonly server: ServerGroup,
     private readonly workerPids: number[],
     private readonly dbPids: () => Promise<number[]>,
     private readonly profilePath?: string,
@@ -293,7 +414,7 @@ export class UsageMeter {
     await this.server.stats(true);
     this.startedAt = now();
     this.cpuStart = new Map(
-      [this.server.pid, process.pid, ...this.workerPids].map((pid) => [pid, processCpuMs(pid) ?? 0]),
+      [...this.server.pids, process.pid, ...this.workerPids].map((pid) => [pid, processCpuMs(pid) ?? 0]),
     );
     this.dbStart = new Map();
     for (const pid of await this.dbPids()) this.dbStart.set(pid, processCpuMs(pid) ?? 0);
@@ -338,13 +459,15 @@ export class UsageMeter {
       const total = core.total - start.total;
       return total > 0 ? ((core.busy - start.busy) / total) * 100 : 0;
     });
-    const serverCpuPct = pct(this.server.pid, this.cpuStart);
+    const nodeCpuPct = this.server.pids.map((pid) => pct(pid, this.cpuStart));
+    const serverCpuPct = nodeCpuPct.reduce((sum, value) => sum + value, 0);
     const generatorCpuPct =
       workerCpuPct.reduce((sum, value) => sum + value, 0) + pct(process.pid, this.cpuStart);
     const busy = coreBusyPct.reduce((sum, value) => sum + value, 0);
     return {
       wallMs,
       serverCpuPct,
+      nodeCpuPct,
       serverRssPeakMb: Math.max(this.rssPeak, stats.rssBytes) / 2 ** 20,
       serverHeapPeakMb: Math.max(this.heapPeak, stats.heapUsedBytes) / 2 ** 20,
       serverLoopDelayP99Ms: stats.loopDelay.p99,

@@ -6,10 +6,20 @@
  * the same generator, so a reader can tell what the application costs above Socket.IO itself.
  *
  * Tokens are `relay:<roomId>:<memberId>` and are trusted as they are.
+ *
+ * Several relay processes (`--nodes 2`) are joined as the application's nodes are: broadcasts go
+ * through `@socket.io/redis-adapter` (the same adapter, set up by the same code), and what the
+ * application keeps in PostgreSQL for every node the relay keeps in Redis with the fewest round
+ * trips that give the same answers: a room's sequence numbers (one INCR per event, so events carry
+ * one gap-free sequence whichever node sent them), ballots (one HSET per ballot) and tallies (a
+ * MULTI of INCR version and HGETALL per flush, so every tally is whole and versioned). Members
+ * and annotations are copied to the other nodes (`serverSideEmit`) so snapshots have the same size
+ * on every node; presence stays per node (each node announces its own sockets to the whole room).
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
 import { Server, type Socket } from "socket.io";
+import { z } from "zod";
 import { LIMITS } from "../src/protocol/limits.ts";
 import type {
   AnnotationView,
@@ -22,6 +32,7 @@ import type {
   SeminarView,
   TallyView,
 } from "../src/protocol/views.ts";
+import type { RedisLink } from "../src/redis.ts";
 import { essayBlocks } from "./essay.ts";
 
 interface RelayPrompt {
@@ -104,9 +115,68 @@ function newRoom(id: string, code: string): RelayRoom {
   };
 }
 
-/** Starts the relay on `httpServer` (which must not have other request handlers). */
-export function createRelay(httpServer: HttpServer): Relay {
+/** A room id made from a join code, the same on every relay node (UUID-shaped, as the app's). */
+function roomIdOfCode(code: string): string {
+  const hex = createHash("sha1").update(code).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The replies of a tally's MULTI: the new version, and the ballots by member. */
+const TallyReplies = z.tuple([z.number(), z.record(z.string(), z.string())]);
+
+/** What several relay nodes share through Redis (see the file's comment). */
+class SharedRoomState {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly prefix: string,
+  ) {}
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}relay:${kind}:{${id}}`;
+  }
+
+  /** The room's next sequence number. */
+  async nextSeq(roomId: string): Promise<number> {
+    return this.link.client.incr(this.key("seq", roomId));
+  }
+
+  /** The room's last sequence number. */
+  async lastSeq(roomId: string): Promise<number> {
+    return Number((await this.link.client.get(this.key("seq", roomId))) ?? 0);
+  }
+
+  /** Stores (or replaces) a member's ballot. */
+  async vote(promptId: string, memberId: string, optionIds: string[]): Promise<void> {
+    await this.link.client.hset(this.key("ballots", promptId), memberId, optionIds.join(","));
+  }
+
+  /** The prompt's tally over every node's ballots, at a new version. */
+  async tally(promptId: string): Promise<TallyView> {
+    const replies = await this.link.client
+      .multi()
+      .incr(this.key("version", promptId))
+      .hgetall(this.key("ballots", promptId))
+      .exec();
+    const [version, ballots] = TallyReplies.parse(replies?.map(([, reply]) => reply));
+    const counts: Record<string, number> = {};
+    for (const options of Object.values(ballots)) {
+      for (const option of options.split(",")) counts[option] = (counts[option] ?? 0) + 1;
+    }
+    return { promptId, version, counts, ballots: Object.keys(ballots).length };
+  }
+}
+
+/**
+ * Starts the relay on `httpServer` (which must not have other request handlers). With `redis`, it
+ * is one node of several sharing that Redis under `prefix` (see the file's comment).
+ */
+export function createRelay(
+  httpServer: HttpServer,
+  options: { redis?: RedisLink; prefix?: string } = {},
+): Relay {
   const io = new Server(httpServer, { serveClient: false, maxHttpBufferSize: LIMITS.maxSocketMessageBytes });
+  const shared = options.redis ? new SharedRoomState(options.redis, options.prefix ?? "") : undefined;
+  if (options.redis) io.adapter(options.redis.adapter(`${options.prefix ?? ""}socket.io`));
   const rooms = new Map<string, RelayRoom>();
   const roomsByCode = new Map<string, RelayRoom>();
 
@@ -146,28 +216,54 @@ export function createRelay(httpServer: HttpServer): Relay {
     io.to(room.id).emit("room:event", omitted);
   };
 
-  const join = (room: RelayRoom, member: MemberView) => {
-    room.seq += 1;
-    const at = new Date().toISOString();
-    room.joins.push({ seq: room.seq, type: "member:joined", at, actor: member.id, data: { member } });
-    room.joinTimer ??= setTimeout(() => flushJoins(room), LIMITS.membershipBatchMs);
+  // The room's next sequence number: from Redis with several nodes (one INCR, whose replies come
+  // back in the order asked, so one node's events leave in sequence order), else counted here.
+  const withSeq = (room: RelayRoom, send: (seq: number) => void) => {
+    if (shared) void shared.nextSeq(room.id).then(send);
+    else {
+      room.seq += 1;
+      send(room.seq);
+    }
   };
 
+  const join = (room: RelayRoom, member: MemberView) =>
+    withSeq(room, (seq) => {
+      const at = new Date().toISOString();
+      room.joins.push({ seq, type: "member:joined", at, actor: member.id, data: { member } });
+      room.joinTimer ??= setTimeout(() => flushJoins(room), LIMITS.membershipBatchMs);
+    });
+
   // Any other event sends the waiting joins first; participants' copy carries the author's view.
-  const broadcastAnnotation = (room: RelayRoom, actor: string, annotation: AnnotationView) => {
-    flushJoins(room);
-    room.seq += 1;
-    const event: RoomEventView = {
-      seq: room.seq,
-      type: "annotation:created",
-      at: new Date().toISOString(),
-      actor,
-      data: { annotation },
-    };
-    io.to(moderators(room)).emit("room:event", event);
-    const author = room.members.get(annotation.authorId);
-    io.to(room.id).emit("room:event", author ? { ...event, members: [author] } : event);
+  const broadcastAnnotation = (room: RelayRoom, actor: string, annotation: AnnotationView) =>
+    withSeq(room, (seq) => {
+      flushJoins(room);
+      const event: RoomEventView = {
+        seq,
+        type: "annotation:created",
+        at: new Date().toISOString(),
+        actor,
+        data: { annotation },
+      };
+      io.to(moderators(room)).emit("room:event", event);
+      const author = room.members.get(annotation.authorId);
+      io.to(room.id).emit("room:event", author ? { ...event, members: [author] } : event);
+    });
+
+  // What another node adds to a room, copied here for the snapshots.
+  const addMember = (room: RelayRoom, member: MemberView) => {
+    room.members.set(member.id, member);
+    if (shared) io.serverSideEmit("relay:member", room.id, member);
   };
+  const addAnnotation = (room: RelayRoom, annotation: AnnotationView) => {
+    room.annotations.push(annotation);
+    if (shared) io.serverSideEmit("relay:annotation", room.id, annotation);
+  };
+  io.on("relay:member", (roomId: string, member: MemberView) => {
+    roomOf(roomId).members.set(member.id, member);
+  });
+  io.on("relay:annotation", (roomId: string, annotation: AnnotationView) => {
+    roomOf(roomId).annotations.push(annotation);
+  });
 
   // Join by code: the same answer as the application's, and the same member:joined broadcast.
   httpServer.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -179,8 +275,7 @@ export function createRelay(httpServer: HttpServer): Relay {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const input = JSON.parse(Buffer.concat(chunks).toString()) as { code: string; displayName: string };
-      let room = roomsByCode.get(input.code);
-      if (!room) room = roomOf(randomUUID(), input.code);
+      const room = roomsByCode.get(input.code) ?? roomOf(roomIdOfCode(input.code), input.code);
       const member: MemberView = {
         id: randomUUID(),
         displayName: input.displayName,
@@ -190,7 +285,7 @@ export function createRelay(httpServer: HttpServer): Relay {
         muted: false,
         mutedUntil: null,
       };
-      room.members.set(member.id, member);
+      addMember(room, member);
       join(room, member);
       const { joinCode: _code, joinUrl: _url, ...seminar } = room.seminar;
       const body = {
@@ -236,8 +331,12 @@ export function createRelay(httpServer: HttpServer): Relay {
       for (const [promptId, prompt] of room.prompts) {
         if (!prompt.dirty) continue;
         prompt.dirty = false;
-        prompt.version += 1;
-        io.to(room.id).emit("tally:update", tallyOf(promptId, prompt));
+        if (shared) {
+          void shared.tally(promptId).then((tally) => io.to(room.id).emit("tally:update", tally));
+        } else {
+          prompt.version += 1;
+          io.to(room.id).emit("tally:update", tallyOf(promptId, prompt));
+        }
       }
     }
   }, LIMITS.tallyFlushMs);
@@ -248,7 +347,7 @@ export function createRelay(httpServer: HttpServer): Relay {
     const memberId = rawMember;
     const room = roomOf(roomId);
     if (!room.members.has(memberId)) {
-      room.members.set(memberId, {
+      addMember(room, {
         id: memberId,
         displayName: `P${room.members.size}`,
         joinedAt: new Date().toISOString(),
@@ -263,42 +362,45 @@ export function createRelay(httpServer: HttpServer): Relay {
     room.pending.left.delete(memberId);
     room.pending.joined.add(memberId);
 
+    const snapshotAt = (seq: number) => {
+      const self = room.members.get(memberId);
+      const snapshot: RoomSnapshot = {
+        seq,
+        seminar: { ...room.seminar, joinCode: undefined, joinUrl: undefined },
+        essay: {
+          title: "The Room Reads Together",
+          byline: "By the Stepstone bench",
+          dateline: null,
+          language: "en",
+          frozen: true,
+          paragraphs: room.paragraphs,
+        },
+        // As the application's participants' snapshots: the host and the viewer, not the roster.
+        members: [room.host, ...(self ? [self] : [])],
+        presence: [...room.presence].map(([id, paragraphId]) => ({
+          memberId: id,
+          displayName: room.members.get(id)?.displayName ?? "P",
+          paragraphId,
+        })),
+        annotations: room.annotations,
+        prompts: [],
+        tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
+        myBallots: [],
+        viewer: {
+          memberId,
+          role: "participant",
+          displayName: room.members.get(memberId)?.displayName ?? "P",
+          permissions: { moderate: false, annotate: true, vote: true, raiseHand: true, changeRoles: false },
+        },
+        spotlight: null,
+        phase: null,
+        queue: [],
+      };
+      return { mode: "snapshot", snapshot };
+    };
     const handlers: Record<string, (payload: Record<string, unknown>) => unknown> = {
-      "room:sync": () => {
-        const self = room.members.get(memberId);
-        const snapshot: RoomSnapshot = {
-          seq: room.seq,
-          seminar: { ...room.seminar, joinCode: undefined, joinUrl: undefined },
-          essay: {
-            title: "The Room Reads Together",
-            byline: "By the Stepstone bench",
-            dateline: null,
-            language: "en",
-            frozen: true,
-            paragraphs: room.paragraphs,
-          },
-          members: [room.host, ...(self ? [self] : [])],
-          presence: [...room.presence].map(([id, paragraphId]) => ({
-            memberId: id,
-            displayName: room.members.get(id)?.displayName ?? "P",
-            paragraphId,
-          })),
-          annotations: room.annotations,
-          prompts: [],
-          tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
-          myBallots: [],
-          viewer: {
-            memberId,
-            role: "participant",
-            displayName: room.members.get(memberId)?.displayName ?? "P",
-            permissions: { moderate: false, annotate: true, vote: true, raiseHand: true, changeRoles: false },
-          },
-          spotlight: null,
-          phase: null,
-          queue: [],
-        };
-        return { mode: "snapshot", snapshot };
-      },
+      // With several nodes the room's sequence lives in Redis: one GET, as the app reads its database.
+      "room:sync": () => (shared ? shared.lastSeq(room.id).then(snapshotAt) : snapshotAt(room.seq)),
       "presence:focus": (payload) => {
         const paragraphId = (payload.paragraphId as string | null) ?? null;
         room.presence.set(memberId, paragraphId);
@@ -323,7 +425,12 @@ export function createRelay(httpServer: HttpServer): Relay {
         const optionIds = payload.optionIds as string[];
         const revision = prompt.ballots.has(memberId) ? 2 : 1;
         prompt.ballots.set(memberId, optionIds);
-        prompt.dirty = true;
+        if (shared) {
+          const ballotPrompt = prompt;
+          void shared.vote(promptId, memberId, optionIds).then(() => {
+            ballotPrompt.dirty = true;
+          });
+        } else prompt.dirty = true;
         return { promptId, optionIds, clientBallotId: payload.clientBallotId, revision };
       },
     };
@@ -348,7 +455,7 @@ export function createRelay(httpServer: HttpServer): Relay {
         createdAt: new Date().toISOString(),
         editedAt: null,
       };
-      room.annotations.push(annotation);
+      addAnnotation(room, annotation);
       broadcastAnnotation(room, memberId, annotation);
       return annotation;
     };
@@ -361,7 +468,9 @@ export function createRelay(httpServer: HttpServer): Relay {
         ack({ ok: false, error: { code: "not_found", message: `Unknown event ${event}.` } });
         return;
       }
-      ack({ ok: true, data: handler((args[0] ?? {}) as Record<string, unknown>) });
+      const data = handler((args[0] ?? {}) as Record<string, unknown>);
+      if (data instanceof Promise) void data.then((answer: unknown) => ack({ ok: true, data: answer }));
+      else ack({ ok: true, data });
     });
 
     socket.on("disconnect", () => {
@@ -378,6 +487,7 @@ export function createRelay(httpServer: HttpServer): Relay {
       clearInterval(flushTallies);
       for (const room of rooms.values()) clearTimeout(room.joinTimer);
       await new Promise<void>((resolve) => io.close(() => resolve()));
+      await options.redis?.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, release, totalmem } from "node:os";
 import type { BenchOptions, ScenarioName } from "./options.ts";
-import type { ResourceUsage } from "./processes.ts";
+import { nodeName, type ResourceUsage } from "./processes.ts";
 import type { Metric, ScenarioResult } from "./scenarios.ts";
 
 /** The machine a run happened on. */
@@ -79,7 +79,17 @@ function usageMetrics(usage: ResourceUsage | undefined): Metric[] {
     better: "none",
   });
   const rows = [
-    metric("server_cpu", "server CPU (of one core)", usage.serverCpuPct, "%"),
+    metric(
+      "server_cpu",
+      usage.nodeCpuPct.length > 1 ? "server CPU, all nodes (of one core)" : "server CPU (of one core)",
+      usage.serverCpuPct,
+      "%",
+    ),
+    ...(usage.nodeCpuPct.length > 1
+      ? usage.nodeCpuPct.map((cpu, node) =>
+          metric(`node${nodeName(node)}_cpu`, `node ${nodeName(node)} CPU (of one core)`, cpu, "%"),
+        )
+      : []),
     metric("server_rss", "server RSS peak", usage.serverRssPeakMb, "MB"),
     metric("server_loop_p99", "server event-loop delay p99", usage.serverLoopDelayP99Ms, "ms"),
     metric("generator_cpu", "generator CPU (workers + orchestrator)", usage.generatorCpuPct, "%"),
@@ -93,13 +103,32 @@ function usageMetrics(usage: ResourceUsage | undefined): Metric[] {
   return rows;
 }
 
-/** The printed table: one block of rows per scenario, app | relay | app/relay. */
-export function renderTable(results: ScenarioResult[], scenarios: ScenarioName[]): string {
-  const lines = ["| scenario | metric | app | relay | app / relay |", "| --- | --- | ---: | ---: | ---: |"];
+/**
+ * The printed table: one block of rows per scenario, app | relay | app/relay, and those three
+ * columns again for each further node count of the run (`--nodes 1,2`).
+ */
+export function renderTable(results: ScenarioResult[], scenarios: ScenarioName[], nodeCounts = [1]): string {
+  const plural = (nodes: number) => (nodes === 1 ? "1 node" : `${nodes} nodes`);
+  const suffix = (nodes: number) => (nodeCounts.length > 1 || nodes > 1 ? `, ${plural(nodes)}` : "");
+  const header = nodeCounts.flatMap((nodes) => [
+    `app${suffix(nodes)}`,
+    `relay${suffix(nodes)}`,
+    `app / relay${suffix(nodes)}`,
+  ]);
+  const lines = [
+    `| scenario | metric | ${header.join(" | ")} |`,
+    `| --- | --- | ${header.map(() => "---:").join(" | ")} |`,
+  ];
+  const blank = `|${" |".repeat(3 * nodeCounts.length)}`;
   for (const scenario of scenarios) {
-    const app = results.find((result) => result.scenario === scenario && result.target === "app");
-    const relay = results.find((result) => result.scenario === scenario && result.target === "relay");
-    const base = app ?? relay;
+    const runs = nodeCounts.map((nodes) => {
+      const pick = (target: "app" | "relay") =>
+        results.find(
+          (result) => result.scenario === scenario && result.target === target && result.nodes === nodes,
+        );
+      return { nodes, app: pick("app"), relay: pick("relay") };
+    });
+    const base = runs.map((run) => run.app ?? run.relay).find((result) => result !== undefined);
     if (!base) continue;
     const params = Object.entries(base.params)
       .filter(([, value]) => typeof value === "number" || typeof value === "string")
@@ -112,22 +141,32 @@ export function renderTable(results: ScenarioResult[], scenarios: ScenarioName[]
       first = false;
       return text;
     };
-    for (const failed of [app, relay]) {
-      if (failed?.error)
-        lines.push(
-          `| ${label()} | **${failed.target} failed**: ${failed.error.replaceAll("|", "/")} | | | |`,
-        );
+    for (const run of runs) {
+      for (const failed of [run.app, run.relay]) {
+        if (failed?.error)
+          lines.push(
+            `| ${label()} | **${failed.target}${suffix(run.nodes)} failed**: ${failed.error.replaceAll("|", "/")} ${blank}`,
+          );
+      }
     }
-    const appMetrics = [...(app?.metrics ?? []), ...usageMetrics(app?.usage)];
-    const relayMetrics = [...(relay?.metrics ?? []), ...usageMetrics(relay?.usage)];
-    const keys = [...new Set([...appMetrics, ...relayMetrics].map((metric) => metric.key))];
+    const columns = runs.map((run) => ({
+      app: [...(run.app?.metrics ?? []), ...usageMetrics(run.app?.usage)],
+      relay: [...(run.relay?.metrics ?? []), ...usageMetrics(run.relay?.usage)],
+    }));
+    const keys = [
+      ...new Set(columns.flatMap((column) => [...column.app, ...column.relay]).map((metric) => metric.key)),
+    ];
     for (const key of keys) {
-      const a = appMetrics.find((metric) => metric.key === key);
-      const r = relayMetrics.find((metric) => metric.key === key);
-      const shown = a ?? r!;
-      const unitless = shown.unit === "%" || shown.better === "none";
-      const ratioText = unitless ? "" : formatNumber(ratio(a, r));
-      lines.push(`| ${label()} | ${shown.label} | ${withUnit(a)} | ${withUnit(r)} | ${ratioText} |`);
+      let shown: Metric | undefined;
+      const cells = columns.flatMap((column) => {
+        const a = column.app.find((metric) => metric.key === key);
+        const r = column.relay.find((metric) => metric.key === key);
+        shown ??= a ?? r;
+        const metric = a ?? r;
+        const unitless = !metric || metric.unit === "%" || metric.better === "none";
+        return [withUnit(a), withUnit(r), unitless ? "" : formatNumber(ratio(a, r))];
+      });
+      lines.push(`| ${label()} | ${shown?.label ?? key} | ${cells.join(" | ")} |`);
     }
   }
   return lines.join("\n");

@@ -4,18 +4,21 @@
  * with simulated participants from worker processes (pinned to the other cores), runs each
  * scenario against the application and against a bare Socket.IO relay (the ceiling), prints a
  * table and writes bench/results/<timestamp>.json. The database is dropped at the end.
+ * With `--nodes 2` (or `1,2`) each scenario also runs on two server processes sharing the
+ * database and a Redis (keys under a prefix of the run's, deleted at the end), app and relay alike.
  * See bench/README.md.
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { loadConfig } from "../src/config.ts";
 import { now } from "./clock.ts";
 import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import type { TargetName } from "./messages.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { WorkerPool } from "./pool.ts";
-import { choosePinning, openFileLimit, pinSelf, ServerProcess, UsageMeter } from "./processes.ts";
+import { choosePinning, openFileLimit, type Pinning, pinSelf, ServerGroup, UsageMeter } from "./processes.ts";
 import { renderProfile } from "./profile.ts";
 import { describeMachine, judgeGoals, renderGoals, renderTable } from "./report.ts";
 import { SCENARIO_RUNNERS, type ScenarioResult } from "./scenarios.ts";
@@ -45,8 +48,60 @@ function serverEnvironment(databaseUrl: string, jwtSecret: string): NodeJS.Proce
     SEED_DEMO: "false",
   };
   delete env.REDIS_URL;
+  delete env.REDIS_PREFIX;
   delete env.PUBLIC_URL;
   return env;
+}
+
+/** The Redis several nodes share: BENCH_REDIS_URL, else REDIS_URL, else the local one. */
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/**
+ * The keys of one run in the shared Redis: every node of every scenario writes under
+ * `<prefix><scenario>-<target>-<nodes>:`, so runs (and scenarios within a run: rate limits,
+ * presence) never share a key, and the end of the run deletes everything under the prefix.
+ */
+class BenchRedis {
+  private constructor(
+    private readonly client: Redis,
+    readonly prefix: string,
+  ) {}
+
+  static async connect(): Promise<BenchRedis> {
+    const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+    client.on("error", () => {});
+    try {
+      await client.connect();
+      await client.ping();
+    } catch (error) {
+      client.disconnect();
+      throw new Error(
+        `several nodes need a Redis: ${REDIS_URL} did not answer (${error instanceof Error ? error.message : String(error)}); set BENCH_REDIS_URL`,
+      );
+    }
+    return new BenchRedis(client, `bench-${process.pid}-${randomBytes(4).toString("hex")}:`);
+  }
+
+  /** REDIS_URL and REDIS_PREFIX for the nodes of one scenario run. */
+  environment(label: string): NodeJS.ProcessEnv {
+    return { REDIS_URL, REDIS_PREFIX: `${this.prefix}${label}:` };
+  }
+
+  /** Deletes every key of the run; resolves with how many there were. */
+  async clean(): Promise<number> {
+    let deleted = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.client.scan(cursor, "MATCH", `${this.prefix}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await this.client.unlink(...keys);
+    } while (cursor !== "0");
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit();
+  }
 }
 
 async function runScenarios(
@@ -54,8 +109,10 @@ async function runScenarios(
   context: {
     db: BenchDatabase;
     pool: WorkerPool;
+    redis: BenchRedis | undefined;
+    /** Where each node count's servers and generator run (chosen before anything was pinned). */
+    pinnings: Map<number, Pinning>;
     env: NodeJS.ProcessEnv;
-    serverCpus: string | undefined;
     output: number;
     profileDir: string | undefined;
   },
@@ -64,59 +121,72 @@ async function runScenarios(
   const jwt = loadConfig(context.env).jwt;
   const targets: TargetName[] = options.relay ? ["app", "relay"] : ["app"];
   for (const scenario of options.scenarios) {
-    // Exports have no counterpart on a bare relay: their figures are ratios within the run.
-    for (const targetName of scenario === "transcript" ? (["app"] as const) : targets) {
-      const started = now();
-      log(`${scenario} on ${targetName}`);
-      const server = await ServerProcess.start(targetName, {
-        cpus: context.serverCpus,
-        env: context.env,
-        output: context.output,
-      });
-      const target: Target =
-        targetName === "app" ? new AppTarget(server.url, context.db.url, jwt) : new RelayTarget(server.url);
-      try {
-        const result = await SCENARIO_RUNNERS[scenario]({
-          options,
-          target,
-          server,
-          pool: context.pool,
-          meter: () =>
-            new UsageMeter(
-              server,
-              context.pool.pids,
-              targetName === "app" ? () => context.db.backendPids() : async () => [],
-              context.profileDir && targetName === "app"
-                ? join(context.profileDir, `${scenario}-app.cpuprofile`)
-                : undefined,
-            ),
-          log,
-          databaseUrl: context.db.url,
+    // Exports have no counterpart on a bare relay, and are one server's figures (its memory,
+    // its export thread): one node, whatever --nodes says.
+    const nodeCounts = scenario === "transcript" ? [1] : options.nodes;
+    for (const nodes of nodeCounts) {
+      const pinning = context.pinnings.get(nodes)!;
+      context.pool.pin(pinning.generator);
+      pinSelf(pinning.generator);
+      for (const targetName of scenario === "transcript" ? (["app"] as const) : targets) {
+        const started = now();
+        const label = `${scenario}-${targetName}-${nodes}`;
+        log(`${scenario} on ${targetName}${nodes > 1 ? `, ${nodes} nodes` : ""}`);
+        const env =
+          nodes > 1 && context.redis ? { ...context.env, ...context.redis.environment(label) } : context.env;
+        const server = await ServerGroup.start(targetName, {
+          cpus: pinning.servers,
+          env,
+          output: context.output,
         });
-        results.push(result);
-        const headline = result.metrics
-          .slice(0, 3)
-          .map((metric) => `${metric.label} ${metric.value.toFixed(1)}${metric.unit}`)
-          .join(", ");
-        log(`    ${headline}; server CPU ${result.usage?.serverCpuPct.toFixed(0)} %`);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        log(`    failed: ${message}`);
-        results.push({
-          scenario,
-          target: targetName,
-          params: {},
-          metrics: [],
-          usage: undefined,
-          checks: {},
-          details: {},
-          error: message,
-        });
-        await context.pool.closeAll().catch(() => {});
-      } finally {
-        await target.close();
-        await server.stop();
-        log(`    (${((now() - started) / 1000).toFixed(1)} s)`);
+        const target: Target =
+          targetName === "app"
+            ? new AppTarget(server.first.url, context.db.url, jwt)
+            : new RelayTarget(server.first.url);
+        try {
+          const result = await SCENARIO_RUNNERS[scenario]({
+            options,
+            target,
+            server,
+            pool: context.pool,
+            meter: () =>
+              new UsageMeter(
+                server,
+                context.pool.pids,
+                targetName === "app" ? () => context.db.backendPids() : async () => [],
+                context.profileDir && targetName === "app"
+                  ? join(context.profileDir, `${scenario}-app${nodes > 1 ? `-${nodes}nodes` : ""}.cpuprofile`)
+                  : undefined,
+              ),
+            log,
+            databaseUrl: context.db.url,
+          });
+          results.push(result);
+          const headline = result.metrics
+            .slice(0, 3)
+            .map((metric) => `${metric.label} ${metric.value.toFixed(1)}${metric.unit}`)
+            .join(", ");
+          log(`    ${headline}; server CPU ${result.usage?.serverCpuPct.toFixed(0)} %`);
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          log(`    failed: ${message}`);
+          results.push({
+            scenario,
+            target: targetName,
+            nodes,
+            params: {},
+            metrics: [],
+            usage: undefined,
+            checks: {},
+            details: {},
+            error: message,
+          });
+          await context.pool.closeAll().catch(() => {});
+        } finally {
+          await target.close();
+          await server.stop();
+          log(`    (${((now() - started) / 1000).toFixed(1)} s)`);
+        }
       }
     }
   }
@@ -128,8 +198,13 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const stamp = startedAt.toISOString().replace(/[:.]/g, "-");
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const pinning = choosePinning(options.pin);
-  pinSelf(pinning.generator);
+  // Chosen before this process is pinned (the cores it may use are then fewer), for each node
+  // count and for one node (the transcript scenario runs on one node whatever --nodes says).
+  const pinnings = new Map(
+    [1, ...options.nodes].map((nodes): [number, Pinning] => [nodes, choosePinning(options.pin, nodes)]),
+  );
+  const pinningOf = (nodes: number) => pinnings.get(nodes)!;
+  pinSelf(pinningOf(options.nodes[0]!).generator);
   const openFiles = openFileLimit();
   const needed = Math.max(
     options.joinParticipants,
@@ -137,13 +212,19 @@ async function main(): Promise<void> {
     options.annotateParticipants,
     options.rooms * options.roomSize,
   );
-  log(`bench ${stamp}: ${pinning.note}; open files ${openFiles.soft} (hard ${openFiles.hard})`);
+  const pinningNote = options.nodes
+    .map((nodes) => `${nodes} node${nodes > 1 ? "s" : ""}: ${pinningOf(nodes).note}`)
+    .join("; ");
+  log(`bench ${stamp}: ${pinningNote}; open files ${openFiles.soft} (hard ${openFiles.hard})`);
   if (Number(openFiles.hard) < needed + 200) {
     log(
       `warning: the open-file limit (${openFiles.hard}) is low for ${needed} connections: run \`ulimit -n 65536\` first`,
     );
   }
 
+  // Several nodes share a Redis; the run's keys are deleted at the end.
+  const redis = options.nodes.some((nodes) => nodes > 1) ? await BenchRedis.connect() : undefined;
+  if (redis) log(`redis ${REDIS_URL}, keys under ${redis.prefix}`);
   const db = await createBenchDatabase();
   log(`database ${db.name} (PostgreSQL ${db.version}) created and migrated`);
   const output = openSync(join(RESULTS_DIR, `${stamp}-processes.log`), "a");
@@ -153,6 +234,13 @@ async function main(): Promise<void> {
   const cleanUp = async () => {
     await pool?.stop().catch(() => {});
     await db.drop().catch((error: unknown) => log(`could not drop ${db.name}: ${String(error)}`));
+    if (redis) {
+      await redis
+        .clean()
+        .then((keys) => log(`redis: deleted the run's ${keys} keys`))
+        .catch((error: unknown) => log(`could not delete the redis keys ${redis.prefix}*: ${String(error)}`));
+      await redis.close().catch(() => {});
+    }
     closeSync(output);
   };
   const interrupted = () => {
@@ -164,12 +252,13 @@ async function main(): Promise<void> {
 
   let results: ScenarioResult[];
   try {
-    pool = await WorkerPool.start(options.workers, { cpus: pinning.generator, output });
+    pool = await WorkerPool.start(options.workers, { cpus: pinningOf(options.nodes[0]!).generator, output });
     results = await runScenarios(options, {
       db,
       pool,
+      redis,
+      pinnings,
       env: serverEnvironment(db.url, randomBytes(32).toString("hex")),
-      serverCpus: pinning.server,
       output,
       profileDir,
     });
@@ -177,9 +266,14 @@ async function main(): Promise<void> {
     await cleanUp();
   }
 
-  const machine = describeMachine({ postgres: db.version, openFiles, pinning: pinning.note });
-  const goals = judgeGoals(results, options);
-  const table = renderTable(results, options.scenarios);
+  const machine = describeMachine({ postgres: db.version, openFiles, pinning: pinningNote });
+  // The goals are stated for one node: judged on the first node count of the run.
+  const goalNodes = options.nodes[0]!;
+  const goals = judgeGoals(
+    results.filter((result) => result.nodes === goalNodes),
+    options,
+  );
+  const table = renderTable(results, options.scenarios, options.nodes);
   const file = join(RESULTS_DIR, `${stamp}.json`);
   writeFileSync(
     file,
@@ -191,7 +285,7 @@ async function main(): Promise<void> {
     "",
     table,
     "",
-    "Goals:",
+    `Goals (${goalNodes === 1 ? "one node" : `${goalNodes} nodes`}):`,
     renderGoals(goals),
     "",
     `Results: ${file}`,

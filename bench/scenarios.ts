@@ -11,7 +11,7 @@ import { Histogram, type LatencySummary, summarize } from "./histogram.ts";
 import type { ClientSpec, JoinSpec, PlannedAction, TargetName } from "./messages.ts";
 import type { BenchOptions, ScenarioName } from "./options.ts";
 import type { MergedReport, WorkerPool } from "./pool.ts";
-import type { ResourceUsage, ServerProcess, UsageMeter } from "./processes.ts";
+import type { ResourceUsage, ServerGroup, UsageMeter } from "./processes.ts";
 import { type BenchRoom, selectorFor, type Target } from "./targets.ts";
 import { transcriptExports } from "./transcript.ts";
 
@@ -39,6 +39,8 @@ export interface Metric {
 export interface ScenarioResult {
   scenario: ScenarioName;
   target: TargetName;
+  /** How many server processes served it. */
+  nodes: number;
   params: Record<string, number | string>;
   metrics: Metric[];
   usage: ResourceUsage | undefined;
@@ -54,7 +56,8 @@ export interface ScenarioResult {
 export interface ScenarioContext {
   options: BenchOptions;
   target: Target;
-  server: ServerProcess;
+  /** The server's nodes (one, or several on one database and Redis). */
+  server: ServerGroup;
   pool: WorkerPool;
   meter: () => UsageMeter;
   log: (line: string) => void;
@@ -83,10 +86,16 @@ function random<T>(items: readonly T[]): T {
   return items[Math.floor(Math.random() * items.length)]!;
 }
 
-/** Participants of `rooms`, numbered from 0, the first `checkers` of each room on socket.io-client. */
+/**
+ * Participants of `rooms`, numbered from 0, the first `checkers` of each room on socket.io-client.
+ * With several nodes, a room's participants alternate between them as a round-robin load balancer
+ * would place them, each room starting on the next node: a room's checkers (the first of the room)
+ * are then on different nodes, and with one checker per room the rooms' checkers alternate.
+ */
 function clientSpecs(
   rooms: BenchRoom[],
   checkers: number,
+  nodes: number,
 ): { specs: ClientSpec[]; roomOf: Map<number, BenchRoom> } {
   const specs: ClientSpec[] = [];
   const roomOf = new Map<number, BenchRoom>();
@@ -100,10 +109,18 @@ function clientSpecs(
         token: member.token,
         seminarId: room.seminarId,
         kind: n < checkers ? "io" : "light",
+        node: (n + room.index) % nodes,
       });
     });
   }
   return { specs, roomOf };
+}
+
+/** Delivery latency between participants on the same node and across nodes (several nodes only). */
+function nodeDelivery(metrics: Metrics, ctx: ScenarioContext, seen: MergedReport, key: string): void {
+  if (ctx.server.nodes.length < 2) return;
+  metrics.latency(`${key}_same_node`, "delivery, sender on the same node", seen.deliverySameNode.summary());
+  metrics.latency(`${key}_cross_node`, "delivery, sender on another node", seen.deliveryCrossNode.summary());
 }
 
 async function connectParticipants(
@@ -111,7 +128,7 @@ async function connectParticipants(
   specs: ClientSpec[],
 ): Promise<Record<string, unknown>> {
   const started = now();
-  const report = await ctx.pool.connect(ctx.target.url, specs, ctx.options.connectRate);
+  const report = await ctx.pool.connect(ctx.server.urls, specs, ctx.options.connectRate);
   ctx.log(
     `    connected ${report.ok}/${specs.length} in ${((now() - started) / 1000).toFixed(1)} s` +
       (report.failed > 0 ? ` (failed: ${JSON.stringify(report.errors)})` : "") +
@@ -168,8 +185,9 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
     displayName: `Reader ${i + 1}`,
     at: start + (i * windowMs) / n,
     kind: i < options.checkers ? "io" : "light",
+    node: i % ctx.server.nodes.length,
   }));
-  const report = await ctx.pool.join(ctx.target.url, joins);
+  const report = await ctx.pool.join(ctx.server.urls, joins);
   const usage = await meter.stop();
   await sleep(800);
   const seen = await ctx.pool.collect();
@@ -204,6 +222,7 @@ async function joinStorm(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     scenario: "join",
     target: ctx.target.name,
+    nodes: ctx.server.nodes.length,
     params: { participants: n, joinWindowSeconds: options.joinWindowSeconds },
     metrics: metrics.list,
     usage,
@@ -255,7 +274,7 @@ async function voteBurst(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = options.voteParticipants;
   const room = await ctx.target.createRoom(0, { participants: n, prompt: true, seedAnnotations: 0 });
   const prompt = room.prompt!;
-  const { specs } = clientSpecs([room], options.checkers);
+  const { specs } = clientSpecs([room], options.checkers, ctx.server.nodes.length);
   const setup = await connectParticipants(ctx, specs);
   await ctx.target.openPrompt(room);
   await sleep(500);
@@ -326,6 +345,7 @@ async function voteBurst(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     scenario: "vote",
     target: ctx.target.name,
+    nodes: ctx.server.nodes.length,
     params: { participants: n, changeShare: options.voteChangeShare, ballotsSent: actions.length },
     metrics: metrics.list,
     usage,
@@ -351,14 +371,15 @@ async function voteBurst(ctx: ScenarioContext): Promise<ScenarioResult> {
   };
 }
 
-/** An annotation:create (or reply) payload carrying the bench marker of (sender, scheduled time). */
+/** An annotation:create (or reply) payload carrying the bench marker of (sender, scheduled time, node). */
 function annotationAction(
   room: BenchRoom,
-  idx: number,
+  sender: ClientSpec,
   at: number,
   tag: "annotate" | "reply",
 ): PlannedAction {
-  const marker = `bench:${idx}:${at.toFixed(3)}`;
+  const idx = sender.idx;
+  const marker = `bench:${idx}:${at.toFixed(3)}:${sender.node}`;
   const body = `${marker} ${commentText(140)}`;
   if (tag === "reply" && room.parentIds.length > 0) {
     return {
@@ -395,7 +416,7 @@ async function annotationFanOut(ctx: ScenarioContext): Promise<ScenarioResult> {
   const rate = options.annotationRate;
   const duration = options.durationSeconds;
   const room = await ctx.target.createRoom(0, { participants: n, prompt: false, seedAnnotations: 0 });
-  const { specs } = clientSpecs([room], options.checkers);
+  const { specs } = clientSpecs([room], options.checkers, ctx.server.nodes.length);
   const setup = await connectParticipants(ctx, specs);
   await sleep(600);
   await ctx.pool.collect();
@@ -403,7 +424,7 @@ async function annotationFanOut(ctx: ScenarioContext): Promise<ScenarioResult> {
   const t0 = now() + 300;
   const count = Math.round(rate * duration);
   const actions = Array.from({ length: count }, (_, k) =>
-    annotationAction(room, random(specs).idx, t0 + (k * 1000) / rate, "annotate"),
+    annotationAction(room, random(specs), t0 + (k * 1000) / rate, "annotate"),
   );
   const meter = ctx.meter();
   await meter.start();
@@ -427,6 +448,7 @@ async function annotationFanOut(ctx: ScenarioContext): Promise<ScenarioResult> {
   metrics.latency("annotate_ack", "annotation ack", acks?.latency.summary() ?? summarize([]));
   metrics.latency("delivery", "delivery to each other client", seen.delivery.summary());
   metrics.latency("all_delivered", "delivery to all clients", allDelivered(seen));
+  nodeDelivery(metrics, ctx, seen, "delivery");
   metrics.add("deliveries_per_s", "deliveries per second", seen.delivery.count / duration, "/s", "higher");
   metrics.add(
     "delivered_pct",
@@ -440,6 +462,7 @@ async function annotationFanOut(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     scenario: "annotate",
     target: ctx.target.name,
+    nodes: ctx.server.nodes.length,
     params: { participants: n, annotationsPerSecond: rate, durationSeconds: duration },
     metrics: metrics.list,
     usage,
@@ -501,7 +524,7 @@ async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
     );
     rooms.push(...(await Promise.all(batch)));
   }
-  const { specs, roomOf } = clientSpecs(rooms, Math.min(options.checkers, 1));
+  const { specs, roomOf } = clientSpecs(rooms, Math.min(options.checkers, 1), ctx.server.nodes.length);
 
   // Memory after full collections, settled, before and after everyone connected.
   const settledMemory = async () => {
@@ -556,7 +579,7 @@ async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
     const steady = (rate: number, tag: "annotate" | "reply") => {
       const phase = Math.random() / rate;
       for (let k = 0; phase + k / rate < duration; k++) {
-        actions.push(annotationAction(room, random(members).idx, t0 + (phase + k / rate) * 1000, tag));
+        actions.push(annotationAction(room, random(members), t0 + (phase + k / rate) * 1000, tag));
       }
     };
     steady(MIXED_WORKLOAD.annotationsPerRoomPerSecond, "annotate");
@@ -602,6 +625,7 @@ async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
   metrics.add("room_ack_p99_median", "per-room ack p99, median room", roomAcks.p99.median, "ms", "lower");
   metrics.add("room_ack_p99_max", "per-room ack p99, worst room", roomAcks.p99.max, "ms", "lower");
   metrics.latency("delivery", "annotation delivery", seen.delivery.summary());
+  nodeDelivery(metrics, ctx, seen, "delivery");
   metrics.add(
     "room_delivery_p99_max",
     "per-room delivery p99, worst room",
@@ -629,6 +653,7 @@ async function manyRooms(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     scenario: "rooms",
     target: ctx.target.name,
+    nodes: ctx.server.nodes.length,
     params: {
       rooms: options.rooms,
       roomSize: options.roomSize,
@@ -673,7 +698,7 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = options.hallParticipants;
   const room = await ctx.target.createRoom(0, { participants: n, prompt: true, seedAnnotations: 0 });
   const prompt = room.prompt!;
-  const { specs } = clientSpecs([room], options.checkers);
+  const { specs } = clientSpecs([room], options.checkers, ctx.server.nodes.length);
   const settledMemory = async () => {
     await ctx.server.gc();
     await sleep(500);
@@ -692,7 +717,7 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   const duration = options.durationSeconds;
   const t0 = now() + 300;
   const annotations = Array.from({ length: Math.round(rate * duration) }, (_, k) =>
-    annotationAction(room, random(specs).idx, t0 + (k * 1000) / rate, "annotate"),
+    annotationAction(room, random(specs), t0 + (k * 1000) / rate, "annotate"),
   );
   const meter = ctx.meter();
   await meter.start();
@@ -747,6 +772,7 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
     "lower",
   );
   metrics.latency("hall_delivery", "annotation delivery", fanOut.delivery.summary());
+  nodeDelivery(metrics, ctx, fanOut, "hall_delivery");
   metrics.add(
     "hall_delivered_pct",
     "annotation deliveries received",
@@ -776,6 +802,7 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   return {
     scenario: "hall",
     target: ctx.target.name,
+    nodes: ctx.server.nodes.length,
     params: { participants: n, annotationRate: rate, durationSeconds: duration },
     metrics: metrics.list,
     usage,

@@ -2,7 +2,9 @@
  * The server under test, run as a child process of bench/run.ts so that it can be pinned to a
  * core of its own and measured on its own: `app` builds the real application (createApplication,
  * configured from the environment the orchestrator passes: its own database, LOG_LEVEL=warn, long
- * token lifetimes, a high join limit); `relay` starts the bare Socket.IO relay (bench/relay.ts).
+ * token lifetimes, a high join limit, and REDIS_URL when it is one of several nodes); `relay`
+ * starts the bare Socket.IO relay (bench/relay.ts), joined to the other relay nodes through the
+ * same Redis when REDIS_URL is set.
  * It listens on a free port, says so over IPC, and answers stats, gc and stop requests.
  */
 import { writeFileSync } from "node:fs";
@@ -14,6 +16,7 @@ import { createApplication } from "../src/app.ts";
 import { loadConfig } from "../src/config.ts";
 import { createPrismaClient } from "../src/db/client.ts";
 import { createLogger } from "../src/logger.ts";
+import { connectRedis } from "../src/redis.ts";
 import type { ServerCommand, ServerMessage } from "./messages.ts";
 import { createRelay } from "./relay.ts";
 
@@ -26,7 +29,10 @@ async function start(
 ): Promise<{ port: number; sockets: () => number; close: () => Promise<void> }> {
   if (mode === "relay") {
     const httpServer = createServer();
-    const relay = createRelay(httpServer);
+    // Several relay nodes share a Redis as the application's nodes do (REDIS_URL, REDIS_PREFIX).
+    const config = loadConfig(process.env);
+    const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger(config)) : undefined;
+    const relay = createRelay(httpServer, { redis, prefix: config.redisPrefix });
     await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
     return {
       port: (httpServer.address() as AddressInfo).port,
@@ -40,7 +46,7 @@ async function start(
   if (!config.databaseUrl) throw new Error("bench server: DATABASE_URL is required");
   const logger = createLogger(config);
   const prisma = createPrismaClient(config.databaseUrl, { maxConnections: config.databasePoolSize });
-  const application = createApplication({ config, prisma, logger, databaseUrl: config.databaseUrl });
+  const application = await createApplication({ config, prisma, logger, databaseUrl: config.databaseUrl });
   await new Promise<void>((resolve) => application.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (application.httpServer.address() as AddressInfo).port;
   application.context.config.publicUrl = `http://127.0.0.1:${port}`;

@@ -289,7 +289,9 @@ function sizes(options: BenchOptions) {
 
 /** The transcript scenario. */
 export async function transcriptExports(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const { server, log } = ctx;
+  // One server's exports and memory: run.ts runs this scenario on one node only.
+  const server = ctx.server.first;
+  const { log } = ctx;
   const size = sizes(ctx.options);
   const started = now();
   const { seminar, moderator, guest, members } = await generate(server.url, ctx.databaseUrl, size);
@@ -385,6 +387,7 @@ export async function transcriptExports(ctx: ScenarioContext): Promise<ScenarioR
   return {
     scenario: "transcript",
     target: "app",
+    nodes: 1,
     params: {
       annotations: size.annotations,
       ballots: size.ballots,

@@ -35,13 +35,19 @@ function reply(message: WorkerMessage): void {
   process.send?.(message);
 }
 
-function createParticipant(
-  spec: { idx: number; room: number; kind: "light" | "io" },
-  url: string,
-): Participant {
+type Entrant = { idx: number; room: number; kind: "light" | "io"; node: number };
+
+function createParticipant(spec: Entrant, url: string): Participant {
   return spec.kind === "io"
-    ? new CheckerParticipant(spec.idx, spec.room, recorder)
-    : new LightParticipant(spec.idx, spec.room, url, recorder);
+    ? new CheckerParticipant(spec.idx, spec.room, spec.node, recorder)
+    : new LightParticipant(spec.idx, spec.room, spec.node, url, recorder);
+}
+
+/** The URL of the node a participant goes through. */
+function urlOf(urls: string[], spec: Entrant): string {
+  const url = urls[spec.node];
+  if (!url) throw new Error(`participant ${spec.idx}: no node ${spec.node} (${urls.length} running)`);
+  return url;
 }
 
 function countError(errors: Record<string, number>, error: unknown): void {
@@ -60,7 +66,7 @@ async function followHint(busy: Record<string, number>, step: string, waitMs: nu
  * connect_error or room:sync answered `unavailable` with retryAfterMs is tried again after it.
  */
 async function enterFollowingHints(
-  spec: { idx: number; room: number; kind: "light" | "io" },
+  spec: Entrant,
   url: string,
   auth: Record<string, unknown>,
   busy: Record<string, number>,
@@ -95,7 +101,11 @@ async function enterFollowingHints(
 }
 
 /** Connects participants that already hold tokens, paced at `ratePerSecond`, each with a snapshot. */
-async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: number): Promise<ConnectReport> {
+async function connectAll(
+  urls: string[],
+  clients: ClientSpec[],
+  ratePerSecond: number,
+): Promise<ConnectReport> {
   const latency = new Histogram();
   const errors: Record<string, number> = {};
   const busy: Record<string, number> = {};
@@ -108,7 +118,7 @@ async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: num
       await sleepUntil(at);
       try {
         const auth = { token: spec.token, seminarId: spec.seminarId };
-        const entered = await enterFollowingHints(spec, url, auth, busy);
+        const entered = await enterFollowingHints(spec, urlOf(urls, spec), auth, busy);
         snapshotBytes += entered.snapshotBytes;
         participants.set(spec.idx, entered.participant);
         latency.record(now() - at);
@@ -130,7 +140,7 @@ async function connectAll(url: string, clients: ClientSpec[], ratePerSecond: num
 }
 
 /** The join storm: HTTP join by code, socket connect, room:sync, each from its scheduled time. */
-async function joinAll(url: string, joins: JoinSpec[]): Promise<JoinReport> {
+async function joinAll(urls: string[], joins: JoinSpec[]): Promise<JoinReport> {
   const total = new Histogram();
   const http = new Histogram();
   const connect = new Histogram();
@@ -147,6 +157,7 @@ async function joinAll(url: string, joins: JoinSpec[]): Promise<JoinReport> {
       const started = now();
       lag.record(started - spec.at);
       try {
+        const url = urlOf(urls, spec);
         let joined: { token: string; seminar: { id: string } } | undefined;
         while (!joined) {
           const response = await fetch(`${url}/api/seminars/join`, {
@@ -258,9 +269,9 @@ process.on("message", (message: WorkerCommand) => {
   const run = async (): Promise<WorkerMessage | undefined> => {
     switch (message.type) {
       case "connect":
-        return connectAll(message.url, message.clients, message.ratePerSecond);
+        return connectAll(message.urls, message.clients, message.ratePerSecond);
       case "join":
-        return joinAll(message.url, message.joins);
+        return joinAll(message.urls, message.joins);
       case "plan":
         return runPlan(message.actions, message.ackTimeoutMs);
       case "collect":

@@ -33,6 +33,8 @@ export const ENTRY_POINTS = {
   "embedded-template": "src/db/embedded-template.cli.ts",
   // The essay importer's worker thread (src/modules/essays/essay.pool.ts loads it beside the bundle).
   "essay.worker": "src/modules/essays/essay.worker.ts",
+  // The embedded PostgreSQL's thread (src/db/embedded.ts starts it beside the bundle).
+  "embedded.worker": "src/db/embedded.worker.ts",
   // Transcript export threads (src/modules/transcripts/transcript.exports.ts loads it the same way).
   "transcript.worker": "src/modules/transcripts/transcript.worker.ts",
 };
@@ -98,6 +100,7 @@ async function templateHash() {
     [
       ...(await listFiles(join(ROOT, "prisma", "migrations"))),
       join(ROOT, "src/db/embedded.ts"),
+      join(ROOT, "src/db/embedded.worker.ts"),
       join(ROOT, "src/db/migrator.ts"),
     ],
     `pglite ${pglite}\n`,

@@ -53,8 +53,12 @@ export interface Application {
   close(): Promise<void>;
 }
 
-/** Builds the HTTP app, the Socket.IO server and every module on one HTTP server. */
-export function createApplication(options: {
+/**
+ * Builds the HTTP app, the Socket.IO server and every module on one HTTP server. With REDIS_URL it
+ * first connects to Redis, loading the Redis client and the Socket.IO adapter only then: a single
+ * node never loads them.
+ */
+export async function createApplication(options: {
   config: Config;
   prisma: PrismaClient;
   logger: Logger;
@@ -63,9 +67,9 @@ export function createApplication(options: {
    * embedded database (one session, the main connection's): exports then run on the main thread.
    */
   databaseUrl?: string;
-}): Application {
+}): Promise<Application> {
   const { config, prisma, logger } = options;
-  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : undefined;
+  const redis = config.redisUrl ? await connectRedis(config.redisUrl, logger) : undefined;
   let publicUrl = config.publicUrl ?? `http://localhost:${config.port}`;
   const context: AppContext = {
     config,
@@ -74,7 +78,7 @@ export function createApplication(options: {
     tokens: new TokenService(config.jwt),
     metrics: createMetrics(),
     redis,
-    rateLimits: new RateLimits(redis, config.redisPrefix),
+    rateLimits: new RateLimits(redis?.client, config.redisPrefix),
     publicUrl: () => publicUrl,
   };
   let shuttingDown = false;
@@ -177,7 +181,7 @@ export function createApplication(options: {
         await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       }
       await transcripts.close();
-      await redis?.quit();
+      await redis?.close();
     },
   };
 }

@@ -1,10 +1,10 @@
-import type { Redis } from "ioredis";
 import type { Config } from "./config.ts";
 import type { PrismaClient } from "./db/client.ts";
 import type { RateLimits } from "./http/rate-limit.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { TokenService } from "./modules/accounts/tokens.ts";
+import type { RedisLink } from "./redis.ts";
 
 /** What every route, handler and service gets: built once in createApplication. */
 export interface AppContext {
@@ -14,7 +14,7 @@ export interface AppContext {
   tokens: TokenService;
   metrics: Metrics;
   /** The deployment's Redis (REDIS_URL), shared by the nodes; undefined on a single node. */
-  redis: Redis | undefined;
+  redis: RedisLink | undefined;
   /** Rate limits, counted in Redis when there is one, else in this process. */
   rateLimits: RateLimits;
   /**

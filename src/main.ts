@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setFlagsFromString } from "node:v8";
 import type { Application } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import type { PrismaClient } from "./db/client.ts";
@@ -15,6 +16,17 @@ import { createLogger, type Logger } from "./logger.ts";
 const SHUTDOWN_DEADLINE_MS = 8_000;
 /** What the deadline keeps back, after HTTP requests, for closing sockets and the database. */
 const CLOSING_RESERVE_MS = 2_000;
+
+/**
+ * How much a WebAssembly function runs before V8 recompiles it with its optimizing compiler: ten
+ * times V8's default (1,800,000). A start runs a great deal of WebAssembly once (Prisma's query
+ * compiler for the first queries; PGlite's PostgreSQL opening its data folder), and with the
+ * default budget V8 spends 0.6-2 s of CPU on other threads optimizing code that will not run
+ * again, on a machine with two cores half of it. Code that stays hot (PGlite's executor) still
+ * gets optimized, a little later; Prisma caches query plans, so its compiler is not on the hot
+ * path. docs/benchmarks.md, Start-up.
+ */
+const WASM_TIERING_BUDGET = 18_000_000;
 
 /** What a running server holds; each part is set once it has started, so a shutdown closes what exists. */
 interface Running {
@@ -47,13 +59,17 @@ async function listen(server: Server, port: number, host: string): Promise<numbe
   return (server.address() as AddressInfo).port;
 }
 
-/** The application's code: Express, Socket.IO, Prisma's client and every module. */
-function loadApplicationCode() {
+/**
+ * The application's code: Express, Socket.IO, Prisma's client and every module; with REDIS_URL
+ * also the Redis client and the Socket.IO adapter (without it they are never loaded).
+ */
+function loadApplicationCode(config: Config) {
   return Promise.all([
     import("./app.ts"),
     import("./db/client.ts"),
     import("./db/seed.ts"),
     import("./http/metrics.ts"),
+    config.redisUrl ? import("./redis.ts").then((redis) => redis.loadRedisModules()) : undefined,
   ]).then(([app, client, seed, metrics]) => ({
     createApplication: app.createApplication,
     createPrismaClient: client.createPrismaClient,
@@ -64,36 +80,54 @@ function loadApplicationCode() {
 
 /**
  * Database (embedded unless DATABASE_URL), migrations, application, listening, demo seed.
- * The application's code loads while the database starts: PGlite compiles its WebAssembly on
- * other threads, so the two overlap (and PGlite is not loaded at all with DATABASE_URL).
+ * The embedded database starts first, on a thread of its own and on a port chosen here (so its URL
+ * is known at once), and the application's code loads on this thread meanwhile; then Prisma's
+ * query engine (WebAssembly, which needs no connection to get ready) is made ready while the
+ * database finishes starting and the migrations run. On two cores these overlap. PGlite is not
+ * loaded at all with DATABASE_URL.
  */
 async function start(config: Config, logger: Logger, running: Running): Promise<void> {
   await mkdir(config.dataDir, { recursive: true });
-  const code = loadApplicationCode();
-  if (!config.databaseUrl) {
+  let embedded: Promise<EmbeddedPostgres> | undefined;
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
     logger.info({ dataDir: config.dataDir }, "no DATABASE_URL: starting the embedded PostgreSQL");
-    const { EMBEDDED_TEMPLATE_DIR, startEmbeddedPostgres } = await import("./db/embedded.ts");
-    running.embedded = await startEmbeddedPostgres(config.dataDir, { template: EMBEDDED_TEMPLATE_DIR });
+    const database = await import("./db/embedded.ts");
+    const port = await database.freeLocalPort();
+    databaseUrl = database.embeddedUrl(port);
+    embedded = database.startEmbeddedPostgres(config.dataDir, {
+      template: database.EMBEDDED_TEMPLATE_DIR,
+      port,
+    });
   }
-  const databaseUrl = config.databaseUrl ?? running.embedded!.url;
-  const report = await migrate(databaseUrl, { log: (line) => logger.info(line) });
+  const dbUrl = databaseUrl;
+  const code = loadApplicationCode(config);
+  const prismaReady = code.then(async ({ createPrismaClient }) => {
+    running.prisma = createPrismaClient(dbUrl, {
+      maxConnections: embedded ? 1 : config.databasePoolSize,
+      statementTimeoutMs: config.databaseTimeouts.statementMs,
+      idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
+    });
+    await running.prisma.$connect();
+    return running.prisma;
+  });
+  // Awaited below; a failure meanwhile is reported there, not as an unhandled rejection.
+  prismaReady.catch(() => undefined);
+  if (embedded) running.embedded = await embedded;
+  const report = await migrate(dbUrl, { log: (line) => logger.info(line) });
   logger.info(
     { applied: report.applied.length, total: report.applied.length + report.alreadyApplied.length },
     "migrations",
   );
 
-  const { createApplication, createPrismaClient, seedDemo, createMetricsServer } = await code;
-  running.prisma = createPrismaClient(databaseUrl, {
-    maxConnections: running.embedded ? 1 : config.databasePoolSize,
-    statementTimeoutMs: config.databaseTimeouts.statementMs,
-    idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
-  });
-  const application = createApplication({
+  const prisma = await prismaReady;
+  const { createApplication, seedDemo, createMetricsServer } = await code;
+  const application = await createApplication({
     config,
-    prisma: running.prisma,
+    prisma,
     logger,
     // Export threads need connections of their own; the embedded database serves one session.
-    databaseUrl: running.embedded ? undefined : databaseUrl,
+    databaseUrl: running.embedded ? undefined : dbUrl,
   });
   running.application = application;
 
@@ -165,6 +199,8 @@ async function shutDown(signal: string, config: Config, logger: Logger, running:
 
 /** Starts the server and stops it cleanly on SIGTERM or SIGINT (see shutDown). */
 function main(): void {
+  // Before any WebAssembly is compiled (PGlite and Prisma's client load later, on demand).
+  setFlagsFromString(`--wasm-tiering-budget=${WASM_TIERING_BUDGET}`);
   const config = readConfig();
   const logger = createLogger(config);
   const running: Running = {};

@@ -7,6 +7,7 @@ export interface Metrics {
   commands: Histogram<"command" | "outcome">;
   roomEvents: Counter<"type">;
   sockets: Gauge;
+  ballotGroups: Histogram;
 }
 
 /** Creates the registry with process metrics and Stepstone's own. */
@@ -38,6 +39,12 @@ export function createMetrics(): Metrics {
     sockets: new Gauge({
       name: "stepstone_socket_connections",
       help: "Socket.IO connections open on this node",
+      registers: [registry],
+    }),
+    ballotGroups: new Histogram({
+      name: "stepstone_ballot_group_size",
+      help: "Ballots committed together in one transaction (group commit of one prompt's ballots)",
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers: [registry],
     }),
   };

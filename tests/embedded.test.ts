@@ -20,7 +20,7 @@ const dataDir = await mkdtemp(join(tmpdir(), "stepstone-embedded-"));
 const embedded = await startEmbeddedPostgres(dataDir);
 await migrate(embedded.url);
 const prisma = createPrismaClient(embedded.url, { maxConnections: 1 });
-const app = createApplication({
+const app = await createApplication({
   config: buildConfig({ JWT_SECRET: "embedded-secret-embedded-secret-12345" }),
   prisma,
   logger: createLogger({ logLevel: "silent" }),

@@ -29,7 +29,7 @@ async function startApp(env: Record<string, string>, databaseUrl = database.url)
   const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const prisma = createPrismaClient(databaseUrl, { maxConnections: 2 });
   const config = buildConfig({ JWT_SECRET: "operations-secret-operations-secret-12345", ...env });
-  const app: Application = createApplication({ config, prisma, logger });
+  const app: Application = await createApplication({ config, prisma, logger });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   afterAll(async () => {
     await app.close();

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { AppError, fail, fromZodError, toErrorBody } from "../errors.ts";
 import type { TokenClaims, TokenService } from "../modules/accounts/tokens.ts";
 import { type ErrorBody, HTTP_STATUS } from "../protocol/result.ts";
+import { BearerToken } from "../protocol/schemas.ts";
 
 /** Parses a body, query or params with its zod schema; a mismatch is `validation_failed`. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
@@ -22,9 +23,9 @@ export function route<T>(run: (req: Request, res: Response) => Promise<T>, statu
 /** Reads the bearer token of a request and verifies it. */
 export function bearerClaims(req: Request, tokens: TokenService): TokenClaims & { expiresAt: number } {
   const header = req.get("authorization") ?? "";
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match) throw fail.unauthenticated();
-  return tokens.verify(match[1]!);
+  const token = BearerToken.safeParse(/^Bearer\s+(\S+)$/i.exec(header)?.[1]);
+  if (!token.success) throw fail.unauthenticated();
+  return tokens.verify(token.data);
 }
 
 /** The error bodies of the HTTP framework's own client errors (body-parser, path decoding), by `type`. */

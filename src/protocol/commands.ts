@@ -107,6 +107,11 @@ export interface CommandResults {
   "prompt:create": PromptView;
   /** Replace a draft prompt's definition (prompt:updated). Moderators. Errors: not_found, conflict (not draft). */
   "prompt:update": PromptView;
+  /**
+   * Delete a draft prompt (prompt:deleted); one that was ever opened stays. Moderators; draft or
+   * live. Errors: forbidden, not_found, conflict (not a draft), room_closed.
+   */
+  "prompt:delete": { promptId: string };
   /** Open a draft prompt (prompt:opened). Moderators; live. Errors: conflict unless draft, room_closed. */
   "prompt:open": PromptView;
   /** Close an open prompt (prompt:closed); its final tally follows at once. Moderators; live. */
@@ -206,6 +211,7 @@ export const COMMAND_INPUTS = {
   "annotation:remove": ModerateAnnotationInput,
   "prompt:create": PromptCreateInput,
   "prompt:update": PromptUpdateInput,
+  "prompt:delete": PromptRefInput,
   "prompt:open": PromptRefInput,
   "prompt:close": PromptRefInput,
   "prompt:reopen": PromptRefInput,

@@ -20,7 +20,7 @@ export const PromptUpdateInput = z.object({
 });
 export type PromptUpdateInput = z.infer<typeof PromptUpdateInput>;
 
-/** prompt:open, prompt:close, prompt:reopen, prompt:reveal: which prompt. */
+/** prompt:delete, prompt:open, prompt:close, prompt:reopen, prompt:reveal: which prompt. */
 export const PromptRefInput = z.object({
   /** The prompt, within the caller's seminar. */
   promptId: Id,

@@ -128,6 +128,13 @@ function applyFact(state: RoomSnapshot, event: RoomEventView): void {
       state.prompts.sort((a, b) => a.position - b.position);
       return;
     }
+    case "prompt:deleted": {
+      const { promptId } = event.data;
+      state.prompts = state.prompts.filter((prompt) => prompt.id !== promptId);
+      state.tallies = state.tallies.filter((tally) => tally.promptId !== promptId);
+      state.myBallots = state.myBallots.filter((ballot) => ballot.promptId !== promptId);
+      return;
+    }
     case "room:locked":
       state.seminar = { ...state.seminar, locked: event.data.locked };
       return;

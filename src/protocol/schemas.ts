@@ -179,9 +179,12 @@ export type JoinSeminarInput = z.infer<typeof JoinSeminarInput>;
 // ---------------------------------------------------------------------------------------------
 // Socket.IO payloads
 
+/** A bearer token as sent (handshake or Authorization header): bounded before it is verified. */
+export const BearerToken = secret().min(1).max(4096);
+
 /** Socket handshake `auth`: the token, and for moderator tokens the seminar to enter. */
 export const HandshakeAuth = z.object({
-  token: secret().min(1).max(4096),
+  token: BearerToken,
   seminarId: Id.optional(),
 });
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;

@@ -320,6 +320,11 @@ export interface RoomEventDataMap {
   "prompt:opened": { prompt: PromptView };
   "prompt:closed": { prompt: PromptView };
   "prompt:revealed": { prompt: PromptView };
+  /**
+   * A draft prompt was deleted; it also stands in for an earlier prompt event whose prompt is gone
+   * by the time it is presented (catch-up, transcripts). Drop the prompt from what you show.
+   */
+  "prompt:deleted": { promptId: string };
 }
 
 export type RoomEventType = keyof RoomEventDataMap;

@@ -138,6 +138,11 @@ export class Notifier {
     this.timers.add(timer);
   }
 
+  /** Rooms with member:joined facts waiting, and room closes scheduled (closeRoomLater). */
+  retained(): { batches: number; closes: number } {
+    return { batches: this.pending.size, closes: this.timers.size };
+  }
+
   /** Sends what is waiting and forgets scheduled closes (at shutdown). */
   flushAll(): void {
     for (const seminarId of [...this.pending.keys()]) this.flush(seminarId);

@@ -34,6 +34,8 @@ export interface PresenceStore {
    * expired and those that reappear because an entry of theirs had expired and is renewed.
    */
   renew(seminarId: string, sockets: LocalSocket[]): Promise<{ expired: string[]; rejoined: string[] }>;
+  /** The rooms this process holds entries for (none for a shared store, whose entries expire). */
+  heldRooms(): Iterable<string>;
 }
 
 /** A member as presence shows them. */
@@ -99,6 +101,10 @@ export class MemoryPresenceStore implements PresenceStore {
 
   async renew() {
     return { expired: [], rejoined: [] };
+  }
+
+  heldRooms() {
+    return this.rooms.keys();
   }
 }
 
@@ -263,6 +269,10 @@ export class RedisPresenceStore implements PresenceStore {
     return { present, expired };
   }
 
+  heldRooms() {
+    return [];
+  }
+
   async renew(seminarId: string, sockets: LocalSocket[]) {
     const entries = sockets.flatMap(({ socketId, member }) => [
       `${member.id} ${socketId}`,
@@ -378,6 +388,17 @@ export class Presence {
       this.emit(seminarId, delta);
     }
     this.pending.clear();
+  }
+
+  /**
+   * What this node holds: its sockets, the rooms they are in (here and, for a store in this
+   * process, in the store) and rooms with a delta waiting for the next flush.
+   */
+  retained(): { sockets: number; rooms: number; pending: number } {
+    let sockets = 0;
+    for (const room of this.local.values()) sockets += room.size;
+    const rooms = new Set([...this.local.keys(), ...this.store.heldRooms()]).size;
+    return { sockets, rooms, pending: this.pending.size };
   }
 
   /** Stops the timers and sends what is pending (the store's entries go with the sockets). */

@@ -97,13 +97,13 @@ function annotationEvent<T extends "annotation:created" | "annotation:updated" |
   return wire(event, event.type, { annotation: view });
 }
 
-function prompt(
-  event: StoredEventOf<
-    "prompt:created" | "prompt:updated" | "prompt:opened" | "prompt:closed" | "prompt:revealed"
-  >,
-  context: PresentContext,
-) {
-  return subject(context.subjects.prompts, event.fact.promptId, "Prompt");
+/** A prompt event, or prompt:deleted when its prompt has been deleted since (a draft). */
+function promptEvent<
+  T extends "prompt:created" | "prompt:updated" | "prompt:opened" | "prompt:closed" | "prompt:revealed",
+>(event: StoredEventOf<T>, context: PresentContext): RoomEventView {
+  const prompt = context.subjects.prompts.get(event.fact.promptId);
+  if (!prompt) return wire(event, "prompt:deleted", { promptId: event.fact.promptId });
+  return wire(event, event.type, { prompt });
 }
 
 /** One presenter per stored fact type. */
@@ -185,11 +185,12 @@ const PRESENTERS: { [K in RoomFactType]: EventPresenter<K> } = {
       reason: event.fact.actionId ? moderatorReason(event.fact.actionId, context) : null,
       log: logEntry(event.fact.actionId, context),
     }),
-  "prompt:created": (event, context) => wire(event, "prompt:created", { prompt: prompt(event, context) }),
-  "prompt:updated": (event, context) => wire(event, "prompt:updated", { prompt: prompt(event, context) }),
-  "prompt:opened": (event, context) => wire(event, "prompt:opened", { prompt: prompt(event, context) }),
-  "prompt:closed": (event, context) => wire(event, "prompt:closed", { prompt: prompt(event, context) }),
-  "prompt:revealed": (event, context) => wire(event, "prompt:revealed", { prompt: prompt(event, context) }),
+  "prompt:created": promptEvent,
+  "prompt:updated": promptEvent,
+  "prompt:opened": promptEvent,
+  "prompt:closed": promptEvent,
+  "prompt:revealed": promptEvent,
+  "prompt:deleted": (event) => wire(event, "prompt:deleted", { promptId: event.fact.promptId }),
 };
 
 /** A stored event as `context.viewer` receives it. */

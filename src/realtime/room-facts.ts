@@ -88,6 +88,8 @@ export const ROOM_FACTS = {
   "prompt:opened": PromptRef,
   "prompt:closed": PromptRef,
   "prompt:revealed": PromptRef,
+  /** A draft prompt was deleted (its row is gone). */
+  "prompt:deleted": PromptRef,
 } as const satisfies Record<string, z.ZodType>;
 
 /** The facts a room's log holds, by type. */

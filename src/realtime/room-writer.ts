@@ -160,6 +160,11 @@ export class RoomWriter {
     });
   }
 
+  /** Rooms with writes queued or running on this node. */
+  queuedRooms(): number {
+    return this.tails.size;
+  }
+
   /** Runs a change made for the room itself, without an acting member (a guest being admitted). */
   writeForRoom<T>(seminarId: string, change: (write: RoomTx) => Promise<T>): Promise<T> {
     return this.run({ seminarId }, change);

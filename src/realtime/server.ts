@@ -1,5 +1,5 @@
 import type { Server as HttpServer } from "node:http";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { Gauge } from "prom-client";
 import { Server } from "socket.io";
 import type { AppContext } from "../context.ts";
 import { AppError, fail, toErrorBody } from "../errors.ts";
@@ -7,7 +7,6 @@ import { isModerator } from "../modules/seminars/seminars.policy.ts";
 import { type ResolvedMember, resolveGuests, resolveMember } from "../modules/seminars/seminars.service.ts";
 import { LIMITS } from "../protocol/limits.ts";
 import { HandshakeAuth } from "../protocol/schemas.ts";
-import { watchRedis } from "../redis.ts";
 import { Admission } from "./admission.ts";
 import { type CommandHandlers, type DispatchHooks, dispatch } from "./commands.ts";
 import { Notifier, roomOf } from "./notifier.ts";
@@ -17,6 +16,27 @@ import type { SocketActor, TypedServer, TypedSocket } from "./types.ts";
 
 export { roomOf } from "./notifier.ts";
 export type { SocketActor, TypedServer, TypedSocket } from "./types.ts";
+
+/**
+ * What the realtime layer holds for sockets and rooms, by holder. Each count follows the sockets
+ * and rooms that are active: once every socket has left, all are zero except the closes the
+ * notifier has scheduled for ended rooms (they fire within LIMITS.endedRoomGraceMs).
+ */
+export interface RetainedEntries {
+  /** Sockets with token-expiry timers. */
+  expiryTimers: number;
+  /** Commands running. */
+  commands: number;
+  /** This node's sockets and rooms in presence, and rooms with a presence delta pending. */
+  presenceSockets: number;
+  presenceRooms: number;
+  presencePending: number;
+  /** Rooms whose member:joined facts wait to be sent, and scheduled room closes. */
+  notifierBatches: number;
+  notifierCloses: number;
+  /** Rooms with writes queued on this node. */
+  writeQueues: number;
+}
 
 /** The realtime layer: Socket.IO server, room writer, presence and the one notifier that emits. */
 export interface Realtime {
@@ -31,8 +51,13 @@ export interface Realtime {
   admission: Admission;
   /** Installs the command table (one handler per command of the protocol). */
   handle(handlers: CommandHandlers): void;
-  /** Records a refreshed token's expiry on a socket and reschedules its disconnection. */
+  /**
+   * Records a refreshed token's expiry on a socket and reschedules its disconnection (nothing for
+   * a socket that has disconnected meanwhile).
+   */
   renewToken(socket: TypedSocket, expiresAt: number): void;
+  /** What this layer holds now for sockets and rooms (also exported on /metrics). */
+  retained(): RetainedEntries;
   /**
    * Stops taking commands (new ones are answered `unavailable`), lets those in flight finish and
    * answer, tells every socket `connection:closing { reason: "shutting_down" }` and closes.
@@ -96,12 +121,8 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
 
   // With REDIS_URL, broadcasts reach the sockets of every node through Redis pub/sub: the
   // publishing side shares the node's client, the subscribing side needs a connection of its own.
-  const redis = context.redis;
-  const redisSubscriber = redis?.duplicate();
-  if (redis && redisSubscriber) {
-    watchRedis(redisSubscriber, logger);
-    io.adapter(createAdapter(redis, redisSubscriber, { key: `${config.redisPrefix}socket.io` }));
-  }
+  const redis = context.redis?.client;
+  if (context.redis) io.adapter(context.redis.adapter(`${config.redisPrefix}socket.io`));
 
   const notifier = new Notifier(io, context);
   const rooms = new RoomWriter(context.prisma, (seminarId, events, known) =>
@@ -290,6 +311,30 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
     });
   });
 
+  const retained = (): RetainedEntries => {
+    const held = presence.retained();
+    const notes = notifier.retained();
+    return {
+      expiryTimers: expiryTimers.size,
+      commands: inFlight.size,
+      presenceSockets: held.sockets,
+      presenceRooms: held.rooms,
+      presencePending: held.pending,
+      notifierBatches: notes.batches,
+      notifierCloses: notes.closes,
+      writeQueues: rooms.queuedRooms(),
+    };
+  };
+  new Gauge({
+    name: "stepstone_realtime_retained_entries",
+    help: "Entries the realtime layer holds for sockets and rooms, by holder (each falls back to zero when every socket has left)",
+    labelNames: ["holder"],
+    registers: [context.metrics.registry],
+    collect() {
+      for (const [holder, count] of Object.entries(retained())) this.set({ holder }, count);
+    },
+  });
+
   return {
     io,
     rooms,
@@ -300,9 +345,13 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       handlers = table;
     },
     renewToken(socket, expiresAt) {
+      // A refresh answered after its socket left would arm timers that hold the socket until the
+      // token expires (an hour): its disconnect has already cleared what there was.
+      if (!socket.connected) return;
       socket.data.tokenExpiresAt = expiresAt;
       scheduleExpiry(socket);
     },
+    retained,
     async close() {
       draining = true;
       const timeout = new Promise<void>((resolve) => setTimeout(resolve, DRAIN_COMMANDS_MS).unref());
@@ -320,7 +369,6 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
       presence.close();
-      await redisSubscriber?.quit();
     },
   };
 }

@@ -1,9 +1,11 @@
 /**
  * The web client's pure parts, without a browser: highlight segments in code points, selection
- * offsets, thread order and visibility, tallies, comment checks, the outbox and close reasons.
+ * offsets, thread order and visibility, tallies, comment checks, the outbox, close reasons and
+ * retry hints.
  */
 import { describe, expect, it } from "vitest";
 import { afterClose } from "../../client/src/connection/closing.ts";
+import { busyHint, followingHints, retryAfterHeader } from "../../client/src/connection/http.ts";
 import { Outbox } from "../../client/src/connection/outbox.ts";
 import { checkComment, splitTags } from "../../client/src/features/annotations/comment-input.ts";
 import { spanOfText } from "../../client/src/features/annotations/selection.ts";
@@ -261,5 +263,45 @@ describe("close reasons", () => {
     expect(afterClose("rights_changed")).toBe("reconnect");
     expect(afterClose("token_expired")).toBe("resume");
     for (const reason of ["kicked", "banned", "session_ended"]) expect(afterClose(reason)).toBe("stop");
+  });
+});
+
+describe("retry hints", () => {
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-12-03T10:00:00.000Z");
+    expect(retryAfterHeader("3", now)).toBe(3000);
+    expect(retryAfterHeader(" 0 ", now)).toBe(0);
+    expect(retryAfterHeader("Thu, 03 Dec 2026 10:00:05 GMT", now)).toBe(5000);
+    expect(retryAfterHeader("Thu, 03 Dec 2026 09:59:00 GMT", now)).toBe(0);
+    expect(retryAfterHeader("soon", now)).toBeUndefined();
+    expect(retryAfterHeader(null, now)).toBeUndefined();
+  });
+
+  it("follows only an unavailable answer's hint", () => {
+    expect(busyHint({ code: "unavailable", message: "", details: { retryAfterMs: 40 } })).toBe(40);
+    expect(busyHint({ code: "unavailable", message: "" })).toBeUndefined();
+    expect(busyHint({ code: "rate_limited", message: "", details: { retryAfterMs: 40 } })).toBeUndefined();
+  });
+
+  it("tries again after each hint, a bounded number of times, and not after a long hint", async () => {
+    let calls = 0;
+    const always = await followingHints(
+      async () => ++calls,
+      () => 1,
+    );
+    expect(always).toBe(9);
+    expect(calls).toBe(9);
+    calls = 0;
+    const untilDone = await followingHints(
+      async () => ++calls,
+      (n) => (n < 3 ? 1 : undefined),
+    );
+    expect(untilDone).toBe(3);
+    calls = 0;
+    await followingHints(
+      async () => ++calls,
+      () => 60_000,
+    );
+    expect(calls).toBe(1);
   });
 });

@@ -8,17 +8,23 @@
  * participant (who sees it), runs the speaking queue, ends the session after a confirmation, and
  * downloads the transcript in every format, each file checked by content.
  */
-import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot, SeminarView } from "../../src/protocol/views.ts";
 import {
+  addQuestion,
   type BrowserUser,
+  downloadFrom,
+  expectUploadPreview,
   launchBrowser,
+  MODERATOR_UPLOAD,
+  openTab,
   openUser,
   screenshot,
   seriousAxeViolations,
+  signInAsModerator,
+  uploadEssay,
   VIEWPORTS,
 } from "../helpers/browser.ts";
 import {
@@ -29,7 +35,7 @@ import {
   waitForHighlight,
 } from "../helpers/client-room.ts";
 import { buildModerator, expectOk } from "../helpers/factories.ts";
-import { startTestServer } from "../helpers/server.ts";
+import { connect, send, startTestServer } from "../helpers/server.ts";
 import { readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
 
 // Eight downloads and the moderation log within a minute: above the default per-member limit.
@@ -39,41 +45,14 @@ const browser = await launchBrowser();
 const QUESTION = "這段話有說服力嗎？ Convincing?";
 const COMMENT = "這一段的說法需要更多證據。";
 const QUOTE = "看著結果慢慢改變";
-const FIXTURE = new URL("../fixtures/essays/moderator-upload.zh-Hant.txt", import.meta.url).pathname;
 const EMAIL = "console.moderator@example.test";
 /** The password buildModerator registers with. */
-const PASSWORD = "correct horse battery staple";
+const MODERATOR = { email: EMAIL, password: "correct horse battery staple" };
 const TITLE = "共讀 Reading Together — live";
-
-/** Signs in on the sign-in page, as a moderator would. */
-async function signIn(page: Page) {
-  await page.goto(`${server.url}/signin`);
-  await page.getByLabel("E-mail").fill(EMAIL);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Your seminars" }).waitFor();
-}
-
-/** Clicks a download button of the seminar page and answers the file's content. */
-async function downloadFrom(page: Page, button: string): Promise<Buffer> {
-  const [file] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByRole("button", { name: button, exact: true }).click(),
-  ]);
-  return readFileSync(await file.path());
-}
 
 /** Waits until a page's room connection is live. */
 async function waitForConnection(page: Page) {
   await page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
-}
-
-/** Opens a tab of the console's panel (from the bottom bar on a phone). */
-async function openTab(page: Page, name: string) {
-  const mobileNav = page.locator(".mobile-nav");
-  if (await mobileNav.isVisible())
-    await mobileNav.getByRole("button", { name: new RegExp(`^${name}`) }).click();
-  else await page.getByRole("tab", { name: new RegExp(`^${name}`) }).click();
 }
 
 /** The participant's vote on the first question. */
@@ -110,29 +89,18 @@ describe("the moderator's console and the projector view", () => {
 
   it("signs in and creates the seminar from an uploaded file after checking the importer's preview", async () => {
     const { page } = mod;
-    await signIn(page);
+    await signInAsModerator(page, server.url, MODERATOR);
     await page.getByRole("link", { name: "New seminar" }).first().click();
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
-    // The page reads the file asynchronously (File.text()); wait until the text area holds it.
-    await expect.poll(() => page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
-    await page.getByRole("button", { name: "Preview", exact: true }).click();
-    const preview = page.locator(".essay-preview");
-    await expect
-      .poll(() => preview.locator(".preview-title").textContent())
-      .toBe("共讀的練習 Reading Together");
-    expect(await preview.locator(".preview-byline").textContent()).toBe("文／林小雨 Lin Xiaoyu");
-    expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
-    expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
-    expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
+    await uploadEssay(page, MODERATOR_UPLOAD);
+    await expectUploadPreview(page);
 
     // One named question with live results, written on the create page.
-    const form = page.locator("form.prompt-editor:has(#new-prompt-question)");
-    await form.getByLabel("Single choice", { exact: true }).check();
-    await page.locator("#new-prompt-question").fill(QUESTION);
-    await page.locator("#new-prompt-options").fill("是 Yes\n否 No\n不確定 Not sure");
-    await page.locator("#new-prompt-anonymous").uncheck();
-    await form.getByRole("button", { name: "Add question" }).click();
-    await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${QUESTION}”.`);
+    await addQuestion(page, "new-prompt", {
+      kind: "Single choice",
+      question: QUESTION,
+      options: ["是 Yes", "否 No", "不確定 Not sure"],
+      named: true,
+    });
 
     await page.getByLabel("Seminar title").fill(TITLE);
     await page.getByRole("button", { name: "Save as draft" }).click();
@@ -324,31 +292,78 @@ describe("the moderator's console and the projector view", () => {
     await mod.page.getByLabel("Phase").selectOption("discussion");
   });
 
-  it("runs the speaking queue: call next, call a chosen one, clear", async () => {
+  it("runs the speaking queue: call next, call a chosen one, clear; the one called is told they have the floor", async () => {
     await openTab(mod.page, "Queue");
     await ada.page.getByRole("button", { name: "Raise hand" }).click();
     await expect.poll(() => ada.page.locator(".hand-button .hand-text").textContent()).toMatch(/1 in line/);
     await bo.page.getByRole("button", { name: "Raise hand" }).click();
     await expect.poll(() => bo.page.locator(".hand-button .hand-text").textContent()).toMatch(/2 in line/);
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Ada", "Bo"]);
+    // The floor's live region is in the page before anyone is called, so what it says is announced.
+    const adaFloor = ada.page.locator(".floor-live");
+    const boFloor = bo.page.locator(".floor-live");
+    expect(await adaFloor.getAttribute("aria-live")).toBe("assertive");
+    expect(await adaFloor.textContent()).toBe("");
 
     await mod.page.getByRole("button", { name: "Call next" }).click();
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
     await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
     await expect.poll(() => ada.page.locator(".hand-button .hand-text").textContent()).toBe("Raise hand");
+    await expect.poll(() => adaFloor.textContent()).toMatch(/^You have the floor\./);
+    expect(await boFloor.textContent()).toBe("");
+    expect(await seriousAxeViolations(ada.page)).toEqual([]);
 
+    // Her hand raised again: the floor has passed.
     await ada.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => adaFloor.textContent()).toBe("");
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo", "Ada"]);
     await mod.page.getByRole("button", { name: "Call Ada" }).click();
     await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo"]);
     await expect.poll(() => mod.page.locator(".floor").textContent()).toMatch(/Last called: Ada/);
+    await expect.poll(() => adaFloor.textContent()).toMatch(/^You have the floor\./);
 
+    // Clearing the queue ends the round.
     await mod.page.getByRole("button", { name: "Clear queue" }).click();
     await expect.poll(() => mod.page.locator(".hand").count()).toBe(0);
     await expect.poll(() => bo.page.locator(".hand-button .hand-text").textContent()).toBe("Raise hand");
+    await expect.poll(() => adaFloor.textContent()).toBe("");
     const entries = await server.prisma.speakingQueueEntry.findMany({ where: { seminarId: seminar.id } });
     expect(entries.filter((entry) => !entry.calledAt && !entry.loweredAt)).toEqual([]);
     expect(entries.filter((entry) => entry.calledAt).map((entry) => entry.memberId)).toEqual([adaId, adaId]);
+
+    // The next one called takes the floor from the one before (Bo on a phone); a notice can be dismissed.
+    await bo.page.getByRole("button", { name: "Raise hand" }).click();
+    await ada.page.getByRole("button", { name: "Raise hand" }).click();
+    await expect.poll(() => mod.page.locator(".hand .member-name").allTextContents()).toEqual(["Bo", "Ada"]);
+    await mod.page.getByRole("button", { name: "Call next" }).click();
+    await expect.poll(() => boFloor.textContent()).toMatch(/^You have the floor\./);
+    expect(await bo.page.locator(".floor-banner").isVisible()).toBe(true);
+    await mod.page.getByRole("button", { name: "Call next" }).click();
+    await expect.poll(() => adaFloor.textContent()).toMatch(/^You have the floor\./);
+    await expect.poll(() => boFloor.textContent()).toBe("");
+    await ada.page.locator(".floor-banner").getByRole("button", { name: "Dismiss" }).click();
+    await expect.poll(() => adaFloor.textContent()).toBe("");
+  });
+
+  it("lifts a timed mute on the participant's screen when it runs out, with no event to say so", async () => {
+    const socket = await connect(server.url, { token: moderator.token, seminarId: seminar.id });
+    try {
+      expectOk(await send(socket, "member:mute", { memberId: boId, durationSeconds: 3 }));
+    } finally {
+      socket.close();
+    }
+    const banner = bo.page.locator(".muted-banner");
+    await expect.poll(() => banner.textContent()).toMatch(/A moderator muted you until/);
+    const boRow = mod.page.locator(".member", { hasText: "Bo" });
+    await openTab(mod.page, "People");
+    await expect.poll(() => boRow.locator(".muted-badge").count()).toBe(1);
+    const seq = (await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq;
+    // The end is not announced: the page redraws at the mute's end by itself.
+    await expect.poll(() => banner.count(), { timeout: 8_000 }).toBe(0);
+    await bo.page.getByRole("button", { name: "Raise hand" }).waitFor();
+    await expect.poll(() => boRow.locator(".muted-badge").count()).toBe(0);
+    expect(await boRow.getByLabel("Mute Bo for").isVisible()).toBe(true);
+    expect((await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq).toBe(seq);
   });
 
   it("mutes a participant with a reason: they see it and cannot raise a hand; the log shows it", async () => {
@@ -367,7 +382,8 @@ describe("the moderator's console and the projector view", () => {
 
     // The log shows it with its reason.
     await openTab(mod.page, "Log");
-    const muted = mod.page.locator('.log-entry[data-action="member:mute"]');
+    // Newest first: this mute, then the timed one of the test before.
+    const muted = mod.page.locator('.log-entry[data-action="member:mute"]').first();
     await expect
       .poll(() => muted.textContent())
       .toMatch(/Moderator muted Bo until unmuted.*Reason: Please let others speak/);
@@ -394,11 +410,36 @@ describe("the moderator's console and the projector view", () => {
     await screenshot(projector, "projector-1280x800");
 
     const phone = await openUser(browser, VIEWPORTS.phone);
-    await signIn(phone.page);
+    await signInAsModerator(phone.page, server.url, MODERATOR);
     await phone.page.goto(`${server.url}/console/${seminar.id}`);
     await phone.page.locator(".connection[data-status='live']").waitFor({ timeout: 15_000 });
+    // On a phone the controls bar is one line: state, countdown and a Controls button.
+    const bar = phone.page.locator(".console-controls");
+    expect((await bar.boundingBox())!.height).toBeLessThanOrEqual(64);
+    expect(await bar.locator(".countdown").isVisible()).toBe(true);
+    const toggle = phone.page.getByRole("button", { name: "Controls" });
+    expect(await toggle.getAttribute("aria-expanded")).toBe("false");
+    expect(await phone.page.getByRole("button", { name: "End session…" }).isVisible()).toBe(false);
     expect(await seriousAxeViolations(phone.page)).toEqual([]);
     await screenshot(phone.page, "console-390x844");
+    // By keyboard: Enter opens the groups, Tab reaches them, and the button closes them again.
+    await toggle.focus();
+    await phone.page.keyboard.press("Enter");
+    await expect.poll(() => toggle.getAttribute("aria-expanded")).toBe("true");
+    await phone.page.keyboard.press("Tab");
+    expect(
+      await phone.page.evaluate(() => document.activeElement?.closest("#console-control-groups") !== null),
+    ).toBe(true);
+    expect(await phone.page.getByRole("button", { name: "End session…" }).isVisible()).toBe(true);
+    expect(await phone.page.getByRole("button", { name: /^(Lock room|Room locked)$/ }).isVisible()).toBe(
+      true,
+    );
+    expect(await seriousAxeViolations(phone.page)).toEqual([]);
+    await screenshot(phone.page, "console-controls-390x844");
+    await toggle.focus();
+    await phone.page.keyboard.press(" ");
+    await expect.poll(() => toggle.getAttribute("aria-expanded")).toBe("false");
+    expect((await bar.boundingBox())!.height).toBeLessThanOrEqual(64);
     await openTab(phone.page, "People");
     expect(await seriousAxeViolations(phone.page)).toEqual([]);
     await phone.page.goto(`${server.url}/projector/${seminar.id}`);
@@ -436,7 +477,9 @@ describe("the moderator's console and the projector view", () => {
     await page.goto(`${server.url}/seminars/${seminar.id}`);
     await page.getByRole("heading", { name: "Transcript" }).waitFor();
 
-    const document = JSON.parse((await downloadFrom(page, "JSON")).toString("utf8")) as TranscriptDocument;
+    const document = JSON.parse(
+      (await downloadFrom(page, "JSON")).bytes.toString("utf8"),
+    ) as TranscriptDocument;
     const validate = transcriptValidator();
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true);
     expect(document.seminar.state).toBe("ended");
@@ -454,24 +497,26 @@ describe("the moderator's console and the projector view", () => {
       ]),
     );
 
-    const annotations = readCsv((await downloadFrom(page, "CSV: annotations")).toString("utf8"));
+    const annotations = readCsv((await downloadFrom(page, "CSV: annotations")).bytes.toString("utf8"));
     expect(annotations.find((row) => row.body === COMMENT)).toMatchObject({
       author_name: "Ada",
       hidden: "true",
       quote_exact: QUOTE,
     });
-    const ballots = readCsv((await downloadFrom(page, "CSV: ballots")).toString("utf8"));
+    const ballots = readCsv((await downloadFrom(page, "CSV: ballots")).bytes.toString("utf8"));
     expect(ballots.map((row) => `${row.member_name}:${row.option_label}`).sort()).toEqual([
       "Ada:否 No",
       "Bo:否 No",
     ]);
 
-    const markdown = (await downloadFrom(page, "Markdown")).toString("utf8");
+    const markdown = (await downloadFrom(page, "Markdown")).bytes.toString("utf8");
     expect(markdown).toContain(TITLE);
     expect(markdown).toContain(QUESTION);
     expect(markdown).toContain(COMMENT);
 
-    const jsonld = JSON.parse((await downloadFrom(page, "JSON-LD (Web Annotations)")).toString("utf8")) as {
+    const jsonld = JSON.parse(
+      (await downloadFrom(page, "JSON-LD (Web Annotations)")).bytes.toString("utf8"),
+    ) as {
       first: { items: { target: { selector?: { type: string; exact?: string }[] } | string }[] };
     };
     const quotes = jsonld.first.items.flatMap((item) =>
@@ -481,7 +526,7 @@ describe("the moderator's console and the projector view", () => {
     );
     expect(quotes.map((selector) => selector.exact)).toEqual([QUOTE]);
 
-    const zip = await unzip(await downloadFrom(page, "Everything (ZIP)"));
+    const zip = await unzip((await downloadFrom(page, "Everything (ZIP)")).bytes);
     expect([...zip.keys()].map((name) => name.split("/").at(-1)).sort()).toEqual(
       [
         "annotations.csv",

@@ -4,9 +4,16 @@
  */
 import { describe, expect, it } from "vitest";
 import { attachmentName, transcriptPath } from "../../client/src/connection/moderator-api.ts";
-import { crossCheck, EMPTY, optionLabels, toInput } from "../../client/src/features/moderator/prompt-form.ts";
+import {
+  crossCheck,
+  EMPTY,
+  fieldsOf,
+  optionLabels,
+  toInput,
+} from "../../client/src/features/moderator/prompt-form.ts";
 import { fieldErrors, phrase } from "../../client/src/ui/form-errors.ts";
 import { PromptInput, RegisterInput } from "../../src/protocol/schemas.ts";
+import type { PromptView } from "../../src/protocol/views.ts";
 
 describe("the prompt form", () => {
   it("turns typed fields into a prompt of each kind the protocol accepts", () => {
@@ -43,6 +50,54 @@ describe("the prompt form", () => {
     expect(scale).toMatchObject({ kind: "scale", min: 1, max: 5, minLabel: undefined, maxLabel: "Agree" });
     expect(optionLabels(scale)).toEqual(["1", "2", "3", "4", "5 Agree"]);
     expect(optionLabels(single)).toEqual(["Yes", "No"]);
+  });
+
+  it("fills the form from a stored prompt, so that saving it unchanged gives the same definition", () => {
+    const stored = (overrides: Partial<PromptView>, labels: [string, number | null][]): PromptView => ({
+      id: "p",
+      position: 0,
+      kind: "single_choice",
+      question: "Q?",
+      paragraphId: null,
+      maxChoices: 1,
+      anonymous: true,
+      resultsVisibility: "live",
+      state: "draft",
+      revealed: false,
+      options: labels.map(([label, value], position) => ({ id: `o${position}`, position, label, value })),
+      openedAt: null,
+      closedAt: null,
+      ...overrides,
+    });
+    const multiple = stored({ kind: "multiple_choice", maxChoices: 2, anonymous: false }, [
+      ["A", null],
+      ["B", null],
+      ["C", null],
+    ]);
+    expect(PromptInput.parse(toInput(fieldsOf(multiple)))).toEqual({
+      kind: "multiple_choice",
+      question: "Q?",
+      options: ["A", "B", "C"],
+      maxChoices: 2,
+      anonymous: false,
+      resultsVisibility: "live",
+    });
+    const scale = stored({ kind: "scale", resultsVisibility: "after_close" }, [
+      ["-2 Disagree", -2],
+      ["-1", -1],
+      ["0", 0],
+      ["1", 1],
+      ["2 Agree 2", 2],
+    ]);
+    expect(fieldsOf(scale)).toMatchObject({ min: "-2", max: "2", minLabel: "Disagree", maxLabel: "Agree 2" });
+    const again = PromptInput.parse(toInput(fieldsOf(scale)));
+    expect(optionLabels(again)).toEqual(scale.options.map((option) => option.label));
+    const unlabelled = stored({ kind: "scale" }, [
+      ["1", 1],
+      ["2", 2],
+      ["3", 3],
+    ]);
+    expect(fieldsOf(unlabelled)).toMatchObject({ min: "1", max: "3", minLabel: "", maxLabel: "" });
   });
 
   it("refuses what the schema cannot: a limit above the options, a scale that does not rise or is too long", () => {

@@ -7,17 +7,26 @@
  * format (files checked by content) and open or close the transcript to participants.
  */
 import { readFileSync } from "node:fs";
-import type { Page } from "playwright-core";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CSV_COLUMNS } from "../../src/modules/transcripts/transcript.csv.ts";
+import { type ErrorBody, retryAfterMs } from "../../src/protocol/result.ts";
 import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot } from "../../src/protocol/views.ts";
 import {
+  addQuestion,
   type BrowserUser,
+  downloadFrom,
+  expectUploadPreview,
+  fillQuestion,
   launchBrowser,
+  MODERATOR_UPLOAD,
   openUser,
   screenshot,
   seriousAxeViolations,
+  signInAsModerator,
+  storedAccountToken,
+  uploadEssay,
   VIEWPORTS,
 } from "../helpers/browser.ts";
 import { buildGuest, expectOk, type GuestSession, TEST_ESSAY } from "../helpers/factories.ts";
@@ -28,51 +37,9 @@ import { download, readCsv, transcriptValidator, unzip } from "../helpers/transc
 const server = await startTestServer({ TRANSCRIPTS_PER_MINUTE: "100" });
 const browser = await launchBrowser();
 
-const FIXTURE = new URL("../fixtures/essays/moderator-upload.zh-Hant.txt", import.meta.url).pathname;
 const EMAIL = "lin.moderator@example.test";
 const PASSWORD = "a long enough passphrase";
 const SEMINAR_TITLE = "共讀 Reading Together — week 1";
-
-/** Clicks a download button and answers the file's suggested name and content. */
-async function downloadFrom(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
-  const [file] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByRole("button", { name: button, exact: true }).click(),
-  ]);
-  const path = await file.path();
-  return { name: file.suggestedFilename(), bytes: readFileSync(path) };
-}
-
-/** Fills and adds one question in a prompt editor (the ids start with `prefix`). */
-async function addQuestion(
-  page: Page,
-  prefix: string,
-  prompt: {
-    kind: "Single choice" | "Multiple choice" | "Scale";
-    question: string;
-    options?: string[];
-    maxChoices?: number;
-    scale?: { min: number; max: number; minLabel: string; maxLabel: string };
-    results?: string;
-    named?: boolean;
-  },
-) {
-  const form = page.locator(`form.prompt-editor:has(#${prefix}-question)`);
-  await form.getByLabel(prompt.kind, { exact: true }).check();
-  await page.locator(`#${prefix}-question`).fill(prompt.question);
-  if (prompt.options) await page.locator(`#${prefix}-options`).fill(prompt.options.join("\n"));
-  if (prompt.maxChoices) await page.locator(`#${prefix}-max-choices`).fill(String(prompt.maxChoices));
-  if (prompt.scale) {
-    await page.locator(`#${prefix}-min`).fill(String(prompt.scale.min));
-    await page.locator(`#${prefix}-max`).fill(String(prompt.scale.max));
-    await page.locator(`#${prefix}-min-label`).fill(prompt.scale.minLabel);
-    await page.locator(`#${prefix}-max-label`).fill(prompt.scale.maxLabel);
-  }
-  if (prompt.results) await page.locator(`#${prefix}-visibility`).selectOption({ label: prompt.results });
-  if (prompt.named) await page.locator(`#${prefix}-anonymous`).uncheck();
-  await form.getByRole("button", { name: "Add question" }).click();
-  await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${prompt.question}”.`);
-}
 
 describe("the moderator prepares a seminar in the web client", () => {
   let lin: BrowserUser;
@@ -183,36 +150,24 @@ describe("the moderator prepares a seminar in the web client", () => {
     const { page } = lin;
     await page.getByRole("link", { name: "New seminar" }).first().click();
     await page.getByRole("heading", { name: "New seminar", level: 1 }).waitFor();
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await uploadEssay(page, MODERATOR_UPLOAD);
     await expect
       .poll(() => page.locator("#new-essay-file-note").textContent())
       .toMatch(/^Read moderator-upload/);
-    expect(await page.getByLabel("Essay text").inputValue()).toBe(readFileSync(FIXTURE, "utf8"));
 
     // Saving before a preview is refused on the page, and nothing is stored.
     await page.getByRole("button", { name: "Save as draft" }).click();
     await expect.poll(() => page.getByRole("alert").textContent()).toMatch(/must be previewed/);
     expect(await server.prisma.seminar.count()).toBe(0);
 
-    await page.getByRole("button", { name: "Preview", exact: true }).click();
-    const preview = page.locator(".essay-preview");
-    await expect
-      .poll(() => preview.locator(".preview-title").textContent())
-      .toBe("共讀的練習 Reading Together");
-    expect(await preview.locator(".preview-byline").textContent()).toBe("文／林小雨 Lin Xiaoyu");
-    expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
-    expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
-    expect(await preview.locator(".count-sections").textContent()).toMatch(/^2 sections/);
-    expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
+    const preview = await expectUploadPreview(page);
     // The blocks shown are the server's preview of exactly this text.
-    const moderatorToken = await page.evaluate(
-      () => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "{}").token as string,
-    );
+    const moderatorToken = await storedAccountToken(page);
     const served = expectOk(
       await server.http<{ blocks: { kind: string; text: string }[] }>(
         "POST",
         "/api/essays/preview",
-        { text: readFileSync(FIXTURE, "utf8"), format: "text" },
+        { text: readFileSync(MODERATOR_UPLOAD, "utf8"), format: "text" },
         moderatorToken,
       ),
     );
@@ -228,7 +183,7 @@ describe("the moderator prepares a seminar in the web client", () => {
     await page.getByLabel("Essay text").press("End");
     await page.getByLabel("Essay text").type("\n\nOne more paragraph.");
     await expect.poll(() => page.getByRole("button", { name: "Preview again" }).count()).toBe(1);
-    await page.getByLabel("Essay text").fill(readFileSync(FIXTURE, "utf8"));
+    await page.getByLabel("Essay text").fill(readFileSync(MODERATOR_UPLOAD, "utf8"));
   });
 
   it("writes a question of every kind, refusing incomplete ones field by field", async () => {
@@ -366,11 +321,109 @@ describe("the moderator prepares a seminar in the web client", () => {
 
     // Back to the uploaded essay for the session.
     await page.getByRole("button", { name: "Replace the essay" }).click();
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await uploadEssay(page, MODERATOR_UPLOAD);
     await page.locator(".replace-essay").getByRole("button", { name: "Preview", exact: true }).click();
     await page.locator(".replace-essay .preview-title").waitFor();
     await page.getByRole("button", { name: "Replace with this essay" }).click();
     await expect.poll(() => page.locator(".essay-title").textContent()).toBe("共讀的練習 Reading Together");
+  });
+
+  it("edits and deletes draft questions on the seminar page, checked as the create form checks them", async () => {
+    const { page } = lin;
+    const questions = page.locator(".prompt-drafts > li");
+    const storedQuestions = () =>
+      server.prisma.prompt.findMany({
+        where: { seminarId },
+        orderBy: { position: "asc" },
+        include: { options: { orderBy: { position: "asc" } } },
+      });
+
+    // Edit the fourth: the form comes filled in with what is stored.
+    await page.getByRole("button", { name: "Edit question 4" }).click();
+    const editor = page.locator("form.prompt-editor:has(#edit-prompt-4-question)");
+    expect(await editor.getByRole("heading").textContent()).toBe("Edit the question");
+    expect(await page.locator("#edit-prompt-4-question").inputValue()).toBe("Ready to start?");
+    expect(await page.locator("#edit-prompt-4-options").inputValue()).toBe("Yes\nNot yet");
+    expect(await page.locator("#edit-prompt-4-visibility").inputValue()).toBe("moderators");
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    // One option is refused on its field before anything is sent.
+    await page.locator("#edit-prompt-4-options").fill("Only one");
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await expect
+      .poll(() => page.locator("#edit-prompt-4-options-error").textContent())
+      .toBe("Options need at least 2 entries.");
+    expect((await storedQuestions())[3]!.options.map((option) => option.label)).toEqual(["Yes", "Not yet"]);
+    // Cancel keeps what is stored; the next edit is saved.
+    await editor.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => editor.count()).toBe(0);
+    await page.getByRole("button", { name: "Edit question 4" }).click();
+    await fillQuestion(page, "edit-prompt-4", {
+      kind: "Multiple choice",
+      question: "Ready to start now?",
+      options: ["Yes", "Not yet", "Later"],
+      maxChoices: 2,
+      named: true,
+    });
+    await editor.getByRole("button", { name: "Save changes" }).click();
+    await expect
+      .poll(() => questions.nth(3).locator(".prompt-question").textContent())
+      .toMatch(/Ready to start now\?$/);
+    const edited = (await storedQuestions())[3]!;
+    expect({
+      kind: edited.kind,
+      question: edited.question,
+      maxChoices: edited.maxChoices,
+      anonymous: edited.anonymous,
+      resultsVisibility: edited.resultsVisibility,
+      options: edited.options.map((option) => option.label),
+      state: edited.state,
+    }).toEqual({
+      kind: "multiple_choice",
+      question: "Ready to start now?",
+      maxChoices: 2,
+      anonymous: false,
+      resultsVisibility: "moderators",
+      options: ["Yes", "Not yet", "Later"],
+      state: "draft",
+    });
+
+    // Delete asks first; "Keep it" keeps it.
+    await addQuestion(page, "seminar-prompt", {
+      kind: "Single choice",
+      question: "Throwaway?",
+      options: ["A", "B"],
+    });
+    await expect.poll(() => questions.count()).toBe(5);
+    await page.getByRole("button", { name: "Delete… question 5" }).click();
+    await questions.nth(4).getByRole("button", { name: "Keep it" }).click();
+    expect(await storedQuestions()).toHaveLength(5);
+    await page.getByRole("button", { name: "Delete… question 5" }).click();
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await questions.nth(4).getByRole("button", { name: "Delete the question" }).click();
+    await expect.poll(() => questions.count()).toBe(4);
+    expect((await storedQuestions()).map((prompt) => prompt.question)).not.toContain("Throwaway?");
+
+    // A question deleted meanwhile elsewhere (another tab): this page's delete is refused, with the code.
+    await addQuestion(page, "seminar-prompt", {
+      kind: "Single choice",
+      question: "Raced?",
+      options: ["A", "B"],
+    });
+    await expect.poll(() => questions.count()).toBe(5);
+    const raced = (await storedQuestions())[4]!;
+    const elsewhere = await connect(server.url, { token: await storedAccountToken(page), seminarId });
+    try {
+      expectOk(await send(elsewhere, "prompt:delete", { promptId: raced.id }));
+    } finally {
+      elsewhere.close();
+    }
+    await page.getByRole("button", { name: "Delete… question 5" }).click();
+    await questions.nth(4).getByRole("button", { name: "Delete the question" }).click();
+    const refusal = questions.nth(4).getByRole("alert");
+    await expect.poll(() => refusal.getAttribute("data-code")).toBe("not_found");
+    expect(await refusal.locator(".error-code").textContent()).toBe("not_found");
+    await page.reload();
+    await expect.poll(() => questions.count()).toBe(4);
   });
 
   it("starts the seminar after a confirmation", async () => {
@@ -518,14 +571,69 @@ describe("the moderator prepares a seminar in the web client", () => {
     );
   });
 
+  it("follows a busy server's retry hint: the seminar's page loads once the admission gate has room", async () => {
+    const busy = await openUser(browser, VIEWPORTS.laptop);
+    await signInAsModerator(busy.page, server.url, { email: EMAIL, password: PASSWORD });
+    const token = await storedAccountToken(busy.page);
+    // Real load on the node's admission gate: a snapshot request in every slot, each waiting for a
+    // lock that a second database session holds on a table snapshots read.
+    const locker = new pg.Client({ connectionString: server.db.url });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query("LOCK TABLE speaking_queue IN ACCESS EXCLUSIVE MODE");
+    const gate = server.app.realtime.admission;
+    const slots = server.app.context.config.databasePoolSize - 1;
+    const holders = Array.from({ length: slots }, () =>
+      server.http("GET", `/api/seminars/${seminarId}`, undefined, token),
+    );
+    let released = false;
+    try {
+      await expect.poll(() => gate.stats().running).toBe(slots);
+
+      // The page's request queues behind them and is refused `unavailable` with a hint.
+      const refused = busy.page.waitForResponse(
+        (response) => new URL(response.url()).pathname === `/api/seminars/${seminarId}`,
+        { timeout: 15_000 },
+      );
+      const retried = new Promise<number>((resolve) => {
+        let seen = 0;
+        busy.page.on("request", (request) => {
+          if (new URL(request.url()).pathname !== `/api/seminars/${seminarId}`) return;
+          if (++seen === 2) resolve(Date.now());
+        });
+      });
+      await busy.page.goto(`${server.url}/seminars/${seminarId}`);
+      const answer = await refused;
+      const refusedAt = Date.now();
+      expect(answer.status()).toBe(503);
+      const body = (await answer.json()) as { ok: false; error: ErrorBody };
+      expect(body.error.code).toBe("unavailable");
+      const hint = retryAfterMs(body.error)!;
+      expect(hint).toBeGreaterThanOrEqual(250);
+      expect(Number(answer.headers()["retry-after"])).toBe(Math.ceil(hint / 1000));
+      // Still waiting, not showing the refusal.
+      expect(await busy.page.getByRole("status").textContent()).toBe("Loading the seminar…");
+
+      // The load goes; the page asks again after the hinted wait, and shows the seminar.
+      await locker.query("COMMIT");
+      released = true;
+      await Promise.all(holders);
+      expect((await retried) - refusedAt).toBeGreaterThanOrEqual(hint - 100);
+      await busy.page.getByRole("heading", { name: SEMINAR_TITLE, level: 1 }).waitFor();
+      expect(await busy.page.locator(".form-error").count()).toBe(0);
+      expect(busy.failedRequests).toEqual([`503 GET /api/seminars/${seminarId}`]);
+      expect(busy.errors).toEqual([]);
+    } finally {
+      if (!released) await locker.query("COMMIT");
+      await locker.end();
+      await busy.context.close();
+    }
+  });
+
   it("works on a phone: create page with its preview and the list, accessible", async () => {
     const phone = await openUser(browser, VIEWPORTS.phone);
     const { page } = phone;
-    await page.goto(`${server.url}/signin`);
-    await page.getByLabel("E-mail").fill(EMAIL);
-    await page.getByLabel("Password").fill(PASSWORD);
-    await page.getByLabel("Password").press("Enter");
-    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await signInAsModerator(page, server.url, { email: EMAIL, password: PASSWORD });
     await page.locator(".seminar-card").first().waitFor();
     expect(await seriousAxeViolations(page)).toEqual([]);
     await screenshot(page, "seminars-390x844");
@@ -533,7 +641,7 @@ describe("the moderator prepares a seminar in the web client", () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 
     await page.goto(`${server.url}/seminars/new`);
-    await page.getByLabel("Upload a .txt or .md file").setInputFiles(FIXTURE);
+    await uploadEssay(page, MODERATOR_UPLOAD);
     await page.getByRole("button", { name: "Preview", exact: true }).click();
     await page.locator(".essay-preview .preview-title").waitFor();
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);

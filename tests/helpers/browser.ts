@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll } from "vitest";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, expect } from "vitest";
 import { launchChromium } from "./chromium.ts";
 
 /** The two screen sizes the client is checked at. */
@@ -121,4 +121,104 @@ export async function screenshot(page: Page, name: string): Promise<void> {
       : join(tmpdir(), "stepstone-screenshots");
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: join(dir, `${name}.png`), fullPage: false });
+}
+
+// The moderator's pages ----------------------------------------------------------------------
+
+/** Our own Traditional Chinese and English essay, uploaded on the create page by the moderator tests. */
+export const MODERATOR_UPLOAD = join(root, "tests/fixtures/essays/moderator-upload.zh-Hant.txt");
+
+/** Signs in on the sign-in page as a moderator would, and waits for the list of seminars. */
+export async function signInAsModerator(
+  page: Page,
+  baseUrl: string,
+  account: { email: string; password: string },
+): Promise<void> {
+  await page.goto(`${baseUrl}/signin`);
+  await page.getByLabel("E-mail").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+}
+
+/** The signed-in moderator's account token, as the page stored it. */
+export function storedAccountToken(page: Page): Promise<string> {
+  return page.evaluate(
+    () => JSON.parse(localStorage.getItem("stepstone.account.v1") ?? "{}").token as string,
+  );
+}
+
+/** Picks `file` in an essay form's upload field and waits until the text area holds it (read asynchronously). */
+export async function uploadEssay(page: Page, file: string): Promise<void> {
+  await page.getByLabel("Upload a .txt or .md file").setInputFiles(file);
+  const text = readFileSync(file, "utf8");
+  await expect.poll(() => page.getByLabel("Essay text").inputValue()).toBe(text);
+}
+
+/** Asks for the importer's preview and checks its head against MODERATOR_UPLOAD's. */
+export async function expectUploadPreview(page: Page): Promise<Locator> {
+  await page.getByRole("button", { name: "Preview", exact: true }).click();
+  const preview = page.locator(".essay-preview");
+  await expect
+    .poll(() => preview.locator(".preview-title").textContent())
+    .toBe("共讀的練習 Reading Together");
+  expect(await preview.locator(".preview-byline").textContent()).toBe("文／林小雨 Lin Xiaoyu");
+  expect(await preview.locator(".preview-date").textContent()).toBe("2026年11月30日");
+  expect(await preview.locator(".count-paragraphs").textContent()).toBe("4 paragraphs");
+  expect(await preview.locator(".count-sections").textContent()).toMatch(/^2 sections/);
+  expect(await preview.locator(".count-captions").textContent()).toBe("1 caption");
+  return preview;
+}
+
+/** A question as the prompt editor takes it (labels as the form shows them). */
+export interface QuestionFields {
+  kind: "Single choice" | "Multiple choice" | "Scale";
+  question: string;
+  options?: string[];
+  maxChoices?: number;
+  scale?: { min: number; max: number; minLabel: string; maxLabel: string };
+  results?: string;
+  named?: boolean;
+}
+
+/** Fills a prompt editor whose ids start with `prefix` (without submitting it). */
+export async function fillQuestion(page: Page, prefix: string, prompt: QuestionFields): Promise<Locator> {
+  const form = page.locator(`form.prompt-editor:has(#${prefix}-question)`);
+  await form.getByLabel(prompt.kind, { exact: true }).check();
+  await page.locator(`#${prefix}-question`).fill(prompt.question);
+  if (prompt.options) await page.locator(`#${prefix}-options`).fill(prompt.options.join("\n"));
+  if (prompt.maxChoices) await page.locator(`#${prefix}-max-choices`).fill(String(prompt.maxChoices));
+  if (prompt.scale) {
+    await page.locator(`#${prefix}-min`).fill(String(prompt.scale.min));
+    await page.locator(`#${prefix}-max`).fill(String(prompt.scale.max));
+    await page.locator(`#${prefix}-min-label`).fill(prompt.scale.minLabel);
+    await page.locator(`#${prefix}-max-label`).fill(prompt.scale.maxLabel);
+  }
+  if (prompt.results) await page.locator(`#${prefix}-visibility`).selectOption({ label: prompt.results });
+  if (prompt.named !== undefined) await page.locator(`#${prefix}-anonymous`).setChecked(!prompt.named);
+  return form;
+}
+
+/** Fills and adds one question in a prompt editor, and waits for the form to say it was added. */
+export async function addQuestion(page: Page, prefix: string, prompt: QuestionFields): Promise<void> {
+  const form = await fillQuestion(page, prefix, prompt);
+  await form.getByRole("button", { name: "Add question" }).click();
+  await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${prompt.question}”.`);
+}
+
+/** Clicks a download button of the seminar page and answers the file's suggested name and content. */
+export async function downloadFrom(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
+  const [file] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("button", { name: button, exact: true }).click(),
+  ]);
+  return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()) };
+}
+
+/** Opens a tab of the room's side panel (from the bottom bar on a phone). */
+export async function openTab(page: Page, name: string): Promise<void> {
+  const mobileNav = page.locator(".mobile-nav");
+  if (await mobileNav.isVisible())
+    await mobileNav.getByRole("button", { name: new RegExp(`^${name}`) }).click();
+  else await page.getByRole("tab", { name: new RegExp(`^${name}`) }).click();
 }

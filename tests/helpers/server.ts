@@ -51,7 +51,7 @@ export async function startTestServer(
       idleInTransactionTimeoutMs: config.databaseTimeouts.idleInTransactionMs,
     });
   let prisma = openPrisma();
-  let app = createApplication({ config, prisma, logger, databaseUrl: db.url });
+  let app = await createApplication({ config, prisma, logger, databaseUrl: db.url });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const port = (app.httpServer.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}`;
@@ -69,7 +69,7 @@ export async function startTestServer(
       await app.close();
       await prisma.$disconnect();
       prisma = openPrisma();
-      app = createApplication({ config, prisma, logger, databaseUrl: db.url });
+      app = await createApplication({ config, prisma, logger, databaseUrl: db.url });
       await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
       app.setPublicUrl(url);
       server.app = app;

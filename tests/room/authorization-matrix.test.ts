@@ -178,6 +178,10 @@ const MATRIX: { [C in CommandName]: Row<C> } = {
     }),
     expected: expect_(MODERATORS),
   },
+  "prompt:delete": {
+    payload: (fx, role) => ({ promptId: fx.prompts.draft[slotOf(role)] }),
+    expected: expect_(MODERATORS),
+  },
   "prompt:open": {
     payload: (fx, role) => ({ promptId: fx.prompts.draft[slotOf(role)] }),
     expected: expect_(MODERATORS),

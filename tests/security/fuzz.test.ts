@@ -67,6 +67,7 @@ const VALID: { [E in CommandName]: (f: Fixtures) => CommandPayload<E> } = {
     promptId: f.draftPromptId,
     prompt: { kind: "multiple_choice", question: "Which ones?", options: ["a", "b", "c"], maxChoices: 2 },
   }),
+  "prompt:delete": (f) => ({ promptId: f.draftPromptId }),
   "prompt:open": (f) => ({ promptId: f.draftPromptId }),
   "prompt:close": (f) => ({ promptId: f.openPromptId }),
   "prompt:reopen": (f) => ({ promptId: f.openPromptId }),

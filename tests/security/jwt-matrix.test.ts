@@ -48,6 +48,12 @@ const publicPem = rsa.publicKey.export({ type: "spki", format: "pem" }).toString
 const CASES: { name: string; token: string; code: ErrorCode | "ok" }[] = [
   { name: "the genuine guest token (control)", token: guestA.token, code: "ok" },
   {
+    // Signed with the real secret, so only the length cap (4,096, as at the handshake) refuses it.
+    name: "a correctly signed token longer than tokens may be",
+    token: sign({ ...guestClaims(), padding: "x".repeat(4_000) }),
+    code: "unauthenticated",
+  },
+  {
     name: "alg none",
     token: `${b64({ alg: "none", typ: "JWT" })}.${b64(guestClaims())}.`,
     code: "unauthenticated",

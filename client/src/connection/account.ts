@@ -5,9 +5,10 @@
  */
 import { signal } from "@preact/signals";
 import type { z } from "zod";
-import type { ErrorBody, Result } from "../../../src/protocol/result.ts";
+import type { Result } from "../../../src/protocol/result.ts";
 import { LoginInput, RegisterInput } from "../../../src/protocol/schemas.ts";
 import { validationError } from "./api.ts";
+import { fetchEnvelope } from "./http.ts";
 
 /** A signed-in moderator: the account token and who it belongs to. */
 export interface AccountSession {
@@ -77,24 +78,11 @@ export function signOut(): void {
   accountRevision.value++;
 }
 
-const UNREACHABLE: ErrorBody = {
-  code: "unavailable",
-  message: "Cannot reach the server. Check your connection.",
-};
-
-/** Reads a response as the envelope; a body that is not one becomes an error with the status. */
-async function envelope<T>(response: Response): Promise<Result<T>> {
-  try {
-    return (await response.json()) as Result<T>;
-  } catch {
-    return { ok: false, error: { code: "internal", message: `The server answered ${response.status}.` } };
-  }
-}
-
 /**
- * A REST call as the signed-in moderator (bearer token), answered with the envelope. JSON bodies
- * get their content type when none is given. Without a session (or after it expired) the answer
- * is `unauthenticated` without a request.
+ * A REST call as the signed-in moderator (bearer token), answered with the envelope, following
+ * the server's retry hints when it is busy (http.ts). JSON bodies get their content type when
+ * none is given. Without a session (or after it expired) the answer is `unauthenticated` without
+ * a request.
  */
 export async function accountFetch<T>(path: string, init: RequestInit = {}): Promise<Result<T>> {
   const account = await freshAccount();
@@ -106,13 +94,7 @@ export async function accountFetch<T>(path: string, init: RequestInit = {}): Pro
   if (!headers.has("accept")) headers.set("accept", "application/json");
   if (typeof init.body === "string" && !headers.has("content-type"))
     headers.set("content-type", "application/json");
-  let response: Response;
-  try {
-    response = await fetch(path, { ...init, headers });
-  } catch {
-    return { ok: false, error: UNREACHABLE };
-  }
-  const result = await envelope<T>(response);
+  const result = await fetchEnvelope<T>(path, { ...init, headers });
   // The server no longer takes this token (expired early, account gone): forget it.
   if (!result.ok && result.error.code === "unauthenticated") signOut();
   return result;
@@ -136,18 +118,16 @@ export async function freshAccount(now = Date.now()): Promise<AccountSession | n
 }
 
 async function authenticate(path: string, body: unknown, token?: string): Promise<Result<AccountSession>> {
-  let response: Response;
-  try {
-    const headers: Record<string, string> = {
-      "content-type": "application/json",
-      accept: "application/json",
-    };
-    if (token) headers.authorization = `Bearer ${token}`;
-    response = await fetch(path, { method: "POST", headers, body: JSON.stringify(body ?? {}) });
-  } catch {
-    return { ok: false, error: UNREACHABLE };
-  }
-  const result = await envelope<AuthAnswer>(response);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    accept: "application/json",
+  };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const result = await fetchEnvelope<AuthAnswer>(path, {
+    method: "POST",
+    headers,
+    body: JSON.stringify(body ?? {}),
+  });
   if (!result.ok) return result;
   const session: AccountSession = {
     token: result.data.token,

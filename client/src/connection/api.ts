@@ -4,9 +4,10 @@
  */
 import type { z } from "zod";
 import { ResumeInput } from "../../../src/protocol/moderation.ts";
-import { type ErrorBody, type Result, retryAfterMs } from "../../../src/protocol/result.ts";
+import type { ErrorBody, Result } from "../../../src/protocol/result.ts";
 import { JoinSeminarInput } from "../../../src/protocol/schemas.ts";
 import type { MemberView, SeminarView } from "../../../src/protocol/views.ts";
+import { fetchEnvelope } from "./http.ts";
 
 /** The join answer (POST /api/seminars/join); a resume answer has no new secret. */
 export interface JoinAnswer {
@@ -27,41 +28,13 @@ export function validationError(error: z.ZodError): ErrorBody {
   };
 }
 
-/**
- * How many times a request answered `unavailable` with a retry hint (the server was busy and
- * stored nothing) is sent again after the wait it names, before the answer is shown.
- */
-const BUSY_RETRIES = 8;
-
-/** POSTs JSON and answers with the envelope, following the server's retry hints (BUSY_RETRIES). */
-async function postJson<T>(path: string, body: unknown): Promise<Result<T>> {
-  for (let attempt = 0; ; attempt++) {
-    const result = await postOnce<T>(path, body);
-    const wait = !result.ok && result.error.code === "unavailable" ? retryAfterMs(result.error) : undefined;
-    if (wait === undefined || attempt >= BUSY_RETRIES) return result;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-}
-
-async function postOnce<T>(path: string, body: unknown): Promise<Result<T>> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    return {
-      ok: false,
-      error: { code: "unavailable", message: "Cannot reach the server. Check your connection." },
-    };
-  }
-  try {
-    return (await response.json()) as Result<T>;
-  } catch {
-    return { ok: false, error: { code: "internal", message: `The server answered ${response.status}.` } };
-  }
+/** POSTs JSON and answers with the envelope, following the server's retry hints (http.ts). */
+function postJson<T>(path: string, body: unknown): Promise<Result<T>> {
+  return fetchEnvelope<T>(path, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: JSON.stringify(body),
+  });
 }
 
 /** Joins a seminar by code as a guest. Validates first; answers with the envelope. */

@@ -14,6 +14,7 @@ import {
 import type { BlockKind, EssayView, RoomSnapshot, SeminarView } from "../../../src/protocol/views.ts";
 import { type AccountSession, accountFetch, freshAccount } from "./account.ts";
 import { validationError } from "./api.ts";
+import { send } from "./http.ts";
 
 /** What POST /api/essays/preview answers: the importer's structure, nothing stored. */
 export interface EssayPreview {
@@ -125,7 +126,8 @@ export function attachmentName(header: string | null, fallback: string): string 
 
 /**
  * Downloads a transcript with the account's token (a plain link cannot carry it) and hands it to
- * the browser as a file. Refusals come back in the envelope, before any file.
+ * the browser as a file. Refusals come back in the envelope, before any file; a busy server's
+ * retry hints are followed (http.ts).
  */
 export async function downloadTranscript(
   seminarId: string,
@@ -133,21 +135,11 @@ export async function downloadTranscript(
 ): Promise<Result<{ filename: string }>> {
   const account: AccountSession | null = await freshAccount();
   if (!account) return { ok: false, error: { code: "unauthenticated", message: "Please sign in again." } };
-  let response: Response;
-  try {
-    response = await fetch(transcriptPath(seminarId, request), {
-      headers: { authorization: `Bearer ${account.token}` },
-    });
-  } catch {
-    return { ok: false, error: { code: "unavailable", message: "Cannot reach the server." } };
-  }
-  if (!response.ok) {
-    try {
-      return (await response.json()) as Result<{ filename: string }>;
-    } catch {
-      return { ok: false, error: { code: "internal", message: `The server answered ${response.status}.` } };
-    }
-  }
+  const sent = await send(transcriptPath(seminarId, request), {
+    headers: { authorization: `Bearer ${account.token}` },
+  });
+  if (!sent.ok) return { ok: false, error: sent.error };
+  const { response } = sent;
   const filename = attachmentName(
     response.headers.get("content-disposition"),
     `transcript.${request.format}`,

@@ -22,6 +22,7 @@ import type {
   TallyView,
 } from "../../../src/protocol/views.ts";
 import { afterClose, type ClientServerEvents, type ClosingInfo, describeClose } from "./closing.ts";
+import { nextMuteEnd } from "./mutes.ts";
 import { Outbox, type OutboxItem, type QueuedCommand } from "./outbox.ts";
 
 /**
@@ -113,6 +114,9 @@ export class RoomConnection {
   private syncAgain = false;
   private focus: string | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private muteTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The mute end muteTimer waits for. */
+  private muteEnd: number | undefined;
 
   constructor(
     private access: RoomAccess,
@@ -151,6 +155,7 @@ export class RoomConnection {
   /** Closes the connection for good (leaving the room). */
   close(): void {
     clearTimeout(this.retryTimer);
+    clearTimeout(this.muteTimer);
     window.removeEventListener("offline", this.wentOffline);
     window.removeEventListener("online", this.cameOnline);
     this.socket.removeAllListeners();
@@ -473,5 +478,25 @@ export class RoomConnection {
 
   private changed(): void {
     this.revision.value++;
+    this.scheduleMuteEnd();
+  }
+
+  /**
+   * A timed mute ends without an event: re-render when the next one runs out (the banner, the
+   * composer and the roster read mutes against the clock).
+   */
+  private scheduleMuteEnd(): void {
+    const room = this.stream.state;
+    const end = room ? nextMuteEnd(room) : undefined;
+    if (end === this.muteEnd) return;
+    clearTimeout(this.muteTimer);
+    this.muteEnd = end;
+    if (end === undefined) return;
+    // setTimeout takes at most 2^31-1 ms (about 24 days); a longer mute is looked at again then.
+    const wait = Math.min(end - Date.now() + 50, 2 ** 31 - 1);
+    this.muteTimer = setTimeout(() => {
+      this.muteEnd = undefined;
+      this.changed();
+    }, wait);
   }
 }

@@ -63,7 +63,7 @@ export const RIGHTS = {
   delete_own: right(WRITERS, ["live"], "Delete one's own annotation (leaves a tombstone)"),
   react: right(WRITERS, ["live"], "React to an annotation", { whileMuted: false }),
   vote: right(["participant"], ["live"], "Vote on open prompts"),
-  prepare_prompts: right(MODERATORS, ["draft", "live"], "Create and edit draft prompts"),
+  prepare_prompts: right(MODERATORS, ["draft", "live"], "Create, edit and delete draft prompts"),
   run_prompts: right(MODERATORS, ["live"], "Open, close, reopen and reveal prompts"),
   moderate_annotations: right(
     MODERATORS,
@@ -109,6 +109,7 @@ export const COMMAND_RIGHTS = {
   "annotation:remove": "moderate_annotations",
   "prompt:create": "prepare_prompts",
   "prompt:update": "prepare_prompts",
+  "prompt:delete": "prepare_prompts",
   "prompt:open": "run_prompts",
   "prompt:close": "run_prompts",
   "prompt:reopen": "run_prompts",

@@ -7,6 +7,7 @@ import type { Actor } from "../seminars/seminars.policy.ts";
 import {
   castVote,
   changePromptState,
+  createBallotQueue,
   createPrompt,
   loadPromptState,
   type PromptDeps,
@@ -39,15 +40,17 @@ async function seminarWith(participants: number) {
   const changed: string[] = [];
   const sentNow: string[] = [];
   const published: string[] = [];
+  const tallies: PromptDeps["tallies"] = {
+    changed: (_seminarId, promptId) => void changed.push(promptId),
+    sendNow: async (_seminarId, promptId) => void sentNow.push(promptId),
+  };
   const deps: PromptDeps = {
     prisma,
     rooms: new RoomWriter(prisma, async (_seminarId, events) => {
       published.push(...events.map((event) => event.type));
     }),
-    tallies: {
-      changed: (_seminarId, promptId) => void changed.push(promptId),
-      sendNow: async (_seminarId, promptId) => void sentNow.push(promptId),
-    },
+    tallies,
+    ballots: createBallotQueue({ prisma, tallies }, { logger: console }),
   };
   const moderator: Actor = { seminarId: seminar.id, memberId: host.id, role: "host" };
   const voters: Actor[] = members.map((member) => ({

@@ -6,11 +6,18 @@ import type { PromptStateView, PromptVoteInput, TallySnapshotView } from "../../
 import type { PromptInput } from "../../protocol/schemas.ts";
 import type { BallotView, PromptKind, PromptView, ResultsVisibility } from "../../protocol/views.ts";
 import type { RoomWriter } from "../../realtime/room-writer.ts";
-import { asRole, refusalOf } from "../moderation/moderation.policy.ts";
+import { asRole, refusalOf, roleRefusal } from "../moderation/moderation.policy.ts";
 import { assertRight, assertRole } from "../moderation/rights.ts";
 import type { Actor, RoomState } from "../seminars/seminars.policy.ts";
 import { checkPromptInput, promptOptionRows } from "../seminars/seminars.service.ts";
 import {
+  type BallotOutcome,
+  BallotQueue,
+  type BallotQueueOptions,
+  type QueuedBallot,
+} from "./ballot-queue.ts";
+import {
+  type BallotRules,
   ballotProblem,
   canClose,
   canManagePrompts,
@@ -40,7 +47,7 @@ export interface TallySink {
   sendNow(seminarId: string, promptId: string): Promise<void>;
 }
 
-/** What the prompt services need: the database, the room writer and the tally sink. */
+/** What the prompt services need: the database, the room writer, the tally sink and the ballot queue. */
 export interface PromptDeps {
   /** The database. */
   prisma: PrismaClient;
@@ -48,6 +55,8 @@ export interface PromptDeps {
   rooms: RoomWriter;
   /** Receives stored ballots and visibility changes. */
   tallies: TallySink;
+  /** Where ballots wait for their group's commit (createBallotQueue; one per node). */
+  ballots: BallotQueue;
 }
 
 /** The fields every prompt read needs (with its options by position). */
@@ -558,6 +567,29 @@ export async function updatePrompt(
   });
 }
 
+/**
+ * Deletes a draft prompt (its options go with it; a draft has no ballots) and appends
+ * `prompt:deleted`. A prompt that was ever opened is part of the session's record and stays:
+ * `conflict`. `forbidden` unless moderator, `not_found` outside the seminar, `room_closed` once
+ * the seminar has ended.
+ */
+export async function deletePrompt(
+  deps: PromptDeps,
+  actor: Actor,
+  promptId: string,
+): Promise<{ promptId: string }> {
+  assertRole("prepare_prompts", actor);
+  return deps.rooms.write(actor, async ({ tx, room, append }) => {
+    assertRight("prepare_prompts", room);
+    const locked = await lockPrompt(tx, actor.seminarId, promptId);
+    if (!isEditable(locked))
+      throw fail.conflict(`The prompt is ${locked.state}; only drafts can be deleted.`);
+    await tx.prompt.delete({ where: { id: locked.id } });
+    await append("prompt:deleted", actor.memberId, { promptId: locked.id });
+    return { promptId: locked.id };
+  });
+}
+
 /** A life-cycle step: when it applies, what it writes, which room event it is. */
 interface Transition {
   allowed: (prompt: PromptFacts) => boolean;
@@ -637,71 +669,125 @@ export async function changePromptState(
 // ---------------------------------------------------------------------------------------------
 // Ballots (not room events: tallies follow through the coalescer)
 
-/** The outcome of one ballot write: the stored ballot and whether it changed anything. */
-interface StoredBallot {
-  ballot: Prisma.BallotGetPayload<{ select: typeof ballotSelect }>;
-  changed: boolean;
+/**
+ * Stores the actor's ballot on an open prompt of their seminar, replacing an earlier one, and
+ * answers with the stored ballot once it is committed. Ballots of one prompt are committed in
+ * groups (BallotQueue: those that arrive while the previous group is written go together in one
+ * transaction), each checked and answered on its own. A retry with the same clientBallotId is
+ * answered with the stored ballot and counts nothing new. `not_found` outside the seminar;
+ * `forbidden` unless an active participant (as stored when the ballot is written); `room_closed`
+ * unless the seminar is live; `conflict` unless the prompt is open (also when it closes while the
+ * ballot waits: then nothing is stored); `validation_failed` for options not of the prompt or the
+ * wrong number of them; `unavailable` (retryable, nothing stored) when its group failed in the
+ * database.
+ */
+export function castVote(deps: PromptDeps, actor: Actor, input: PromptVoteInput): Promise<BallotView> {
+  return deps.ballots.submit(actor, input);
+}
+
+/** A ballot queue whose groups are written by castBallotGroup with these dependencies. */
+export function createBallotQueue(
+  deps: Pick<PromptDeps, "prisma" | "tallies">,
+  options: Omit<BallotQueueOptions, "write">,
+): BallotQueue {
+  return new BallotQueue({
+    ...options,
+    write: (seminarId, promptId, group) => castBallotGroup(deps, seminarId, promptId, group),
+  });
+}
+
+const accepted = (ballot: BallotView): BallotOutcome => ({ ok: true, ballot });
+const refused = (error: AppError): BallotOutcome => ({ ok: false, error });
+
+/**
+ * Writes one group of ballots for a prompt of `seminarId` (BallotQueue's writer) and answers an
+ * outcome per ballot, in the group's order. The common case is one round trip: an open prompt's
+ * options and rules never change (only drafts are edited), so they are remembered once seen and
+ * every ballot is checked in memory, and the database function checks that the prompt is still
+ * open and each voter's rights. When the rules are not known, or the prompt turned out not to be
+ * open, the full path reads the prompt and the seminar and answers each ballot precisely.
+ * Throws only when the database failed the group as a whole (nothing of it stored).
+ */
+export async function castBallotGroup(
+  deps: Pick<PromptDeps, "prisma" | "tallies">,
+  seminarId: string,
+  promptId: string,
+  group: readonly QueuedBallot[],
+): Promise<BallotOutcome[]> {
+  const known = openPromptRules.get(promptId);
+  if (known && known.seminarId === seminarId) {
+    const outcomes = await writeBallotGroup(deps, seminarId, promptId, group, known, null);
+    if (outcomes) return outcomes;
+    openPromptRules.delete(promptId);
+  }
+  const target = await readBallotTarget(deps.prisma, seminarId, promptId);
+  if (!target) return group.map(() => refused(fail.notFound("Prompt")));
+  if (!isAcceptingBallots(target)) return answerClosedPrompt(deps.prisma, target, group);
+  // Options of an open prompt never change (only drafts are edited), so these rules stay true.
+  rememberOpenPrompt(target, seminarId);
+  const outcomes = await writeBallotGroup(deps, seminarId, promptId, group, target, target.seminar.state);
+  // The prompt closed between the read and the write: nothing of the group was stored.
+  return (
+    outcomes ??
+    group.map(() =>
+      refused(fail.conflict("The prompt closed before the ballot was stored; it was not counted.")),
+    )
+  );
 }
 
 /**
- * Stores the actor's ballot on an open prompt of their seminar, replacing an earlier one, and
- * answers with the stored ballot. A retry with the same clientBallotId is answered with the
- * stored ballot and counts nothing new. `not_found` outside the seminar; `forbidden` unless a
- * participant; `room_closed` unless the seminar is live; `conflict` unless the prompt is open
- * (also when it closes while the ballot is written: then nothing is stored);
- * `validation_failed` for options not of the prompt or the wrong number of them.
+ * Why one ballot is refused before it is written, or null: the rights table for the role the
+ * connection was admitted with (and the seminar's state when it was read), then the picks
+ * against the prompt's rules. The write checks the stored membership again.
  */
-export async function castVote(deps: PromptDeps, actor: Actor, input: PromptVoteInput): Promise<BallotView> {
-  // The common case in one round trip: an open prompt's options and rules never change (only
-  // drafts are edited), so they are remembered once seen, and the database function checks that
-  // the prompt is still open. Anything unusual (not remembered, refused) takes the full path
-  // below, which reads everything and answers with the precise error.
-  const known = openPromptRules.get(input.promptId);
-  if (
-    known &&
-    known.seminarId === actor.seminarId &&
-    actor.role === "participant" &&
-    !ballotProblem(known, input.optionIds)
-  ) {
-    try {
-      const stored = await writeBallot(deps.prisma, actor, input.promptId, input);
-      if (stored.changed) deps.tallies.changed(actor.seminarId, input.promptId);
-      return presentBallot(stored.ballot);
-    } catch (error) {
-      if (!(error instanceof AppError && error.code === "conflict")) throw error;
-      openPromptRules.delete(input.promptId);
-    }
-  }
-  const found = await readBallotTarget(deps.prisma, actor.seminarId, input.promptId);
-  if (!found) throw fail.notFound("Prompt");
-  // The rights table, for the role the connection was admitted with; the ballot's own statement
-  // checks the stored membership again (kicked, banned or given another role since).
-  const refusal = refusalOf("vote", asRole(actor.role), found.seminar.state);
-  if (refusal) throw fail.refused(refusal);
-  if (!isAcceptingBallots(found)) {
-    const stored = await deps.prisma.ballot.findUnique({
-      where: { promptId_memberId: { promptId: found.id, memberId: actor.memberId } },
-      select: ballotSelect,
-    });
-    // A retry of a ballot stored before the close still gets its acknowledgement.
-    if (stored?.clientBallotId === input.clientBallotId) return presentBallot(stored);
-    throw fail.conflict(`The prompt is ${found.state}; ballots are accepted while it is open.`);
-  }
-  // Options of an open prompt never change (only drafts are edited), so this check stays true.
-  rememberOpenPrompt(found, actor.seminarId);
-  const problem = ballotProblem(found, input.optionIds);
-  if (problem) throw fail.validation(problem, [{ path: "optionIds", message: problem }]);
+function ballotRefusal(
+  { actor, input }: QueuedBallot,
+  rules: BallotRules,
+  seminarState: RoomState["state"] | null,
+): AppError | null {
+  const refusal =
+    seminarState === null
+      ? roleRefusal("vote", actor.role)
+      : refusalOf("vote", asRole(actor.role), seminarState);
+  if (refusal) return fail.refused(refusal);
+  const problem = ballotProblem(rules, input.optionIds);
+  if (problem) return fail.validation(problem, [{ path: "optionIds", message: problem }]);
+  return null;
+}
 
-  const stored = await writeBallot(deps.prisma, actor, found.id, input);
-  if (stored.changed) deps.tallies.changed(actor.seminarId, found.id);
-  return presentBallot(stored.ballot);
+/**
+ * Answers a group whose prompt is not open: the rights table's refusal first (as for any
+ * ballot), then a retry of a ballot stored before the close gets its acknowledgement, and
+ * everything else is `conflict`.
+ */
+async function answerClosedPrompt(
+  prisma: PrismaClient,
+  target: BallotTarget,
+  group: readonly QueuedBallot[],
+): Promise<BallotOutcome[]> {
+  const refusals = group.map(({ actor }) => refusalOf("vote", asRole(actor.role), target.seminar.state));
+  const members = [...new Set(group.filter((_, i) => !refusals[i]).map(({ actor }) => actor.memberId))];
+  const stored =
+    members.length === 0
+      ? []
+      : await prisma.ballot.findMany({
+          where: { promptId: target.id, memberId: { in: members } },
+          select: { ...ballotSelect, memberId: true },
+        });
+  const storedBy = new Map(stored.map((ballot) => [ballot.memberId, ballot]));
+  return group.map(({ actor, input }, i) => {
+    const refusal = refusals[i];
+    if (refusal) return refused(fail.refused(refusal));
+    const ballot = storedBy.get(actor.memberId);
+    if (ballot?.clientBallotId === input.clientBallotId) return accepted(presentBallot(ballot));
+    return refused(fail.conflict(`The prompt is ${target.state}; ballots are accepted while it is open.`));
+  });
 }
 
 /** What a ballot is checked against, for prompts seen open (bounded; least recently used forgotten first). */
-const openPromptRules = new LRUCache<
-  string,
-  { seminarId: string; kind: PromptKind; maxChoices: number; optionIds: string[] }
->({ max: 10_000 });
+const openPromptRules = new LRUCache<string, BallotRules & { seminarId: string; optionIds: string[] }>({
+  max: 10_000,
+});
 
 function rememberOpenPrompt(target: BallotTarget, seminarId: string): void {
   openPromptRules.set(target.id, {
@@ -755,57 +841,97 @@ async function readBallotTarget(
   };
 }
 
+/** One row of stepstone_cast_ballots: what became of the ballot at `ordinal` (1-based). */
+interface CastRow {
+  ordinal: number;
+  outcome: "stored" | "unchanged" | "not_a_voter";
+  stored_revision: number | null;
+  stored_options: string[] | null;
+}
+
 /**
- * The ballot write: one call of the database function stepstone_cast_ballot (migration
- * 20261128183000), which in one statement first takes a shared lock on the prompt and checks it
- * is open (else nothing is stored): ballots run side by side, a close waits for those in flight,
- * and later ones see it closed. Then it
- * 1. upserts the ballot row (INSERT … ON CONFLICT (prompt_id, member_id) DO UPDATE): one row per
- *    member and prompt, race-free; a retry with the same clientBallotId changes nothing;
- * 2. replaces the choices, seeing those of a concurrent ballot of the same member.
- * Nothing is written to the prompt row, so ballots of one prompt do not queue behind each other.
+ * The group write: the ballots that pass the checks in memory go to one call of the database
+ * function stepstone_cast_ballots (migration 20261202021500), one statement and so one
+ * transaction and one commit for the group. It first takes a shared lock on the prompt and checks
+ * it is open (else it stores nothing: then this answers null): groups run side by side, a close
+ * waits for those in flight, and later ones see it closed. Then, ballot after ballot in the order
+ * given, it checks the voter's stored rights (refusing that ballot alone), upserts the ballot row
+ * (INSERT … ON CONFLICT (prompt_id, member_id) DO UPDATE: one row per member and prompt; a retry
+ * with the same clientBallotId changes nothing and answers what is stored) and replaces its
+ * choices. Nothing is written to the prompt row, so groups of one prompt do not queue behind each
+ * other in the database.
  */
-async function writeBallot(
-  prisma: PrismaClient,
-  actor: Actor,
+async function writeBallotGroup(
+  deps: Pick<PromptDeps, "prisma" | "tallies">,
+  seminarId: string,
   promptId: string,
-  input: PromptVoteInput,
-): Promise<StoredBallot> {
-  let rows: { ballot_id: string; revision: number; changed: boolean }[];
+  group: readonly QueuedBallot[],
+  rules: BallotRules,
+  seminarState: RoomState["state"] | null,
+): Promise<BallotOutcome[] | null> {
+  const outcomes: BallotOutcome[] = new Array(group.length);
+  const valid: number[] = [];
+  group.forEach((ballot, index) => {
+    const refusal = ballotRefusal(ballot, rules, seminarState);
+    if (refusal) outcomes[index] = refused(refusal);
+    else valid.push(index);
+  });
+  if (valid.length === 0) return outcomes;
+  // By member id (a stable sort: one member's ballots keep their order), so that groups written
+  // at the same time by other nodes lock ballot rows in the same order and cannot deadlock.
+  valid.sort((a, b) => compareIds(group[a]!.actor.memberId, group[b]!.actor.memberId));
+  const members: string[] = [];
+  const rights: (number | null)[] = [];
+  const clients: string[] = [];
+  const counts: number[] = [];
+  const options: string[] = [];
+  for (const index of valid) {
+    const { actor, input } = group[index]!;
+    members.push(actor.memberId);
+    rights.push(actor.rightsVersion ?? null);
+    clients.push(input.clientBallotId);
+    counts.push(input.optionIds.length);
+    options.push(...input.optionIds);
+  }
+  let rows: CastRow[];
   try {
-    rows = await prisma.$queryRaw`
-      SELECT ballot_id::text AS ballot_id, revision, changed
-      FROM stepstone_cast_ballot(${promptId}::uuid, ${actor.seminarId}::uuid, ${actor.memberId}::uuid,
-        ${actor.rightsVersion ?? null}::int, ${input.clientBallotId}::uuid, ${input.optionIds}::uuid[])`;
+    rows = await deps.prisma.$queryRaw<CastRow[]>`
+      SELECT ordinal, outcome, stored_revision, stored_options::text[] AS stored_options
+      FROM stepstone_cast_ballots(${promptId}::uuid, ${seminarId}::uuid, ${members}::uuid[],
+        ${rights}::int[], ${clients}::uuid[], ${counts}::int[], ${options}::uuid[])`;
   } catch (error) {
-    // The voter's rights are checked in the same statement: no longer an active participant with
-    // these rights (kicked, banned, role changed) is refused whatever the connection believed.
-    if (error instanceof Error && error.message.includes("stepstone:not_a_voter")) {
-      throw fail.forbidden("Only active participants vote; your rights in this seminar changed.");
-    }
-    if (error instanceof Error && error.message.includes("stepstone:prompt_not_open")) {
-      throw fail.conflict("The prompt closed before the ballot was stored; it was not counted.");
-    }
+    if (error instanceof Error && error.message.includes("stepstone:prompt_not_open")) return null;
     throw error;
   }
-  const row = rows[0]!;
-  if (!row.changed) {
-    const ballot = await prisma.ballot.findUniqueOrThrow({
-      where: { promptId_memberId: { promptId, memberId: actor.memberId } },
-      select: ballotSelect,
-    });
-    return { ballot, changed: false };
+  let stored = 0;
+  for (const row of rows) {
+    const index = valid[row.ordinal - 1]!;
+    const { input } = group[index]!;
+    if (row.outcome === "not_a_voter") {
+      // The voter's rights as stored now (kicked, banned or given another role since their
+      // connection was admitted), whatever the connection believed.
+      outcomes[index] = refused(
+        fail.forbidden("Only active participants vote; your rights in this seminar changed."),
+      );
+      continue;
+    }
+    if (row.outcome === "stored") stored++;
+    const optionIds = row.outcome === "stored" ? input.optionIds : (row.stored_options ?? []);
+    outcomes[index] = accepted(
+      presentBallot({
+        promptId,
+        clientBallotId: input.clientBallotId,
+        revision: row.stored_revision ?? 0,
+        choices: optionIds.map((optionId) => ({ optionId })),
+      }),
+    );
   }
-  return {
-    ballot: {
-      promptId,
-      clientBallotId: input.clientBallotId,
-      revision: row.revision,
-      choices: input.optionIds.map((optionId) => ({ optionId })),
-    },
-    changed: true,
-  };
+  for (let i = 0; i < stored; i++) deps.tallies.changed(seminarId, promptId);
+  return outcomes;
 }
+
+/** Orders ids as text (the same order for every node). */
+const compareIds = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Closes every open prompt of the actor's seminar (used when the session ends, so that final

@@ -166,6 +166,8 @@ export function describeEntry(entry: TimelineEntryView, context: DescribeContext
       return `${who} closed ${prompt(event.data.prompt)}`;
     case "prompt:revealed":
       return `${who} revealed the results of ${prompt(event.data.prompt)}`;
+    case "prompt:deleted":
+      return `${who} deleted a draft prompt`;
     case "member:moderated": {
       const { member, action } = event.data;
       const name = memberName(context.members, member.id);

@@ -253,15 +253,19 @@ export async function openTranscript(
     }
   }
 
+  // Each list is read a page ahead of the writing, so the database's answer to the next query and
+  // the rendering of the current page overlap (an export is otherwise mostly waiting for queries).
   return {
     head,
     members: new Map(members.map((member) => [member.id, member])),
-    ballots,
-    tallyHistory,
-    annotations: () => annotationPages(),
-    threads,
-    moderationLog: () => (canReadModerationLog(viewer) ? moderationLogPages(db, actor, shown) : null),
-    timeline: () => mergeByTime(events(), mapPages(tallyHistory(), tallyEntry), pageSize),
+    ballots: () => readAhead(ballots()),
+    tallyHistory: () => readAhead(tallyHistory()),
+    annotations: () => readAhead(annotationPages()),
+    threads: (paragraphId) => readAhead(threads(paragraphId)),
+    moderationLog: () =>
+      canReadModerationLog(viewer) ? readAhead(moderationLogPages(db, actor, shown)) : null,
+    timeline: () =>
+      mergeByTime(readAhead(events()), mapPages(readAhead(tallyHistory()), tallyEntry), pageSize),
   };
 }
 
@@ -291,6 +295,35 @@ export async function* slices<T>(list: readonly T[], size = LIMITS.transcriptPag
   for (let start = 0; start < list.length; start += size) {
     if (start > 0) await nextTurn();
     yield list.slice(start, start + size);
+  }
+}
+
+/**
+ * The pages of `source`, each next one already being read while the consumer works on the one it
+ * has: at most two pages are held. When the consumer stops early, the read in flight is awaited
+ * (its failure ignored: nobody wants its page) and the source is closed.
+ */
+export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  let finished = false;
+  try {
+    for (;;) {
+      const current = await next;
+      if (current.done) {
+        finished = true;
+        return;
+      }
+      next = iterator.next();
+      // Awaited at the next turn, or in finally; until then a failure must not count as unhandled.
+      next.catch(() => {});
+      yield current.value;
+    }
+  } finally {
+    if (!finished) {
+      await next.catch(() => undefined);
+      await iterator.return?.();
+    }
   }
 }
 

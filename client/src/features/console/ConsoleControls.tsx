@@ -1,6 +1,8 @@
 /**
  * The console's room controls under the top bar: the session (start, end with a confirmation),
- * lock, slow mode, phases with their countdown, the spotlight, and the projector view.
+ * lock, slow mode, phases with their countdown, the spotlight, and the projector view. On a
+ * phone the bar keeps one line (the session's state, the countdown and a Controls button that
+ * shows or hides the rest), so the essay is not pushed below the fold.
  */
 import { useRef, useState } from "preact/hooks";
 import { PHASE_KINDS } from "../../../../src/protocol/moderation.ts";
@@ -32,10 +34,12 @@ export function ConsoleControls() {
   const live = seminar.state === "live";
   const spotlight = room.spotlight;
   const spotlightNumber = spotlight ? paragraphNumbers(room.essay).get(spotlight.paragraphId) : undefined;
+  // Shown or hidden on a phone only; wider screens always show every group (the button is hidden).
+  const [open, setOpen] = useState(false);
 
   return (
-    <section class="console-controls" aria-label="Room controls">
-      <div class="control-group">
+    <section class={`console-controls${open ? " open" : ""}`} aria-label="Room controls">
+      <div class="controls-summary">
         <span class={`badge state-${seminar.state}`}>
           {seminar.state === "draft"
             ? "Not started"
@@ -43,89 +47,102 @@ export function ConsoleControls() {
               ? "Session live"
               : "Session ended"}
         </span>
-        {seminar.state === "draft" && (
-          <button
-            type="button"
-            class="primary"
-            onClick={() => void run("Start the session", "seminar:start", {})}
-          >
-            Start session
-          </button>
-        )}
-        {live && <EndSession />}
-        <a
-          class="button quiet"
-          href={pathOf({ page: "projector", seminarId: seminar.id })}
-          target="_blank"
-          rel="noopener"
+        {live && <PhaseCountdown phase={room.phase} />}
+        <button
+          type="button"
+          class="quiet controls-toggle"
+          aria-expanded={open}
+          aria-controls="console-control-groups"
+          onClick={() => setOpen(!open)}
         >
-          Projector view
-        </a>
-        <a class="button quiet" href={pathOf({ page: "seminar", seminarId: seminar.id })}>
-          Seminar page
-        </a>
+          Controls <span class="toggle-arrow" aria-hidden="true" />
+        </button>
       </div>
-      {seminar.state !== "ended" && (
+      <div class="control-groups" id="console-control-groups">
         <div class="control-group">
-          <button
-            type="button"
-            aria-pressed={seminar.locked}
-            onClick={() =>
-              void run(
-                seminar.locked ? "Unlock the room" : "Lock the room",
-                seminar.locked ? "room:unlock" : "room:lock",
-                {},
-              )
-            }
-          >
-            {seminar.locked ? "Room locked" : "Lock room"}
-          </button>
-          <label class="inline-field">
-            Slow mode
-            <select
-              value={String(seminar.slowModeSeconds)}
-              onChange={(event) => {
-                const seconds = Number(event.currentTarget.value);
-                void run(
-                  seconds === 0 ? "Turn slow mode off" : `Set slow mode to ${seconds} s`,
-                  "room:slow_mode",
-                  { seconds },
-                );
-              }}
-            >
-              {[...new Set([...SLOW_MODE_CHOICES, seminar.slowModeSeconds])]
-                .sort((a, b) => a - b)
-                .map((seconds) => (
-                  <option key={seconds} value={String(seconds)}>
-                    {seconds === 0 ? "Off" : `${seconds} s`}
-                  </option>
-                ))}
-            </select>
-          </label>
-        </div>
-      )}
-      {live && (
-        <div class="control-group">
-          <PhaseCountdown phase={room.phase} />
-          <PhaseForm />
-        </div>
-      )}
-      {live && (
-        <div class="control-group">
-          <span class="spotlight-status">
-            {spotlight ? `Spotlight: paragraph ${spotlightNumber ?? "?"}` : "No spotlight"}
-          </span>
-          {spotlight && (
+          {seminar.state === "draft" && (
             <button
               type="button"
-              class="quiet"
-              onClick={() => void run("Clear the spotlight", "room:spotlight", { paragraphId: null })}
+              class="primary"
+              onClick={() => void run("Start the session", "seminar:start", {})}
             >
-              Clear spotlight
+              Start session
             </button>
           )}
+          {live && <EndSession />}
+          <a
+            class="button quiet"
+            href={pathOf({ page: "projector", seminarId: seminar.id })}
+            target="_blank"
+            rel="noopener"
+          >
+            Projector view
+          </a>
+          <a class="button quiet" href={pathOf({ page: "seminar", seminarId: seminar.id })}>
+            Seminar page
+          </a>
         </div>
-      )}
+        {seminar.state !== "ended" && (
+          <div class="control-group">
+            <button
+              type="button"
+              aria-pressed={seminar.locked}
+              onClick={() =>
+                void run(
+                  seminar.locked ? "Unlock the room" : "Lock the room",
+                  seminar.locked ? "room:unlock" : "room:lock",
+                  {},
+                )
+              }
+            >
+              {seminar.locked ? "Room locked" : "Lock room"}
+            </button>
+            <label class="inline-field">
+              Slow mode
+              <select
+                value={String(seminar.slowModeSeconds)}
+                onChange={(event) => {
+                  const seconds = Number(event.currentTarget.value);
+                  void run(
+                    seconds === 0 ? "Turn slow mode off" : `Set slow mode to ${seconds} s`,
+                    "room:slow_mode",
+                    { seconds },
+                  );
+                }}
+              >
+                {[...new Set([...SLOW_MODE_CHOICES, seminar.slowModeSeconds])]
+                  .sort((a, b) => a - b)
+                  .map((seconds) => (
+                    <option key={seconds} value={String(seconds)}>
+                      {seconds === 0 ? "Off" : `${seconds} s`}
+                    </option>
+                  ))}
+              </select>
+            </label>
+          </div>
+        )}
+        {live && (
+          <div class="control-group">
+            <PhaseForm />
+          </div>
+        )}
+        {live && (
+          <div class="control-group">
+            <span class="spotlight-status">
+              {spotlight ? `Spotlight: paragraph ${spotlightNumber ?? "?"}` : "No spotlight"}
+            </span>
+            {spotlight && (
+              <button
+                type="button"
+                class="quiet"
+                onClick={() => void run("Clear the spotlight", "room:spotlight", { paragraphId: null })}
+              >
+                Clear spotlight
+              </button>
+            )}
+          </div>
+        )}
+      </div>
     </section>
   );
 }

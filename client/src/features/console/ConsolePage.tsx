@@ -4,47 +4,24 @@
  * (spotlight), the room controls bar, and the People, Queue and Log tabs. Connects with the
  * signed-in account's token (docs/protocol.md: an account token names its seminar).
  */
-import { useEffect, useMemo } from "preact/hooks";
 import type { RoomSnapshot } from "../../../../src/protocol/views.ts";
-import { currentAccount } from "../../connection/account.ts";
-import { moderatorAccess } from "../../connection/moderator-access.ts";
-import { RoomConnection } from "../../connection/room-connection.ts";
 import { ThreadPanel } from "../annotations/ThreadPanel.tsx";
-import { SignInPage } from "../moderator/SignInPage.tsx";
 import { Loading, type PanelTabSpec, RoomFrame } from "../seminars/RoomPage.tsx";
-import { isModeratorRole, RoomContext, RoomUi, useRoom, useRoomState } from "../seminars/room-ui.ts";
+import { isModeratorRole, useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { ConsoleControls } from "./ConsoleControls.tsx";
 import { ConsolePrompts } from "./ConsolePrompts.tsx";
 import { ModerationLog } from "./ModerationLog.tsx";
+import { ModeratorRoom } from "./moderator-room.tsx";
 import { QueuePanel } from "./QueuePanel.tsx";
 import { RefusalAlert } from "./RefusalAlert.tsx";
 import { Roster } from "./Roster.tsx";
 
 /** `/console/<seminarId>` for the signed-in moderator. */
 export function ConsolePage(props: { seminarId: string }) {
-  const account = currentAccount();
-  const context = useMemo(
-    () =>
-      account
-        ? {
-            connection: new RoomConnection(moderatorAccess(account, props.seminarId)),
-            ui: new RoomUi({ console: true }),
-          }
-        : null,
-    [props.seminarId, account?.accountId],
-  );
-  useEffect(() => {
-    if (!context) return;
-    context.connection.start();
-    return () => context.connection.close();
-  }, [context]);
-
-  // The app asks to sign in first; this covers a sign-in that expired since.
-  if (!context) return <SignInPage signup={false} notice="Sign in to open the console." />;
   return (
-    <RoomContext.Provider value={context}>
+    <ModeratorRoom seminarId={props.seminarId} console signInNotice="Sign in to open the console.">
       <Console />
-    </RoomContext.Provider>
+    </ModeratorRoom>
   );
 }
 

@@ -8,6 +8,7 @@
 import { useState } from "preact/hooks";
 import { ASSIGNABLE_ROLES } from "../../../../src/protocol/moderation.ts";
 import type { MemberRole, MemberView } from "../../../../src/protocol/views.ts";
+import { isMemberMuted } from "../../connection/mutes.ts";
 import { timeOf } from "../../ui/text.ts";
 import { useRoomState } from "../seminars/room-ui.ts";
 import { type RunCommand, useCommand } from "./commands.ts";
@@ -97,9 +98,11 @@ function MemberRow(props: {
   const name = member.displayName;
   const memberId = member.id;
   const nameId = `member-${member.id}`;
+  // A timed mute that ran out is over, although the stored member still says muted.
+  const muted = isMemberMuted(member);
 
   return (
-    <li class={`member status-${member.status}${member.muted ? " muted" : ""}`} aria-labelledby={nameId}>
+    <li class={`member status-${member.status}${muted ? " muted" : ""}`} aria-labelledby={nameId}>
       <div class="member-head">
         <span class={`presence-dot${props.connected ? " on" : ""}`} aria-hidden="true" />
         <span class="member-name" id={nameId}>
@@ -108,7 +111,7 @@ function MemberRow(props: {
         {self && <span class="badge subtle">You</span>}
         <span class="badge subtle">{ROLE_NAMES[member.role]}</span>
         {props.connected && <span class="sr-only">connected</span>}
-        {member.muted && (
+        {muted && (
           <span class="badge muted-badge">
             Muted{member.mutedUntil ? ` until ${timeOf(member.mutedUntil)}` : ""}
           </span>
@@ -118,7 +121,7 @@ function MemberRow(props: {
       </div>
       {canAct && member.status === "active" && (
         <div class="member-actions">
-          {member.muted ? (
+          {muted ? (
             <button
               type="button"
               onClick={() => void run(`Unmute ${name}`, "member:unmute", { memberId, ...props.reason() })}

@@ -32,13 +32,17 @@ const KINDS: PromptKind[] = ["single_choice", "multiple_choice", "scale"];
 
 /**
  * The prompt form. `onSave` stores the prompt (in the create form's list, or on the server) and
- * answers with the server's refusal, if any; the form clears after a save.
+ * answers with the server's refusal, if any. A new question's form clears after a save; with
+ * `editing` (the stored prompt's fields) it changes that question, and `onCancel` closes it.
  */
 export function PromptEditor(props: {
   idPrefix: string;
   onSave: (prompt: PromptDefinition) => Promise<ErrorBody | undefined>;
+  editing?: PromptFields;
+  onCancel?: () => void;
 }) {
-  const [fields, setFields] = useState<PromptFields>(EMPTY);
+  const editing = props.editing !== undefined;
+  const [fields, setFields] = useState<PromptFields>(props.editing ?? EMPTY);
   const [error, setError] = useState<ErrorBody | undefined>();
   const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState<string | undefined>();
@@ -46,6 +50,7 @@ export function PromptEditor(props: {
   const id = (name: string) => `${props.idPrefix}-${name}`;
   const set = <K extends keyof PromptFields>(name: K, value: PromptFields[K]) =>
     setFields((current) => ({ ...current, [name]: value }));
+  const form: FormBinding = { id, fields, set, errors };
   const optionsError =
     errors.options ?? Object.entries(errors).find(([path]) => path.startsWith("options."))?.[1];
 
@@ -71,13 +76,14 @@ export function PromptEditor(props: {
       setError(problem);
       return;
     }
+    if (editing) return;
     setSaved(`Added “${parsed.data.question}”.`);
     setFields({ ...EMPTY, kind: fields.kind, resultsVisibility: fields.resultsVisibility });
   };
 
   return (
     <form class="prompt-editor" onSubmit={submit} noValidate aria-labelledby={id("title")}>
-      <h3 id={id("title")}>Write a question</h3>
+      <h3 id={id("title")}>{editing ? "Edit the question" : "Write a question"}</h3>
       <fieldset class="kind-choice">
         <legend>Kind</legend>
         {KINDS.map((kind) => (
@@ -93,16 +99,7 @@ export function PromptEditor(props: {
           </label>
         ))}
       </fieldset>
-      <Field id={id("question")} label="Question" error={errors.question}>
-        {(control) => (
-          <input
-            {...control}
-            value={fields.question}
-            maxLength={LIMITS.promptQuestion.max}
-            onInput={(event) => set("question", event.currentTarget.value)}
-          />
-        )}
-      </Field>
+      <TextField form={form} name="question" label="Question" maxLength={LIMITS.promptQuestion.max} />
       {fields.kind !== "scale" && (
         <Field
           id={id("options")}
@@ -121,70 +118,32 @@ export function PromptEditor(props: {
         </Field>
       )}
       {fields.kind === "multiple_choice" && (
-        <Field id={id("max-choices")} label="Most options per ballot" error={errors.maxChoices}>
-          {(control) => (
-            <input
-              {...control}
-              type="number"
-              inputMode="numeric"
-              min={1}
-              max={LIMITS.promptOptions.max}
-              value={fields.maxChoices}
-              onInput={(event) => set("maxChoices", event.currentTarget.value)}
-            />
-          )}
-        </Field>
+        <NumberField
+          form={form}
+          name="maxChoices"
+          label="Most options per ballot"
+          min={1}
+          max={LIMITS.promptOptions.max}
+        />
       )}
       {fields.kind === "scale" && (
         <div class="scale-fields">
-          <Field id={id("min")} label="Lowest value" error={errors.min}>
-            {(control) => (
-              <input
-                {...control}
-                type="number"
-                inputMode="numeric"
-                min={-10}
-                max={10}
-                value={fields.min}
-                onInput={(event) => set("min", event.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field id={id("min-label")} label="Label of the lowest" error={errors.minLabel}>
-            {(control) => (
-              <input
-                {...control}
-                value={fields.minLabel}
-                placeholder="Disagree"
-                maxLength={LIMITS.promptOptionLabel.max}
-                onInput={(event) => set("minLabel", event.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field id={id("max")} label="Highest value" error={errors.max}>
-            {(control) => (
-              <input
-                {...control}
-                type="number"
-                inputMode="numeric"
-                min={-10}
-                max={10}
-                value={fields.max}
-                onInput={(event) => set("max", event.currentTarget.value)}
-              />
-            )}
-          </Field>
-          <Field id={id("max-label")} label="Label of the highest" error={errors.maxLabel}>
-            {(control) => (
-              <input
-                {...control}
-                value={fields.maxLabel}
-                placeholder="Agree"
-                maxLength={LIMITS.promptOptionLabel.max}
-                onInput={(event) => set("maxLabel", event.currentTarget.value)}
-              />
-            )}
-          </Field>
+          <NumberField form={form} name="min" label="Lowest value" min={-10} max={10} />
+          <TextField
+            form={form}
+            name="minLabel"
+            label="Label of the lowest"
+            placeholder="Disagree"
+            maxLength={LIMITS.promptOptionLabel.max}
+          />
+          <NumberField form={form} name="max" label="Highest value" min={-10} max={10} />
+          <TextField
+            form={form}
+            name="maxLabel"
+            label="Label of the highest"
+            placeholder="Agree"
+            maxLength={LIMITS.promptOptionLabel.max}
+          />
         </div>
       )}
       <Field id={id("visibility")} label="Results shown to participants" error={errors.resultsVisibility}>
@@ -213,20 +172,100 @@ export function PromptEditor(props: {
         />
         <label for={id("anonymous")}>Anonymous ballots (untick: moderators see who voted for what)</label>
       </div>
-      {error && (
-        <p class="form-error" role="alert">
-          {describeError(error)}
-        </p>
-      )}
+      {error && <Refusal error={error} />}
       {saved && (
         <p class="notice" role="status">
           {saved}
         </p>
       )}
-      <button type="submit" class="primary" disabled={busy}>
-        {busy ? "Adding…" : "Add question"}
-      </button>
+      <p class="form-actions">
+        <button type="submit" class="primary" disabled={busy}>
+          {editing ? (busy ? "Saving…" : "Save changes") : busy ? "Adding…" : "Add question"}
+        </button>
+        {props.onCancel && (
+          <>
+            {" "}
+            <button type="button" class="quiet" onClick={props.onCancel}>
+              Cancel
+            </button>
+          </>
+        )}
+      </p>
     </form>
+  );
+}
+
+/** A refusal of the form: the sentence for its code, and the code itself. */
+export function Refusal(props: { error: ErrorBody }) {
+  return (
+    <p class="form-error" role="alert" data-code={props.error.code}>
+      {describeError(props.error)} <code class="error-code">{props.error.code}</code>
+    </p>
+  );
+}
+
+/** What each field of the form reads and writes: ids, values, the setter and the problems by field. */
+interface FormBinding {
+  id: (name: string) => string;
+  fields: PromptFields;
+  set: <K extends keyof PromptFields>(name: K, value: PromptFields[K]) => void;
+  errors: Record<string, string>;
+}
+
+/** The fields typed as free text or as numbers (strings as typed, parsed on submit). */
+type TypedField = "question" | "minLabel" | "maxLabel" | "maxChoices" | "min" | "max";
+
+/** A field's element id: its name in kebab case (maxChoices -> max-choices). */
+const idOf = (form: FormBinding, name: TypedField) =>
+  form.id(name.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`));
+
+/** A one-line text field of the form; its problems are the schema's for the same name. */
+function TextField(props: {
+  form: FormBinding;
+  name: "question" | "minLabel" | "maxLabel";
+  label: string;
+  maxLength: number;
+  placeholder?: string;
+}) {
+  const { form, name } = props;
+  return (
+    <Field id={idOf(form, name)} label={props.label} error={form.errors[name]}>
+      {(control) => (
+        <input
+          {...control}
+          value={form.fields[name]}
+          placeholder={props.placeholder}
+          maxLength={props.maxLength}
+          onInput={(event) => form.set(name, event.currentTarget.value)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** A whole-number field of the form (kept as typed; the schema judges it on submit). */
+function NumberField(props: {
+  form: FormBinding;
+  name: "maxChoices" | "min" | "max";
+  label: string;
+  min: number;
+  max: number;
+}) {
+  const { form, name } = props;
+  return (
+    <Field id={idOf(form, name)} label={props.label} error={form.errors[name]}>
+      {(control) => (
+        <input
+          {...control}
+          type="number"
+          inputMode="numeric"
+          min={props.min}
+          max={props.max}
+          value={form.fields[name]}
+          onInput={(event) => form.set(name, event.currentTarget.value)}
+        />
+      )}
+    </Field>
   );
 }
 

@@ -11,7 +11,7 @@ import {
   type TranscriptFormat,
   type TranscriptTable,
 } from "../../../../src/protocol/transcripts.ts";
-import type { RoomSnapshot } from "../../../../src/protocol/views.ts";
+import type { PromptView, RoomSnapshot } from "../../../../src/protocol/views.ts";
 import {
   downloadTranscript,
   getSeminar,
@@ -19,13 +19,14 @@ import {
   startSeminar,
   updateSettings,
 } from "../../connection/moderator-api.ts";
-import { createPrompt } from "../../connection/moderator-commands.ts";
+import { createPrompt, deletePrompt, updatePrompt } from "../../connection/moderator-commands.ts";
 import { describeError } from "../../ui/form-errors.ts";
-import { QrCode } from "../../ui/QrCode.tsx";
 import { plural } from "../../ui/text.ts";
 import { type EssayDraft, EssayForm } from "./EssayForm.tsx";
+import { JoinDetails, JoinQrCode } from "./JoinDetails.tsx";
 import { ModeratorShell } from "./ModeratorShell.tsx";
-import { PromptEditor, PromptSummary } from "./PromptEditor.tsx";
+import { PromptEditor, PromptSummary, Refusal } from "./PromptEditor.tsx";
+import { fieldsOf } from "./prompt-form.ts";
 import { STATE_NAMES } from "./SeminarsPage.tsx";
 
 export function SeminarPage(props: { seminarId: string }) {
@@ -75,19 +76,7 @@ export function SeminarPage(props: { seminarId: string }) {
           <h2 id="join-title">
             <span class={`badge state-${seminar.state}`}>{STATE_NAMES[seminar.state]}</span> Joining
           </h2>
-          {seminar.joinCode && (
-            <p class="join-code">
-              Join code <strong class="code">{seminar.joinCode}</strong>
-            </p>
-          )}
-          {seminar.joinUrl && (
-            <p class="join-link">
-              Join link{" "}
-              <a href={seminar.joinUrl} class="join-url">
-                {seminar.joinUrl}
-              </a>
-            </p>
-          )}
+          <JoinDetails seminar={seminar} />
           {seminar.state !== "ended" && (
             <p class="seminar-actions">
               <a class="button primary" href={`/console/${seminar.id}`}>
@@ -100,9 +89,7 @@ export function SeminarPage(props: { seminarId: string }) {
           )}
           {seminar.state === "draft" && <StartSeminar seminarId={seminar.id} onStarted={load} />}
         </div>
-        {seminar.joinUrl && seminar.state !== "ended" && (
-          <QrCode value={seminar.joinUrl} label={`QR code of the join link ${seminar.joinUrl}`} />
-        )}
+        <JoinQrCode seminar={seminar} />
       </section>
 
       <section class="panel-section" aria-labelledby="essay-head">
@@ -125,12 +112,15 @@ export function SeminarPage(props: { seminarId: string }) {
         {room.prompts.length === 0 && <p>No questions yet.</p>}
         {room.prompts.length > 0 && (
           <ol class="prompt-drafts">
-            {room.prompts.map((prompt) => (
-              <li key={prompt.id}>
-                <PromptSummary
-                  prompt={{ ...prompt, options: prompt.options.map((option) => option.label) }}
+            {room.prompts.map((prompt, index) => (
+              <li key={prompt.id} data-prompt={prompt.id}>
+                <StoredQuestion
+                  seminarId={seminar.id}
+                  prompt={prompt}
+                  number={index + 1}
+                  editable={seminar.state !== "ended" && prompt.state === "draft"}
+                  onChanged={load}
                 />
-                <p class="hint">State: {prompt.state}</p>
               </li>
             ))}
           </ol>
@@ -150,6 +140,87 @@ export function SeminarPage(props: { seminarId: string }) {
 
       <Transcripts room={room} onChanged={(next) => setRoom({ ...room, seminar: next })} />
     </ModeratorShell>
+  );
+}
+
+/**
+ * One stored question: its summary and state, and for a draft (while the seminar has not ended)
+ * Edit (the question's form, filled in, checked as the create form checks it, sent as
+ * `prompt:update`) and Delete (after a confirmation, `prompt:delete`). Refusals show their code.
+ */
+function StoredQuestion(props: {
+  seminarId: string;
+  prompt: PromptView;
+  number: number;
+  editable: boolean;
+  onChanged: () => Promise<void>;
+}) {
+  const { prompt } = props;
+  const [mode, setMode] = useState<"view" | "edit" | "delete">("view");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ErrorBody | undefined>();
+  const name = `question ${props.number}`;
+
+  if (mode === "edit") {
+    return (
+      <PromptEditor
+        idPrefix={`edit-prompt-${props.number}`}
+        editing={fieldsOf(prompt)}
+        onCancel={() => setMode("view")}
+        onSave={async (definition) => {
+          // The form cannot set a paragraph; the one the question points at stays.
+          const result = await updatePrompt(props.seminarId, {
+            promptId: prompt.id,
+            prompt: { ...definition, paragraphId: prompt.paragraphId ?? undefined },
+          });
+          if (!result.ok) return result.error;
+          setMode("view");
+          await props.onChanged();
+          return undefined;
+        }}
+      />
+    );
+  }
+
+  const remove = async () => {
+    setBusy(true);
+    setError(undefined);
+    const result = await deletePrompt(props.seminarId, prompt.id);
+    setBusy(false);
+    if (!result.ok) {
+      setError(result.error);
+      return;
+    }
+    await props.onChanged();
+  };
+
+  return (
+    <>
+      <PromptSummary prompt={{ ...prompt, options: prompt.options.map((option) => option.label) }} />
+      <p class="hint">State: {prompt.state}</p>
+      {props.editable && mode === "view" && (
+        <p class="prompt-draft-actions">
+          <button type="button" onClick={() => setMode("edit")}>
+            Edit<span class="sr-only"> {name}</span>
+          </button>
+          <button type="button" onClick={() => setMode("delete")}>
+            Delete…<span class="sr-only"> {name}</span>
+          </button>
+        </p>
+      )}
+      {mode === "delete" && (
+        <fieldset class="confirm">
+          <legend>Delete “{prompt.question}”? This cannot be undone.</legend>
+          <button type="button" class="danger" disabled={busy} onClick={() => void remove()}>
+            {busy ? "Deleting…" : "Delete the question"}
+          </button>{" "}
+          <button type="button" class="quiet" onClick={() => setMode("view")}>
+            Keep it
+          </button>
+        </fieldset>
+      )}
+      {error && <Refusal error={error} />}
+    </>
   );
 }
 

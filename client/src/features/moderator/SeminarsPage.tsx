@@ -9,7 +9,7 @@ import type { SeminarState, SeminarView } from "../../../../src/protocol/views.t
 import { listSeminars } from "../../connection/moderator-api.ts";
 import { follow } from "../../router.ts";
 import { describeError } from "../../ui/form-errors.ts";
-import { QrCode } from "../../ui/QrCode.tsx";
+import { JoinDetails, JoinQrCode } from "./JoinDetails.tsx";
 import { ModeratorShell } from "./ModeratorShell.tsx";
 
 /** How each state is named on the page. */
@@ -81,19 +81,7 @@ function SeminarCard(props: { seminar: SeminarView }) {
             <span>ended {new Date(seminar.endedAt).toLocaleString()}</span>
           )}
         </p>
-        {seminar.joinCode && (
-          <p class="join-code">
-            Join code <strong class="code">{seminar.joinCode}</strong>
-          </p>
-        )}
-        {seminar.joinUrl && (
-          <p class="join-link">
-            Join link{" "}
-            <a href={seminar.joinUrl} class="join-url">
-              {seminar.joinUrl}
-            </a>
-          </p>
-        )}
+        <JoinDetails seminar={seminar} />
         <p class="seminar-actions">
           <a
             class="button"
@@ -115,9 +103,7 @@ function SeminarCard(props: { seminar: SeminarView }) {
           )}
         </p>
       </div>
-      {seminar.joinUrl && seminar.state !== "ended" && (
-        <QrCode value={seminar.joinUrl} label={`QR code of the join link ${seminar.joinUrl}`} />
-      )}
+      <JoinQrCode seminar={seminar} />
     </li>
   );
 }

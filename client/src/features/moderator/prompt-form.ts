@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import type { ErrorBody } from "../../../../src/protocol/result.ts";
 import type { PromptInput, ResultsVisibility } from "../../../../src/protocol/schemas.ts";
-import type { PromptKind } from "../../../../src/protocol/views.ts";
+import type { PromptKind, PromptView } from "../../../../src/protocol/views.ts";
 
 /** A prompt as the form sends it. */
 export type PromptDefinition = z.infer<typeof PromptInput>;
@@ -36,6 +36,41 @@ export const EMPTY: PromptFields = {
   anonymous: true,
   resultsVisibility: "live",
 };
+
+/**
+ * The fields of a stored prompt, for editing it: options one per line; a scale's ends and their
+ * labels read back from its first and last option (labelled "<value> <label>" by the server).
+ */
+export function fieldsOf(prompt: PromptView): PromptFields {
+  const fields: PromptFields = {
+    ...EMPTY,
+    kind: prompt.kind,
+    question: prompt.question,
+    anonymous: prompt.anonymous,
+    resultsVisibility: prompt.resultsVisibility,
+  };
+  if (prompt.kind !== "scale") {
+    return {
+      ...fields,
+      options: prompt.options.map((option) => option.label).join("\n"),
+      maxChoices: String(prompt.kind === "multiple_choice" ? prompt.maxChoices : EMPTY.maxChoices),
+    };
+  }
+  const first = prompt.options[0];
+  const last = prompt.options.at(-1);
+  const endLabel = (option: PromptView["options"][number] | undefined) => {
+    if (!option || option.value === null) return "";
+    const prefix = `${option.value} `;
+    return option.label.startsWith(prefix) ? option.label.slice(prefix.length) : "";
+  };
+  return {
+    ...fields,
+    min: String(first?.value ?? EMPTY.min),
+    max: String(last?.value ?? EMPTY.max),
+    minLabel: endLabel(first),
+    maxLabel: endLabel(last),
+  };
+}
 
 /** A number as typed, or NaN (which the schema refuses with its own message). */
 const number = (value: string) => (value.trim() === "" ? Number.NaN : Number(value));

@@ -4,39 +4,22 @@
  * with the join code and the phase's countdown. No controls; it follows the room live with the
  * signed-in moderator's account, like the console.
  */
-import { useEffect, useMemo } from "preact/hooks";
+import { useEffect } from "preact/hooks";
 import type { PromptView, RoomSnapshot, SpotlightView } from "../../../../src/protocol/views.ts";
-import { currentAccount } from "../../connection/account.ts";
-import { moderatorAccess } from "../../connection/moderator-access.ts";
-import { RoomConnection } from "../../connection/room-connection.ts";
+import { ModeratorRoom } from "../console/moderator-room.tsx";
 import { PhaseCountdown } from "../console/PhaseCountdown.tsx";
-import { SignInPage } from "../moderator/SignInPage.tsx";
 import { tallyRows } from "../prompts/tally.ts";
 import { ConnectionIndicator } from "../seminars/ConnectionIndicator.tsx";
 import { Loading } from "../seminars/RoomPage.tsx";
-import { RoomContext, RoomUi, useRoom, useRoomState } from "../seminars/room-ui.ts";
+import { useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { currentPrompt, resultsForRoom } from "./current.ts";
 
 /** The projector page. */
 export function ProjectorPage(props: { seminarId: string }) {
-  const account = currentAccount();
-  const context = useMemo(
-    () =>
-      account
-        ? { connection: new RoomConnection(moderatorAccess(account, props.seminarId)), ui: new RoomUi() }
-        : null,
-    [props.seminarId, account?.accountId],
-  );
-  useEffect(() => {
-    if (!context) return;
-    context.connection.start();
-    return () => context.connection.close();
-  }, [context]);
-  if (!context) return <SignInPage signup={false} notice="Sign in to open the projector view." />;
   return (
-    <RoomContext.Provider value={context}>
+    <ModeratorRoom seminarId={props.seminarId} signInNotice="Sign in to open the projector view.">
       <Projector />
-    </RoomContext.Provider>
+    </ModeratorRoom>
   );
 }
 

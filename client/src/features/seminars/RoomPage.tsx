@@ -24,7 +24,15 @@ import { PresenceSummary } from "../presence/PresenceSummary.tsx";
 import { PromptList } from "../prompts/PromptList.tsx";
 import { TallyAnnouncer } from "../prompts/TallyAnnouncer.tsx";
 import { ConnectionIndicator } from "./ConnectionIndicator.tsx";
-import { isMuted, type PanelTab, RoomContext, RoomUi, useRoom, useRoomState } from "./room-ui.ts";
+import {
+  floorHolder,
+  isMuted,
+  type PanelTab,
+  RoomContext,
+  RoomUi,
+  useRoom,
+  useRoomState,
+} from "./room-ui.ts";
 
 /** Loads the stored session for `seminarId` and shows the room, or sends the guest to join. */
 export function RoomPage(props: { seminarId: string }) {
@@ -332,6 +340,7 @@ function RoomBanners() {
           {waiting > 0 ? ` (${waiting} waiting)` : ""} and sent when the connection is back.
         </p>
       )}
+      <FloorNotice />
       {mutedUntil !== undefined && room.seminar.state === "live" && (
         <p class="banner warn muted-banner" role="status">
           A moderator muted you{mutedUntil ? ` until ${timeOf(mutedUntil)}` : ""}. You can read and vote, but
@@ -350,6 +359,36 @@ function RoomBanners() {
       )}
       {room.seminar.state === "ended" && !ended && (
         <p class="banner info">This session has ended. The room is read-only.</p>
+      )}
+    </div>
+  );
+}
+
+/**
+ * "You have the floor" for the participant the moderator called from the queue, until the floor
+ * passes (the next call, a cleared queue, their hand raised or lowered again) or they dismiss it.
+ * The live region is always there, so its new text is announced (assertively: they are asked to
+ * speak now).
+ */
+function FloorNotice() {
+  const { connection, ui } = useRoom();
+  const room = useRoomState()!;
+  const floor = room.seminar.state === "live" ? floorHolder(connection.stream.applied) : null;
+  const mine =
+    floor !== null && floor.memberId === room.viewer.memberId && ui.floorDismissed.value !== floor.seq;
+  return (
+    <div class={mine ? "banner ok floor-banner" : "floor-banner-empty"}>
+      <p class="floor-live" aria-live="assertive" aria-atomic="true">
+        {mine && (
+          <>
+            <strong>You have the floor.</strong> The moderator called on you: go ahead.
+          </>
+        )}
+      </p>
+      {mine && (
+        <button type="button" class="quiet" onClick={() => (ui.floorDismissed.value = floor.seq)}>
+          Dismiss
+        </button>
       )}
     </div>
   );

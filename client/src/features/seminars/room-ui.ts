@@ -7,7 +7,8 @@ import { signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { ErrorBody } from "../../../../src/protocol/result.ts";
-import type { MemberRole, RoomSnapshot } from "../../../../src/protocol/views.ts";
+import type { MemberRole, RoomSnapshot, RoomStreamEvent } from "../../../../src/protocol/views.ts";
+import { isMemberMuted } from "../../connection/mutes.ts";
 import type { RoomConnection } from "../../connection/room-connection.ts";
 import type { SelectedSpan } from "../annotations/selection.ts";
 
@@ -54,6 +55,8 @@ export class RoomUi {
   readonly composerFocus = signal(0);
   /** Increases when the panel's heading should take focus (opened from a paragraph's button). */
   readonly panelFocus = signal(0);
+  /** The call (its event's seq) whose "you have the floor" notice the reader dismissed. */
+  readonly floorDismissed = signal<number | null>(null);
 
   /**
    * Opens a paragraph's threads; with a span, starts a comment on it (focus to the composer).
@@ -126,8 +129,32 @@ export function abilitiesIn(room: RoomSnapshot, now = Date.now()): Abilities {
 /** Whether the viewer is muted now (the roster holds their mute; a timed one runs out by itself). */
 export function isMuted(room: RoomSnapshot, now = Date.now()): boolean {
   const me = room.members.find((member) => member.id === room.viewer.memberId);
-  if (!me?.muted) return false;
-  return me.mutedUntil === null || Date.parse(me.mutedUntil) > now;
+  return me ? isMemberMuted(me, now) : false;
+}
+
+/** Who was given the floor by the last call, and that call's seq. */
+export interface Floor {
+  memberId: string;
+  seq: number;
+}
+
+/**
+ * Who has the floor after `events` (applied in order): the member the last `queue:updated` call
+ * named, until the next call (another member's turn), a cleared queue, or that member's own hand
+ * moving again (raised anew or lowered). Null when nobody has it.
+ */
+export function floorHolder(events: readonly RoomStreamEvent[]): Floor | null {
+  // Newest first: hands that moved after a call are collected until the call is reached.
+  const movedSince = new Set<string>();
+  for (let index = events.length - 1; index >= 0; index--) {
+    const event = events[index]!;
+    if (event.type !== "queue:updated") continue;
+    const { action, memberId } = event.data;
+    if (action === "clear") return null;
+    if (action === "call") return memberId && !movedSince.has(memberId) ? { memberId, seq: event.seq } : null;
+    if (memberId) movedSince.add(memberId);
+  }
+  return null;
 }
 
 /** Whether a role moderates the room (host or co-moderator). */

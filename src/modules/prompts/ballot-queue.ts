@@ -1,0 +1,139 @@
+import { AppError, isDatabaseUnavailable, UNAVAILABLE_RETRY_AFTER_MS } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
+import type { PromptVoteInput } from "../../protocol/prompts.ts";
+import type { BallotView } from "../../protocol/views.ts";
+import type { Actor } from "../seminars/seminars.policy.ts";
+
+/** The most ballots written by one call (one transaction); more wait for the next group. */
+export const MAX_BALLOTS_PER_GROUP = 256;
+
+/** One ballot waiting for its group. */
+export interface QueuedBallot {
+  /** The voter, as their connection was admitted. */
+  actor: Actor;
+  /** The parsed ballot. */
+  input: PromptVoteInput;
+}
+
+/** What became of one ballot of a group: stored (or a retry answered), or refused on its own. */
+export type BallotOutcome = { ok: true; ballot: BallotView } | { ok: false; error: AppError };
+
+/**
+ * Writes one group of ballots for one prompt of one seminar, in one transaction, and answers one
+ * outcome per ballot, in the order given. Throws when the group as a whole failed (the database):
+ * then nothing of it may have been stored.
+ */
+export type WriteBallotGroup = (
+  seminarId: string,
+  promptId: string,
+  group: readonly QueuedBallot[],
+) => Promise<BallotOutcome[]>;
+
+/** How the queue is built. */
+export interface BallotQueueOptions {
+  /** Writes a group (prompts.service.ts castBallotGroup). */
+  write: WriteBallotGroup;
+  /** Where failed groups are reported. */
+  logger: Pick<Logger, "warn" | "error">;
+  /** Told the size of every group written (the ballot group-size metric). */
+  observe?: (size: number) => void;
+}
+
+interface Waiting extends QueuedBallot {
+  resolve: (ballot: BallotView) => void;
+  reject: (error: AppError) => void;
+}
+
+/**
+ * Group commit for ballots. Ballots for the same prompt of the same seminar are queued in arrival
+ * order; while one group of them is being written, those that arrive wait, and are written
+ * together as the next group once it commits (up to MAX_BALLOTS_PER_GROUP per call). A lone
+ * ballot is written at once; in a burst, one transaction and one commit carry every ballot that
+ * came in while the previous one ran, instead of one each. Each ballot's promise settles only
+ * after the commit that stores it (durable before the ack). One group per prompt is in flight on
+ * a node, so a member's ballots are applied in the order they arrived. A group that fails as a
+ * whole answers each of its ballots `unavailable` with a retry hint (a retry with the same
+ * clientBallotId is safe), never `internal`.
+ */
+export class BallotQueue {
+  private readonly queues = new Map<string, Waiting[]>();
+  /** Ballots submitted and not yet answered. */
+  private unanswered = 0;
+
+  constructor(private readonly options: BallotQueueOptions) {}
+
+  /** Queues the actor's ballot; resolves with the stored ballot after its group committed. */
+  submit(actor: Actor, input: PromptVoteInput): Promise<BallotView> {
+    const key = `${actor.seminarId}:${input.promptId}`;
+    this.unanswered++;
+    return new Promise<BallotView>((resolve, reject) => {
+      const waiting: Waiting = { actor, input, resolve, reject };
+      const queue = this.queues.get(key);
+      if (queue) {
+        queue.push(waiting);
+        return;
+      }
+      // No group of this prompt in flight: this ballot starts one now.
+      const started: Waiting[] = [waiting];
+      this.queues.set(key, started);
+      void this.drain(key, actor.seminarId, input.promptId, started);
+    });
+  }
+
+  /** Ballots waiting for their group or being written, over every prompt. */
+  pending(): number {
+    return this.unanswered;
+  }
+
+  /**
+   * Writes the queue of `key` group by group until it is empty. The queue array stays in the map
+   * while this runs (a ballot arriving meanwhile joins it); the group being written is taken off
+   * its front first, so what remains is exactly what arrived after.
+   */
+  private async drain(key: string, seminarId: string, promptId: string, queue: Waiting[]): Promise<void> {
+    while (queue.length > 0) {
+      const group = queue.splice(0, MAX_BALLOTS_PER_GROUP);
+      this.options.observe?.(group.length);
+      await this.writeGroup(seminarId, promptId, group);
+    }
+    this.queues.delete(key);
+  }
+
+  private async writeGroup(seminarId: string, promptId: string, group: Waiting[]): Promise<void> {
+    let outcomes: BallotOutcome[] | null = null;
+    let failure: unknown;
+    try {
+      outcomes = await this.options.write(seminarId, promptId, group);
+    } catch (error) {
+      failure = error;
+    }
+    this.unanswered -= group.length;
+    if (!outcomes) {
+      const answer = this.groupFailure(failure, promptId, group.length);
+      for (const waiting of group) waiting.reject(answer);
+      return;
+    }
+    group.forEach((waiting, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) waiting.resolve(outcome.ballot);
+      else waiting.reject(outcome?.error ?? this.groupFailure(undefined, promptId, group.length));
+    });
+  }
+
+  /**
+   * What every ballot of a failed group is told. A typed refusal of the whole group (every
+   * ballot refused for the same reason) passes through; anything else failed in the database or
+   * on its way there, stored nothing, and is answered retryable.
+   */
+  private groupFailure(error: unknown, promptId: string, size: number): AppError {
+    if (error instanceof AppError) return error;
+    const context = { err: error, prompt: promptId, ballots: size };
+    // A lost or refusing database is expected to happen: a warning. Anything else is a fault.
+    if (error !== undefined && isDatabaseUnavailable(error))
+      this.options.logger.warn(context, "ballot group failed");
+    else this.options.logger.error(context, "ballot group failed");
+    return new AppError("unavailable", "Your ballot was not stored; send it again.", {
+      retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS,
+    });
+  }
+}
