@@ -74,6 +74,15 @@ describe("the live room", () => {
     const second = await buildGuest(server, seminar.joinCode!, "Chen Wei");
     expect(first.member.displayName).toBe("Chen Wei");
     expect(second.member.displayName).toBe("Chen Wei 2");
+    // Names with LIKE's wildcards are compared as text: "a_b%" is not "aXb%", and is itself taken.
+    const wild = await buildGuest(server, seminar.joinCode!, "a_b%");
+    const other = await buildGuest(server, seminar.joinCode!, "aXb%");
+    const again = await buildGuest(server, seminar.joinCode!, "A_B%");
+    expect([wild.member.displayName, other.member.displayName, again.member.displayName]).toEqual([
+      "a_b%",
+      "aXb%",
+      "A_B% 2",
+    ]);
     const bad = await server.http("POST", "/api/seminars/join", {
       code: seminar.joinCode,
       displayName: "a\u0007b",
