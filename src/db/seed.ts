@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { z } from "zod";
 import type { Application } from "../app.ts";
 import { registerAccount } from "../modules/accounts/accounts.service.ts";
 import { promptDeps } from "../modules/prompts/prompts.handlers.ts";
@@ -31,7 +32,7 @@ export async function seedDemo(application: Application): Promise<DemoInfo> {
   const file = join(context.config.dataDir, CREDENTIALS_FILE);
   const existing = await context.prisma.account.findUnique({ where: { email: DEMO_EMAIL } });
   if (existing) {
-    const saved = JSON.parse(await readFile(file, "utf8").catch(() => "{}")) as Partial<DemoInfo>;
+    const saved = await readSaved(file);
     const seminar = await context.prisma.seminar.findFirst({
       where: { ownerId: existing.id },
       orderBy: { createdAt: "asc" },
@@ -45,6 +46,9 @@ export async function seedDemo(application: Application): Promise<DemoInfo> {
     };
   }
   const password = randomBytes(9).toString("base64url");
+  // The password is kept before the account exists: a start cut off after the account was made
+  // would otherwise leave a demo moderator nobody can sign in as.
+  await writeAtomically(file, { email: DEMO_EMAIL, password });
   const account = await registerAccount(context.prisma, {
     email: DEMO_EMAIL,
     password,
@@ -91,6 +95,25 @@ export async function seedDemo(application: Application): Promise<DemoInfo> {
     joinUrl: joinUrl(context.publicUrl(), seminar.joinCode),
     seminarId: seminar.id,
   };
-  await writeFile(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+  await writeAtomically(file, info);
   return info;
+}
+
+/** What a credentials file holds; a missing, cut-off or foreign file holds nothing. */
+const SavedCredentials = z.object({ password: z.string().optional() });
+
+async function readSaved(file: string): Promise<{ password?: string }> {
+  try {
+    const parsed = SavedCredentials.safeParse(JSON.parse(await readFile(file, "utf8")));
+    return parsed.success ? parsed.data : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Writes the file whole or not at all (a temporary file renamed over it), readable by the owner only. */
+async function writeAtomically(file: string, value: object): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 });
+  await rename(temporary, file);
 }
