@@ -2,7 +2,7 @@ import type { Socket } from "socket.io-client";
 import type { CommandName, CommandPayload } from "../../src/protocol/commands.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import type { RoomStreamEvent } from "../../src/protocol/views.ts";
-import { RoomClient } from "./server.ts";
+import { type ClientSocket, RoomClient } from "./server.ts";
 
 // A client of a deployment of several nodes, as a browser behind a load balancer would be one: it
 // knows every node's URL, and when its connection drops it connects to the next one in turn,
@@ -24,8 +24,11 @@ export interface Acked {
 const RETRYABLE = new Set(["unavailable", "rate_limited"]);
 
 /** Sends a command; "lost" when the connection drops (or the ack times out) before the answer. */
-function sendOrLose<E extends CommandName>(client: RoomClient, event: E, payload: CommandPayload<E>) {
-  const socket = client.socket;
+export function sendOrLose<E extends CommandName>(
+  socket: ClientSocket,
+  event: E,
+  payload: CommandPayload<E>,
+) {
   return new Promise<Result<unknown> | "lost">((resolve) => {
     if (!socket.connected) return resolve("lost");
     const lost = () => resolve("lost");
@@ -89,8 +92,8 @@ export class FailoverClient {
       if (this.reconnecting) await this.reconnecting;
       const answer =
         write.kind === "annotation"
-          ? await sendOrLose(this.current, "annotation:create", write.payload)
-          : await sendOrLose(this.current, "prompt:vote", write.payload);
+          ? await sendOrLose(this.current.socket, "annotation:create", write.payload)
+          : await sendOrLose(this.current.socket, "prompt:vote", write.payload);
       if (answer === "lost") {
         await this.reconnect();
         continue;

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
-import type { Socket } from "socket.io-client";
 import { describe, expect, it } from "vitest";
-import type { CommandName, CommandPayload } from "../../src/protocol/commands.ts";
+import type { CommandPayload } from "../../src/protocol/commands.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import type { RoomSnapshot, SeminarView } from "../../src/protocol/views.ts";
+import { sendOrLose } from "../helpers/cluster.ts";
 import { useTestDatabase } from "../helpers/database.ts";
 import { TEST_ESSAY } from "../helpers/factories.ts";
 import { spawnServer } from "../helpers/process.ts";
-import { type ClientSocket, RoomClient } from "../helpers/server.ts";
+import { RoomClient } from "../helpers/server.ts";
 
 // The real server process on PostgreSQL, killed with SIGKILL while 20 participants write, then
 // started again on the same database. Nothing acknowledged may be lost, nothing retried may be
@@ -53,24 +53,6 @@ type Outcome =
   | { state: "refused"; code: string }
   | { state: "lost" }
   | { state: "unsent" };
-
-/** Sends a command; "lost" when the connection drops before the ack arrives. */
-function sendOrLose<E extends CommandName>(socket: ClientSocket, event: E, payload: CommandPayload<E>) {
-  return new Promise<Result<unknown> | "lost">((resolve) => {
-    if (!socket.connected) return resolve("lost");
-    const lost = () => resolve("lost");
-    socket.once("disconnect", lost);
-    // Typed by the signature; emitted untyped because the event map cannot be indexed by a generic E.
-    void (socket as unknown as Socket)
-      .timeout(15_000)
-      .emitWithAck(event, payload)
-      .then(
-        (result) => resolve(result as Result<unknown>),
-        () => resolve("lost"),
-      )
-      .finally(() => socket.off("disconnect", lost));
-  });
-}
 
 async function sendWrite(client: RoomClient, write: Write): Promise<Outcome> {
   const answer =
