@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { applyRoomEvent, RoomStream } from "./room-state.ts";
-import type { AnnotationView, MemberView, OmittedEventsView, RoomEventView, RoomSnapshot } from "./views.ts";
+import type {
+  AnnotationView,
+  MemberView,
+  OmittedEventsView,
+  PresenceView,
+  RoomEventView,
+  RoomSnapshot,
+  SyncView,
+} from "./views.ts";
 
 const AT = "2026-12-01T10:00:00.000Z";
 
@@ -170,5 +178,53 @@ describe("a participant's roster", () => {
     state.viewer.role = "host";
     applyRoomEvent(state, lock(2));
     expect(state.members).toHaveLength(4);
+  });
+});
+
+describe("presence across room:sync requests", () => {
+  const viewer = member("v");
+  const here = (id: string) => ({ memberId: id, displayName: id, paragraphId: null });
+  const catchUp = (seq: number, presence: PresenceView[]): SyncView => ({
+    mode: "events",
+    seq,
+    events: [],
+    tallies: [],
+    presence,
+  });
+
+  it("keeps a delta that arrives between the answers of two requests in flight", () => {
+    const stream = new RoomStream();
+    stream.sync({ mode: "snapshot", snapshot: snapshot(1, viewer, [viewer]) });
+    stream.syncing(); // first request
+    stream.syncing(); // second request, sent before the first is answered
+    // The second request's presence is read now (v only); then x arrives, then the first answer.
+    stream.sync(catchUp(1, [here("v")]));
+    stream.receivePresence({ joined: [here("x")], left: [], focus: [] });
+    // The second answer carries the presence read before x arrived.
+    stream.sync(catchUp(1, [here("v")]));
+    expect(stream.state!.presence.map((entry) => entry.memberId).sort()).toEqual(["v", "x"]);
+  });
+
+  it("replays, in order, the deltas since the request on top of the answer, whatever their age", () => {
+    const stream = new RoomStream();
+    stream.sync({ mode: "snapshot", snapshot: snapshot(1, viewer, [viewer]) });
+    stream.syncing();
+    stream.receivePresence({ joined: [here("x")], left: [], focus: [] });
+    stream.receivePresence({ joined: [here("y")], left: ["x"], focus: [] });
+    // Read after x joined and before x left: the replay ends with x gone and y here.
+    stream.sync(catchUp(1, [here("v"), here("x")]));
+    expect(stream.state!.presence.map((entry) => entry.memberId).sort()).toEqual(["v", "y"]);
+  });
+
+  it("forgets the deltas once no request is in flight, including one abandoned", () => {
+    const stream = new RoomStream();
+    stream.sync({ mode: "snapshot", snapshot: snapshot(1, viewer, [viewer]) });
+    stream.syncing();
+    stream.receivePresence({ joined: [here("x")], left: [], focus: [] });
+    stream.syncAbandoned();
+    // x has since left (the server's list says so); the abandoned request's deltas are not replayed.
+    stream.syncing();
+    stream.sync(catchUp(1, [here("v")]));
+    expect(stream.state!.presence.map((entry) => entry.memberId)).toEqual(["v"]);
   });
 });

@@ -220,8 +220,13 @@ export class RoomStream {
   state: RoomSnapshot | undefined;
   /** Entries not applicable yet, by the first seq they cover. */
   private readonly early = new Map<number, RoomStreamEvent>();
-  /** Presence deltas received since room:sync was sent (see syncing()). */
+  /**
+   * Presence deltas received since the earliest room:sync still in flight was sent (see
+   * syncing()); undefined when none is.
+   */
   private presenceSinceSync: PresenceDelta[] | undefined;
+  /** room:sync requests sent (syncing()) and not answered yet (sync()). */
+  private syncsInFlight = 0;
   /** Every entry applied (events and omitted ranges), in order (for tests and diagnostics). */
   readonly applied: RoomStreamEvent[] = [];
 
@@ -233,9 +238,14 @@ export class RoomStream {
   /**
    * Call right before sending room:sync: the presence deltas that arrive until its answer are
    * applied again on top of the presence the answer carries (which may have been read before them).
+   * Several may be in flight: the deltas are kept until the last is answered, and each answer
+   * replays all of them. Replaying deltas older than the answer's presence is harmless: applied in
+   * order, the last delta that names a member says where they are, and a member no delta names
+   * keeps the answer's entry.
    */
   syncing(): void {
-    this.presenceSinceSync = [];
+    this.syncsInFlight++;
+    this.presenceSinceSync ??= [];
   }
 
   /** Applies a room:sync answer. */
@@ -245,21 +255,32 @@ export class RoomStream {
       // An omitted range the snapshot fell inside stays: drain takes it from the snapshot's seq on.
       for (const [first, entry] of this.early) if (entry.seq <= view.snapshot.seq) this.early.delete(first);
       this.drain();
+      this.replayPresence();
     } else {
       for (const event of view.events) this.receive(event);
       if (this.state) {
         for (const tally of view.tallies) applyTally(this.state, tally);
         this.state.presence = view.presence;
+        this.replayPresence();
       }
     }
-    if (this.state) for (const delta of this.presenceSinceSync ?? []) applyPresence(this.state, delta);
-    this.presenceSinceSync = undefined;
+    this.syncAbandoned();
   }
 
-  /** Takes a presence:delta (kept for the answer of a room:sync in flight). */
+  /** A room:sync sent after syncing() got no answer or a refusal: nothing to apply. */
+  syncAbandoned(): void {
+    this.syncsInFlight = Math.max(0, this.syncsInFlight - 1);
+    if (this.syncsInFlight === 0) this.presenceSinceSync = undefined;
+  }
+
+  /** Takes a presence:delta (kept for the answers of room:sync requests in flight). */
   receivePresence(delta: PresenceDelta): void {
     this.presenceSinceSync?.push(delta);
     if (this.state) applyPresence(this.state, delta);
+  }
+
+  private replayPresence(): void {
+    if (this.state) for (const delta of this.presenceSinceSync ?? []) applyPresence(this.state, delta);
   }
 
   /**

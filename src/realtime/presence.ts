@@ -144,8 +144,11 @@ local now = now_ms()
 local gone = sweep(now)
 local held = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if held >= tonumber(ARGV[4]) then return { 0, 0, gone } end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1] .. ' ' .. ARGV[2])
-if redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then redis.call('HSET', KEYS[4], ARGV[1], ARGV[5]) end
+-- An entry already there (a renewal got first) is counted already.
+if redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1] .. ' ' .. ARGV[2]) == 1 and
+  redis.call('HINCRBY', KEYS[2], ARGV[1], 1) == 1 then
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+end
 keep(tonumber(ARGV[3]))
 return { 1, held == 0 and 1 or 0, gone }`,
   // ARGV: member, socket -> 1 when the member's last socket went
@@ -303,6 +306,8 @@ interface Pending {
 export class Presence {
   /** This node's sockets: seminar -> socket -> member. */
   private readonly local = new Map<string, Map<string, PresentMember>>();
+  /** Sockets of `local` the store has not admitted yet (not renewed: a refusal must leave no entry). */
+  private readonly admitting = new Set<string>();
   private readonly pending = new Map<string, Pending>();
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -327,13 +332,16 @@ export class Presence {
     const sockets = this.local.get(seminarId) ?? new Map<string, PresentMember>();
     this.local.set(seminarId, sockets);
     sockets.set(socketId, member);
+    this.admitting.add(socketId);
     try {
       const admission = await this.store.add(seminarId, member, socketId, cap);
+      this.admitting.delete(socketId);
       this.gone(seminarId, admission.expired);
       if (!admission.admitted) this.forget(seminarId, socketId);
       else if (admission.joined) this.appeared(seminarId, [member]);
       return admission.admitted;
     } catch (error) {
+      this.admitting.delete(socketId);
       this.forget(seminarId, socketId);
       return this.unavailable(error);
     }
@@ -411,7 +419,9 @@ export class Presence {
   private async renewAll(): Promise<void> {
     for (const [seminarId, sockets] of this.local) {
       try {
-        const entries = [...sockets].map(([socketId, member]) => ({ socketId, member }));
+        const entries = [...sockets]
+          .filter(([socketId]) => !this.admitting.has(socketId))
+          .map(([socketId, member]) => ({ socketId, member }));
         const { expired, rejoined } = await this.store.renew(seminarId, entries);
         this.gone(seminarId, expired);
         const back = new Set(rejoined);

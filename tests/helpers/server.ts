@@ -199,12 +199,8 @@ export class RoomClient {
     const client = new RoomClient(socket);
     if (stream) Object.assign(client.stream, { state: structuredClone(stream.state) });
     for (;;) {
-      client.stream.syncing();
-      const result = await send(socket, "room:sync", client.stream.state ? { since: client.stream.seq } : {});
-      if (result.ok) {
-        client.stream.sync(result.data);
-        return client;
-      }
+      const result = await client.requestSync();
+      if (result.ok) return client;
       if (result.error.code !== "unavailable") {
         client.close();
         throw new Error(`room:sync failed: ${result.error.code} ${result.error.message}`);
@@ -214,13 +210,36 @@ export class RoomClient {
     }
   }
 
-  /** Calls room:sync with the last applied seq (or for a snapshot). */
+  /**
+   * Calls room:sync with the last applied seq (or for a snapshot). One at a time, as the web
+   * client does: a call while one is in flight waits for it, then asks again.
+   */
   async sync(): Promise<SyncView> {
-    this.stream.syncing();
-    const result = await send(this.socket, "room:sync", this.stream.state ? { since: this.stream.seq } : {});
+    const result = await this.requestSync();
     if (!result.ok) throw new Error(`room:sync failed: ${result.error.code} ${result.error.message}`);
-    this.stream.sync(result.data);
     return result.data;
+  }
+
+  private syncInFlight: Promise<unknown> = Promise.resolve();
+
+  /** One room:sync after those in flight, applied to the stream when it succeeds. */
+  private requestSync(): Promise<Result<SyncView>> {
+    const request = this.syncInFlight.then(async () => {
+      this.stream.syncing();
+      const result = await send(
+        this.socket,
+        "room:sync",
+        this.stream.state ? { since: this.stream.seq } : {},
+      ).catch((error: unknown) => {
+        this.stream.syncAbandoned();
+        throw error;
+      });
+      if (result.ok) this.stream.sync(result.data);
+      else this.stream.syncAbandoned();
+      return result;
+    });
+    this.syncInFlight = request.catch(() => undefined);
+    return request;
   }
 
   /** Sends a command, typed by the protocol; resolves with its ack. */

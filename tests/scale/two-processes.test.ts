@@ -56,12 +56,17 @@ describe("two server processes, one database, one Redis", () => {
     const everyone = [host, ...readers];
     const memberIds = [...guests.map((g) => g.member.id), host.stream.state!.viewer.memberId].sort();
     // Everyone sees everyone present, whichever node they are on (snapshots and deltas agree).
-    for (const client of everyone)
+    for (const [i, client] of everyone.entries())
       await eventually(
         () => JSON.stringify(roomOf(client.stream.state!).presence) === JSON.stringify(memberIds),
         10_000,
         "everyone present",
-      );
+      ).catch((error: unknown) => {
+        const seen = roomOf(client.stream.state!).presence;
+        throw new Error(`client ${i}: present ${seen.join(",")}; expected ${memberIds.join(",")}`, {
+          cause: error,
+        });
+      });
     const start = (await database.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq;
     await Promise.all(everyone.map((client) => client.waitForSeq(start)));
 

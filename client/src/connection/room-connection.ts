@@ -286,9 +286,11 @@ export class RoomConnection {
           result = await this.socket.timeout(ACK_TIMEOUT_MS * 2).emitWithAck("room:sync", since);
         } catch {
           // No answer: the connection is probably gone; the next connect syncs again.
+          this.stream.syncAbandoned();
           return;
         }
         if (!result.ok) {
+          this.stream.syncAbandoned();
           // Busy (the node admits others first) or too many snapshots: ask again when told to.
           if (result.error.code !== "rate_limited" && result.error.code !== "unavailable") return;
           this.syncAgain = true;
