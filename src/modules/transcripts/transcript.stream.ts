@@ -7,8 +7,8 @@
  * - `start` with the content type and file name, once access is checked and the head is read
  *   (a refusal before that is the export's outcome instead: the route answers it in the usual
  *   envelope, no byte having been sent);
- * - `chunk`s of at least CHUNK_BYTES (the last one may be shorter), each an ArrayBuffer moved
- *   across, not copied (the transfer list);
+ * - `chunk`s of CHUNK_BYTES (the last one may be shorter), each an ArrayBuffer moved across, not
+ *   copied (the transfer list); a page rendered larger than that goes in several;
  * - `end` after the last chunk, or `failed` when reading broke off after `start` (the response is
  *   then cut off, never a complete-looking file).
  * Response side → export side: `more` after each chunk has been written out (the socket took it,
@@ -53,8 +53,9 @@ export type ExportOutcome =
   | { kind: "refused"; body: ErrorBody; problem?: string };
 
 /**
- * Bytes gathered before a chunk is sent across: fewer, larger messages, so the event loop spends
- * little per byte (a page of JSON, 250 annotations, is about this size and goes across as it is).
+ * Bytes per chunk sent across: few, large messages, so the event loop spends little per byte. A
+ * page rendered larger (an export thread's page of JSON is about 1 MB) goes in several, so that
+ * WINDOW chunks bound what a download has in flight.
  */
 export const CHUNK_BYTES = 128 * 1024;
 /** Chunks sent and not yet written out, at most. */
@@ -89,7 +90,7 @@ export async function streamTranscript(
   let started = false;
   try {
     const source = await openTranscript(
-      { db: reader.db, secret: job.secret, publicUrl: job.publicUrl },
+      { ...reader, secret: job.secret, publicUrl: job.publicUrl },
       job.actor,
       { anonymized: job.request.anonymized },
     );
@@ -99,24 +100,27 @@ export async function streamTranscript(
     started = true;
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    const flush = async (): Promise<boolean> => {
-      if (pendingBytes === 0) return !cancelled;
-      if (!(await mayWrite())) return false;
-      const bytes = ownBuffer(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      credit--;
-      send({ type: "chunk", bytes }, [bytes]);
-      return true;
+    /** Sends what is pending in chunks of at most CHUNK_BYTES (all of it, or only full chunks). */
+    const flush = async (all: boolean): Promise<boolean> => {
+      while (pendingBytes >= CHUNK_BYTES || (all && pendingBytes > 0)) {
+        if (!(await mayWrite())) return false;
+        const size = Math.min(pendingBytes, CHUNK_BYTES);
+        const { bytes, rest } = takeBytes(pending, size);
+        pending = rest;
+        pendingBytes -= size;
+        credit--;
+        send({ type: "chunk", bytes }, [bytes]);
+      }
+      return !cancelled;
     };
     try {
       for await (const piece of file.body as AsyncIterable<Buffer>) {
         if (cancelled) break;
         pending.push(piece);
         pendingBytes += piece.byteLength;
-        if (pendingBytes >= CHUNK_BYTES && !(await flush())) break;
+        if (pendingBytes >= CHUNK_BYTES && !(await flush(false))) break;
       }
-      if (!cancelled) await flush();
+      if (!cancelled) await flush(true);
     } finally {
       // Stops the reading where it is (a generator's finally, the zip's entry streams).
       file.body.destroy();
@@ -139,25 +143,33 @@ export async function streamTranscript(
 }
 
 /**
- * The pieces as one ArrayBuffer that can be moved to the other thread: a single piece that has a
- * buffer of its own (a large string's bytes) as it is, anything else (several pieces, or a slice
- * of a shared pool) copied into a fresh one.
+ * The first `size` bytes of the pieces as one ArrayBuffer that can be moved to the other thread,
+ * and the pieces that remain: a single piece of exactly that size that has a buffer of its own (a
+ * large string's bytes) goes as it is; anything else (several pieces, part of one, or a slice of a
+ * shared pool) is copied into a fresh buffer.
  */
-function ownBuffer(pieces: readonly Buffer[], size: number): ArrayBuffer {
-  const only = pieces.length === 1 ? pieces[0] : undefined;
+export function takeBytes(pieces: readonly Buffer[], size: number): { bytes: ArrayBuffer; rest: Buffer[] } {
+  const first = pieces[0];
   if (
-    only &&
-    only.byteOffset === 0 &&
-    only.buffer instanceof ArrayBuffer &&
-    only.buffer.byteLength === size
+    first &&
+    first.byteLength === size &&
+    first.byteOffset === 0 &&
+    first.buffer instanceof ArrayBuffer &&
+    first.buffer.byteLength === size
   ) {
-    return only.buffer;
+    return { bytes: first.buffer, rest: pieces.slice(1) };
   }
   const bytes = new Uint8Array(size);
   let offset = 0;
-  for (const piece of pieces) {
-    bytes.set(piece, offset);
-    offset += piece.byteLength;
+  let index = 0;
+  const rest: Buffer[] = [];
+  for (; index < pieces.length && offset < size; index++) {
+    const piece = pieces[index]!;
+    const used = Math.min(piece.byteLength, size - offset);
+    bytes.set(piece.subarray(0, used), offset);
+    offset += used;
+    if (used < piece.byteLength) rest.push(piece.subarray(used));
   }
-  return bytes.buffer;
+  rest.push(...pieces.slice(index));
+  return { bytes: bytes.buffer, rest };
 }

@@ -99,6 +99,11 @@ export interface TranscriptReader {
   secret: string;
   /** The public base URL (join links in a moderator's download). */
   publicUrl: string;
+  /**
+   * Rows read per query (default LIMITS.transcriptPageSize, for the event loop; an export thread
+   * reads LIMITS.transcriptThreadPageSize: fewer round trips, and nothing else waits for its turns).
+   */
+  pageSize?: number;
 }
 
 /**
@@ -131,7 +136,7 @@ export async function openTranscript(
   const seminar = await admitTranscript(db, actor);
   const { anonymized } = options;
   const viewer = viewerOf(actor, anonymized);
-  const pageSize = LIMITS.transcriptPageSize;
+  const pageSize = reader.pageSize ?? LIMITS.transcriptPageSize;
   const [essay, roster, facts, promptState] = await Promise.all([
     frozenEssay(db, seminar.id).then(async (frozen) => frozen?.view ?? readEssayView(db, seminar.id)),
     listMemberRecords(db, seminar.id),
@@ -263,7 +268,7 @@ export async function openTranscript(
     annotations: () => readAhead(annotationPages()),
     threads: (paragraphId) => readAhead(threads(paragraphId)),
     moderationLog: () =>
-      canReadModerationLog(viewer) ? readAhead(moderationLogPages(db, actor, shown)) : null,
+      canReadModerationLog(viewer) ? readAhead(moderationLogPages(db, actor, shown, pageSize)) : null,
     timeline: () =>
       mergeByTime(readAhead(events()), mapPages(readAhead(tallyHistory()), tallyEntry), pageSize),
   };
@@ -277,11 +282,12 @@ async function* moderationLogPages(
   db: PrismaClient,
   actor: Actor,
   shown: <T>(value: T) => T,
+  pageSize: number,
 ): AsyncGenerator<ModerationLogEntryView[]> {
   let cursor: string | undefined;
   do {
     await nextTurn();
-    const page = await readModerationLogPage(db, actor, { cursor, limit: LIMITS.transcriptPageSize });
+    const page = await readModerationLogPage(db, actor, { cursor, limit: pageSize });
     yield page.items.map((row) => shown(presentModerationEntry(row)));
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
