@@ -33,7 +33,10 @@ async function start(
     const config = loadConfig(process.env);
     const redis = config.redisUrl ? await connectRedis(config.redisUrl, createLogger(config)) : undefined;
     const relay = createRelay(httpServer, { redis, prefix: config.redisPrefix });
-    await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
+    // The same listen backlog as the application (config LISTEN_BACKLOG).
+    await new Promise<void>((resolve) =>
+      httpServer.listen({ port: 0, host: "127.0.0.1", backlog: config.listenBacklog }, resolve),
+    );
     return {
       port: (httpServer.address() as AddressInfo).port,
       sockets: () => relay.io.engine.clientsCount,
@@ -47,7 +50,9 @@ async function start(
   const logger = createLogger(config);
   const prisma = createPrismaClient(config.databaseUrl, { maxConnections: config.databasePoolSize });
   const application = await createApplication({ config, prisma, logger, databaseUrl: config.databaseUrl });
-  await new Promise<void>((resolve) => application.httpServer.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) =>
+    application.httpServer.listen({ port: 0, host: "127.0.0.1", backlog: config.listenBacklog }, resolve),
+  );
   const port = (application.httpServer.address() as AddressInfo).port;
   application.context.config.publicUrl = `http://127.0.0.1:${port}`;
   return {

@@ -50,9 +50,15 @@ function urlOf(urls: string[], spec: Entrant): string {
   return url;
 }
 
+/**
+ * Counts an error under its code; a transport failure (no typed answer from the server) under its
+ * code and message, e.g. `network: socket hang up`, so a report says what broke.
+ */
 function countError(errors: Record<string, number>, error: unknown): void {
   const code = errorCode(error);
-  errors[code] = (errors[code] ?? 0) + 1;
+  const message = error instanceof Error ? error.message.slice(0, 80) : "";
+  const key = (code === "network" || code === "timeout") && message ? `${code}: ${message}` : code;
+  errors[key] = (errors[key] ?? 0) + 1;
 }
 
 /** Counts a busy answer of `step` and waits as it asks. */

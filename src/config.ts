@@ -37,6 +37,12 @@ const environmentSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
   /** Port to listen on; 0 picks a free one. */
   PORT: port.default(3000),
+  /**
+   * Connections the kernel holds for the server before it accepts them (listen(2) backlog; the
+   * kernel caps it at net.core.somaxconn). Node's default, 511, overflows when a lecture hall
+   * connects at once and a busy event loop accepts late: the overflowing connections are reset.
+   */
+  LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4_096),
   /** Base URL that join links point at; defaults to http://localhost:PORT. */
   PUBLIC_URL: z.string().url().optional(),
   /** PostgreSQL to use. Unset: an embedded PostgreSQL (PGlite) keeps its data in DATA_DIR. */
@@ -125,6 +131,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     production,
     host: env.HOST,
     port: env.PORT,
+    listenBacklog: env.LISTEN_BACKLOG,
     publicUrl: env.PUBLIC_URL?.replace(/\/$/, ""),
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,

@@ -48,10 +48,10 @@ function readConfig(): Config {
   }
 }
 
-async function listen(server: Server, port: number, host: string): Promise<number> {
+async function listen(server: Server, port: number, host: string, backlog: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog }, () => {
       server.off("error", reject);
       resolve();
     });
@@ -131,14 +131,19 @@ async function start(config: Config, logger: Logger, running: Running): Promise<
   });
   running.application = application;
 
-  const port = await listen(application.httpServer, config.port, config.host);
+  const port = await listen(application.httpServer, config.port, config.host, config.listenBacklog);
   application.setPublicUrl(`http://localhost:${port}`);
   const url = application.context.publicUrl();
   logger.info({ url, port, database: running.embedded ? "embedded" : "external" }, "listening");
 
   if (config.metricsPort !== undefined) {
     running.metricsServer = createMetricsServer(application.context);
-    const metricsPort = await listen(running.metricsServer, config.metricsPort, config.host);
+    const metricsPort = await listen(
+      running.metricsServer,
+      config.metricsPort,
+      config.host,
+      config.listenBacklog,
+    );
     logger.info({ metricsPort }, "metrics listening");
   } else if (config.metricsToken === undefined) {
     logger.info("metrics are off: set METRICS_PORT or METRICS_TOKEN to serve them");

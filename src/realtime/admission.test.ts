@@ -112,6 +112,29 @@ describe("running together at the gate", () => {
     expect(ran).toBe(false);
   });
 
+  it("answers a request left waiting with its key's later turns unavailable in time, and never runs it", async () => {
+    // Two slow turns of one key run (the most at once); requests beyond a turn's size wait with
+    // the key, not at the gate. They too are answered within maxWaitMs.
+    const gate = new Admission({ slots: 8, maxWaitMs: 200 });
+    const holds: (() => void)[] = [];
+    const ran: number[] = [];
+    const slow = (items: number[]) => {
+      ran.push(...items);
+      return new Promise<number[]>((resolve) => holds.push(() => resolve(items)));
+    };
+    const running = [gate.together("slow", 1, slow, 1), gate.together("slow", 2, slow, 1)];
+    await expect.poll(() => holds.length).toBe(2);
+    const left = [3, 4].map((n) => gate.together("slow", n, slow, 1).catch((error: unknown) => error));
+    const answers = await Promise.all(left);
+    for (const answer of answers) expect(answer).toMatchObject({ code: "unavailable" });
+    for (const answer of answers)
+      expect((answer as AppError).details).toMatchObject({ retryAfterMs: expect.any(Number) });
+    for (const release of holds.splice(0)) release();
+    expect(await Promise.all(running)).toEqual([1, 2]);
+    expect(ran).toEqual([1, 2]);
+    expect(gate.stats()).toMatchObject({ waiting: 0, groups: 0 });
+  });
+
   it("runs at most two turns of a key at once, even with slots free; later requests go together", async () => {
     const gate = new Admission({ slots: 8, maxWaitMs: 5_000 });
     const turns: number[][] = [];

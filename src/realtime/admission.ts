@@ -39,6 +39,8 @@ interface Waiter {
   item: unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** Refuses the request if no turn has taken it within maxWaitMs. */
+  timer: NodeJS.Timeout;
 }
 
 /** Weight of the latest service time in the running mean (exponentially weighted). */
@@ -118,6 +120,9 @@ export class Admission {
     work: (items: I[]) => Promise<(O | Error)[]>,
     max = TOGETHER_MAX,
   ): Promise<O> {
+    const waiting = this.groups.get(key)?.waiters.length ?? 0;
+    if (this.expectedTogetherWaitMs(waiting, max) > this.options.maxWaitMs)
+      return Promise.reject(this.refuse(0));
     return new Promise<O>((resolve, reject) => {
       let group = this.groups.get(key);
       if (!group) {
@@ -130,7 +135,23 @@ export class Admission {
         };
         this.groups.set(key, group);
       }
-      group.waiters.push({ item, resolve: resolve as (value: unknown) => void, reject });
+      const waiters = group.waiters;
+      const waiter: Waiter = {
+        item,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        // Still waiting with its group when the time is up (the turns ahead were slow): refused,
+        // as a request waiting alone at the gate is, and never run.
+        timer: setTimeout(() => {
+          const index = waiters.indexOf(waiter);
+          if (index < 0) return;
+          waiters.splice(index, 1);
+          this.waitingTogether--;
+          reject(this.refuse(this.options.maxWaitMs));
+          this.queueTurn(key);
+        }, this.options.maxWaitMs),
+      };
+      waiters.push(waiter);
       this.waitingTogether++;
       this.peakWaiting = Math.max(this.peakWaiting, this.waitingCount());
       this.queueTurn(key);
@@ -183,6 +204,7 @@ export class Admission {
   private takeWaiting(group: Group): Waiter[] {
     const taken = group.waiters.splice(0, group.max);
     this.waitingTogether -= taken.length;
+    for (const waiter of taken) clearTimeout(waiter.timer);
     return taken;
   }
 
@@ -209,6 +231,16 @@ export class Admission {
   /** How long a request queued now would wait for its slot (ms). */
   private expectedWaitMs(): number {
     return ((this.limit.pendingCount + 1) * this.meanServiceMs) / this.options.slots;
+  }
+
+  /**
+   * How long a request joining `waiting` others of a key would wait (ms): the turns ahead of it,
+   * TOGETHER_IN_FLIGHT at a time, each about as long as a request holds its slot, after the
+   * gate's own queue.
+   */
+  private expectedTogetherWaitMs(waiting: number, max: number): number {
+    const turnsAhead = Math.floor(waiting / max);
+    return (turnsAhead * this.meanServiceMs) / TOGETHER_IN_FLIGHT + this.expectedWaitMs();
   }
 
   private observe(ms: number): void {
