@@ -68,13 +68,8 @@ export const LIMITS = {
   tallyFlushMs: 150,
   /** Transcript downloads one server process streams at once; more are answered `rate_limited`. */
   concurrentTranscripts: 4,
-  /**
-   * Rows a transcript reads from the database per query while it streams on the event loop (the
-   * embedded database), one page a turn so the live room is never held up long.
-   */
+  /** Rows a transcript reads from the database per query while it streams. */
   transcriptPageSize: 250,
-  /** The same on an export thread: larger pages, fewer round trips (docs/benchmarks.md, Transcripts). */
-  transcriptThreadPageSize: 1000,
 } as const;
 
 /** Join codes: short, case-insensitive, from an alphabet without 0/O/1/I/L. */

@@ -31,7 +31,7 @@ import type { ExportTask } from "./transcript.worker.ts";
  * An export thread's V8 heap limits (MB). A download holds a page of rows and a chunk of text at a
  * time, nearly all of it garbage a page later: the young generation is sized so that a page dies
  * young (at 8 MB, pages were promoted and the thread spent a quarter of a JSON export collecting
- * them; 64 MB took a JSON export of the bench's goal size from 5.2-5.6 s to 4.2-5.0 s, for about
+ * them; 64 MB took a JSON export of the bench's goal size from 5.6-5.9 s to 5.0-5.2 s, for about
  * 20 MB more resident memory while it runs), the old generation capped (docs/benchmarks.md,
  * Transcripts).
  */

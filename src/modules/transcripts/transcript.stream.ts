@@ -54,8 +54,7 @@ export type ExportOutcome =
 
 /**
  * Bytes per chunk sent across: few, large messages, so the event loop spends little per byte. A
- * page rendered larger (an export thread's page of JSON is about 1 MB) goes in several, so that
- * WINDOW chunks bound what a download has in flight.
+ * page rendered larger goes in several, so that WINDOW chunks bound what a download has in flight.
  */
 export const CHUNK_BYTES = 128 * 1024;
 /** Chunks sent and not yet written out, at most. */

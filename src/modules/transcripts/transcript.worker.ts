@@ -9,7 +9,6 @@ import { readlinkSync } from "node:fs";
 import { setPriority } from "node:os";
 import { isMainThread, type MessagePort } from "node:worker_threads";
 import { createPrismaClient, type PrismaClient } from "../../db/client.ts";
-import { LIMITS } from "../../protocol/limits.ts";
 import { type ExportOutcome, streamTranscript, type TranscriptJob } from "./transcript.stream.ts";
 
 /** A task: the job, the database to read it from, and the port its bytes go through. */
@@ -59,6 +58,5 @@ yieldToTheRooms();
 /** Runs one export; resolves with how it ended. */
 export default function exportTranscript(task: ExportTask): Promise<ExportOutcome> {
   const { databaseUrl, connections, port, ...job } = task;
-  const db = databaseFor(databaseUrl, connections);
-  return streamTranscript(port, { db, pageSize: LIMITS.transcriptThreadPageSize }, job);
+  return streamTranscript(port, { db: databaseFor(databaseUrl, connections) }, job);
 }

@@ -99,11 +99,6 @@ export interface TranscriptReader {
   secret: string;
   /** The public base URL (join links in a moderator's download). */
   publicUrl: string;
-  /**
-   * Rows read per query (default LIMITS.transcriptPageSize, for the event loop; an export thread
-   * reads LIMITS.transcriptThreadPageSize: fewer round trips, and nothing else waits for its turns).
-   */
-  pageSize?: number;
 }
 
 /**
@@ -136,7 +131,7 @@ export async function openTranscript(
   const seminar = await admitTranscript(db, actor);
   const { anonymized } = options;
   const viewer = viewerOf(actor, anonymized);
-  const pageSize = reader.pageSize ?? LIMITS.transcriptPageSize;
+  const pageSize = LIMITS.transcriptPageSize;
   const [essay, roster, facts, promptState] = await Promise.all([
     frozenEssay(db, seminar.id).then(async (frozen) => frozen?.view ?? readEssayView(db, seminar.id)),
     listMemberRecords(db, seminar.id),
