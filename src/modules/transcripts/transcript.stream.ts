@@ -89,7 +89,7 @@ export async function streamTranscript(
   let started = false;
   try {
     const source = await openTranscript(
-      { ...reader, secret: job.secret, publicUrl: job.publicUrl },
+      { db: reader.db, secret: job.secret, publicUrl: job.publicUrl },
       job.actor,
       { anonymized: job.request.anonymized },
     );

@@ -263,7 +263,7 @@ export async function openTranscript(
     annotations: () => readAhead(annotationPages()),
     threads: (paragraphId) => readAhead(threads(paragraphId)),
     moderationLog: () =>
-      canReadModerationLog(viewer) ? readAhead(moderationLogPages(db, actor, shown, pageSize)) : null,
+      canReadModerationLog(viewer) ? readAhead(moderationLogPages(db, actor, shown)) : null,
     timeline: () =>
       mergeByTime(readAhead(events()), mapPages(readAhead(tallyHistory()), tallyEntry), pageSize),
   };
@@ -277,12 +277,11 @@ async function* moderationLogPages(
   db: PrismaClient,
   actor: Actor,
   shown: <T>(value: T) => T,
-  pageSize: number,
 ): AsyncGenerator<ModerationLogEntryView[]> {
   let cursor: string | undefined;
   do {
     await nextTurn();
-    const page = await readModerationLogPage(db, actor, { cursor, limit: pageSize });
+    const page = await readModerationLogPage(db, actor, { cursor, limit: LIMITS.transcriptPageSize });
     yield page.items.map((row) => shown(presentModerationEntry(row)));
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
