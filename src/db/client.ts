@@ -22,6 +22,8 @@ export interface PrismaClientOptions {
    * ended by the server, so a stalled request cannot hold a room's lock.
    */
   idleInTransactionTimeoutMs?: number;
+  /** PostgreSQL's application_name (pg_stat_activity): which part of the server a connection serves. */
+  applicationName?: string;
 }
 
 /** Opens a Prisma client over the `pg` driver adapter (Prisma 7: no Rust engine at run time). */
@@ -29,6 +31,7 @@ export function createPrismaClient(databaseUrl: string, options: PrismaClientOpt
   const adapter = new PrismaPg({
     connectionString: databaseUrl,
     max: options.maxConnections ?? 10,
+    application_name: options.applicationName ?? "stepstone",
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: options.statementTimeoutMs ?? DATABASE_TIMEOUT_DEFAULTS.statementMs,

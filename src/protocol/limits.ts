@@ -68,8 +68,11 @@ export const LIMITS = {
   tallyFlushMs: 150,
   /** Transcript downloads one server process streams at once; more are answered `rate_limited`. */
   concurrentTranscripts: 4,
-  /** Rows a transcript reads from the database per query while it streams. */
-  transcriptPageSize: 250,
+  /**
+   * Rows a transcript reads from the database per query while it streams (a page is rendered and
+   * sent in chunks of at most 128 KB, so this bounds work per query, not bytes in flight).
+   */
+  transcriptPageSize: 1_000,
 } as const;
 
 /** Join codes: short, case-insensitive, from an alphabet without 0/O/1/I/L. */

@@ -105,8 +105,41 @@ const theLargeSession = () => {
 };
 
 /**
- * Starts a download and reads its first chunk, then leaves the rest unread: the export is in
- * progress, held by the client's pace (backpressure), until `rest` reads on or `abort` hangs up.
+ * Holds every export that reaches the moderation log (JSON reads it after the ballots, the tally
+ * history and the annotations: megabytes after the first chunk) until `release`: a transaction of
+ * this test locks the table against readers. The exports are then in progress for as long as the
+ * test needs, however fast the machine or large the pages, instead of for as long as the kernel's
+ * and the client's buffers take to fill.
+ */
+async function holdExportsAtTheModerationLog() {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const transaction = server.prisma.$transaction(
+    async (tx) => {
+      await tx.$executeRaw`LOCK TABLE moderation_actions IN ACCESS EXCLUSIVE MODE`;
+      locked();
+      await released;
+    },
+    { maxWait: 10_000, timeout: 170_000 },
+  );
+  await Promise.race([isLocked, transaction]);
+  return {
+    async release() {
+      release();
+      await transaction;
+    },
+  };
+}
+
+/**
+ * Starts a download and reads its first chunk, then leaves the rest unread until `rest` reads on or
+ * `abort` hangs up (what holds the export meanwhile is the client's pace, or a lock the test holds).
  */
 async function startDownload(url: string, token: string) {
   const controller = new AbortController();
@@ -207,21 +240,27 @@ describe("a large session's transcript", () => {
     const guest = await buildGuest(server, seminar.joinCode!, "Live reader");
     const reader = await RoomClient.join(server.url, { token: guest.token });
     const url = `${server.url}/api/seminars/${seminar.id}/transcript?format=json`;
-    const download = await startDownload(url, moderator.token);
-    expect(server.app.transcripts.running).toBe(1);
+    const hold = await holdExportsAtTheModerationLog();
+    let download: Awaited<ReturnType<typeof startDownload>>;
+    try {
+      download = await startDownload(url, moderator.token);
+      expect(server.app.transcripts.running).toBe(1);
 
-    // The export is mid-stream (the client has read one chunk of several megabytes): the room
-    // still takes and acknowledges live commands, and they are stored.
-    for (let i = 0; i < 5; i++) {
-      const ack = await reader.send("annotation:create", { paragraphId, body: `live note ${i}` });
-      expect(ack).toMatchObject({ ok: true });
+      // The export is mid-stream (the client has read one chunk of several megabytes): the room
+      // still takes and acknowledges live commands, and they are stored.
+      for (let i = 0; i < 5; i++) {
+        const ack = await reader.send("annotation:create", { paragraphId, body: `live note ${i}` });
+        expect(ack).toMatchObject({ ok: true });
+      }
+      expect(
+        await server.prisma.annotation.count({
+          where: { seminarId: seminar.id, body: { startsWith: "live note" } },
+        }),
+      ).toBe(5);
+      expect(server.app.transcripts.running).toBe(1);
+    } finally {
+      await hold.release();
     }
-    expect(
-      await server.prisma.annotation.count({
-        where: { seminarId: seminar.id, body: { startsWith: "live note" } },
-      }),
-    ).toBe(5);
-    expect(server.app.transcripts.running).toBe(1);
 
     const document = JSON.parse((await download.rest()).toString("utf8")) as TranscriptDocument;
     expect(transcriptValidator()(document)).toBe(true);
@@ -233,16 +272,21 @@ describe("a large session's transcript", () => {
   it("stops the export and frees its place when the client goes away mid-download", async () => {
     const { seminar, moderator } = await theLargeSession();
     const url = `${server.url}/api/seminars/${seminar.id}/transcript?format=json`;
-    const downloads = [];
-    for (let i = 0; i < LIMITS.concurrentTranscripts; i++)
-      downloads.push(await startDownload(url, moderator.token));
-    expect(server.app.transcripts.running).toBe(LIMITS.concurrentTranscripts);
-    // Every place is taken.
-    const refused = await fetch(url, { headers: { authorization: `Bearer ${moderator.token}` } });
-    expect(refused.status).toBe(429);
-    await refused.arrayBuffer();
+    const hold = await holdExportsAtTheModerationLog();
+    try {
+      const downloads = [];
+      for (let i = 0; i < LIMITS.concurrentTranscripts; i++)
+        downloads.push(await startDownload(url, moderator.token));
+      expect(server.app.transcripts.running).toBe(LIMITS.concurrentTranscripts);
+      // Every place is taken.
+      const refused = await fetch(url, { headers: { authorization: `Bearer ${moderator.token}` } });
+      expect(refused.status).toBe(429);
+      await refused.arrayBuffer();
 
-    for (const download of downloads) download.abort();
+      for (const download of downloads) download.abort();
+    } finally {
+      await hold.release();
+    }
     // The exports stop where they are (they do not read the rest of the session for nobody)…
     await expect.poll(() => server.app.transcripts.running, { timeout: 15_000 }).toBe(0);
     // …and their places are free again.

@@ -383,13 +383,16 @@ export interface NamedBallotRow {
   revision: number;
   createdAt: Date;
   updatedAt: Date;
-  choices: { optionId: string }[];
+  /** The options picked, in id order. */
+  optionIds: string[];
 }
 
 /**
  * One page of a named prompt's ballots with their voters, by ballot id after `afterId`, for a
  * viewer allowed to see voters (canSeeVoters: moderators, named prompts). Anonymous prompts never
- * tie a ballot to anyone: `forbidden` for them and for everyone else.
+ * reach the query (nor does the query answer for them). One plain query with the choices
+ * aggregated: a transcript reads every ballot of a seminar this way, and Prisma's relation loading
+ * and per-row mapping were the export thread's largest cost (docs/benchmarks.md, Transcripts).
  */
 export async function listNamedBallots(
   db: PrismaClient | Tx,
@@ -399,24 +402,16 @@ export async function listNamedBallots(
   limit: number,
 ): Promise<NamedBallotRow[]> {
   if (!canSeeVoters(viewer, prompt)) throw fail.forbidden("Only moderators see who voted, on named prompts.");
-  return db.ballot.findMany({
-    where: {
-      promptId: prompt.id,
-      prompt: { seminarId: viewer.seminarId, anonymous: false },
-      ...(afterId ? { id: { gt: afterId } } : {}),
-    },
-    orderBy: { id: "asc" },
-    take: limit,
-    select: {
-      id: true,
-      promptId: true,
-      memberId: true,
-      revision: true,
-      createdAt: true,
-      updatedAt: true,
-      choices: { select: { optionId: true }, orderBy: { optionId: "asc" } },
-    },
-  });
+  return db.$queryRaw<NamedBallotRow[]>`
+    SELECT b.id::text AS "id", b.prompt_id::text AS "promptId", b.member_id::text AS "memberId",
+      b.revision AS "revision", b.created_at AS "createdAt", b.updated_at AS "updatedAt",
+      array(SELECT c.option_id::text FROM ballot_choices c WHERE c.ballot_id = b.id ORDER BY c.option_id)
+        AS "optionIds"
+    FROM ballots b JOIN prompts p ON p.id = b.prompt_id
+    WHERE b.prompt_id = ${prompt.id}::uuid AND p.seminar_id = ${viewer.seminarId}::uuid AND NOT p.anonymous
+      AND (${afterId}::uuid IS NULL OR b.id > ${afterId}::uuid)
+    ORDER BY b.id
+    LIMIT ${limit}`;
 }
 
 /** A stored tally of one of a seminar's prompts. */

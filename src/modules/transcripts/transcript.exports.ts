@@ -153,10 +153,15 @@ export class TranscriptExports {
               "cache-control": "no-store",
             });
             break;
-          case "chunk":
-            if (res.write(Buffer.from(message.bytes))) tell({ type: "more" });
-            else res.once("drain", () => tell({ type: "more" }));
+          case "chunk": {
+            // Credit goes back once the chunk is written out (the callback: handed to the kernel),
+            // with its buffer, which the export fills again.
+            const { bytes } = message;
+            res.write(Buffer.from(bytes, 0, message.length), () => {
+              if (!settled) port1.postMessage({ type: "more", bytes } satisfies ResponseMessage, [bytes]);
+            });
             break;
+          }
           case "end":
             finished = true;
             res.end();

@@ -37,12 +37,13 @@ export interface TranscriptJob {
 /** Export side → response side. */
 export type ExportMessage =
   | { type: "start"; contentType: string; fileName: { name: string; ascii: string } }
-  | { type: "chunk"; bytes: ArrayBuffer }
+  /** `length` bytes at the start of `bytes` (a buffer of CHUNK_BYTES, moved, and given back with `more`). */
+  | { type: "chunk"; bytes: ArrayBuffer; length: number }
   | { type: "end" }
   | { type: "failed"; problem: string };
 
 /** Response side → export side. */
-export type ResponseMessage = { type: "more" } | { type: "cancel" };
+export type ResponseMessage = { type: "more"; bytes?: ArrayBuffer } | { type: "cancel" };
 
 /**
  * How a download ended, as the export side saw it. `refused`: before `start`, with the error body
@@ -73,9 +74,18 @@ export async function streamTranscript(
   let credit = WINDOW;
   let cancelled = false;
   let wake: (() => void) | undefined;
+  /**
+   * Chunk buffers the response side has written out and given back: a download moves the same
+   * WINDOW buffers back and forth, so neither thread allocates (nor collects) a buffer per chunk.
+   * (Moved buffers that the event loop let go of were 37 MB of external memory per JSON export,
+   * which set off its incremental marking every second or so: docs/benchmarks.md, Transcripts.)
+   */
+  const spare: ArrayBuffer[] = [];
   port.on("message", (message: ResponseMessage) => {
-    if (message.type === "more") credit++;
-    else cancelled = true;
+    if (message.type === "more") {
+      credit++;
+      if (message.bytes) spare.push(message.bytes);
+    } else cancelled = true;
     wake?.();
   });
   const send = (message: ExportMessage, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
@@ -104,11 +114,11 @@ export async function streamTranscript(
       while (pendingBytes >= CHUNK_BYTES || (all && pendingBytes > 0)) {
         if (!(await mayWrite())) return false;
         const size = Math.min(pendingBytes, CHUNK_BYTES);
-        const { bytes, rest } = takeBytes(pending, size);
-        pending = rest;
+        const bytes = spare.pop() ?? new ArrayBuffer(CHUNK_BYTES);
+        pending = takeBytes(pending, size, new Uint8Array(bytes));
         pendingBytes -= size;
         credit--;
-        send({ type: "chunk", bytes }, [bytes]);
+        send({ type: "chunk", bytes, length: size }, [bytes]);
       }
       return !cancelled;
     };
@@ -142,33 +152,20 @@ export async function streamTranscript(
 }
 
 /**
- * The first `size` bytes of the pieces as one ArrayBuffer that can be moved to the other thread,
- * and the pieces that remain: a single piece of exactly that size that has a buffer of its own (a
- * large string's bytes) goes as it is; anything else (several pieces, part of one, or a slice of a
- * shared pool) is copied into a fresh buffer.
+ * Copies the first `size` bytes of the pieces into `into` (at least `size` long) and returns the
+ * pieces that remain, in order.
  */
-export function takeBytes(pieces: readonly Buffer[], size: number): { bytes: ArrayBuffer; rest: Buffer[] } {
-  const first = pieces[0];
-  if (
-    first &&
-    first.byteLength === size &&
-    first.byteOffset === 0 &&
-    first.buffer instanceof ArrayBuffer &&
-    first.buffer.byteLength === size
-  ) {
-    return { bytes: first.buffer, rest: pieces.slice(1) };
-  }
-  const bytes = new Uint8Array(size);
+export function takeBytes(pieces: readonly Buffer[], size: number, into: Uint8Array): Buffer[] {
   let offset = 0;
   let index = 0;
   const rest: Buffer[] = [];
   for (; index < pieces.length && offset < size; index++) {
     const piece = pieces[index]!;
     const used = Math.min(piece.byteLength, size - offset);
-    bytes.set(piece.subarray(0, used), offset);
+    into.set(piece.subarray(0, used), offset);
     offset += used;
     if (used < piece.byteLength) rest.push(piece.subarray(used));
   }
   rest.push(...pieces.slice(index));
-  return { bytes: bytes.buffer, rest };
+  return rest;
 }

@@ -33,7 +33,13 @@ let database: { url: string; client: PrismaClient } | undefined;
 function databaseFor(url: string, connections: number): PrismaClient {
   if (database?.url !== url) {
     void database?.client.$disconnect();
-    database = { url, client: createPrismaClient(url, { maxConnections: connections }) };
+    database = {
+      url,
+      client: createPrismaClient(url, {
+        maxConnections: connections,
+        applicationName: "stepstone-export",
+      }),
+    };
   }
   return database.client;
 }

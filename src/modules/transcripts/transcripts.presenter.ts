@@ -43,7 +43,7 @@ export function presentNamedBallot(row: NamedBallotRow): TranscriptBallotView {
   return {
     promptId: row.promptId,
     memberId: row.memberId,
-    optionIds: row.choices.map((choice) => choice.optionId).sort(),
+    optionIds: [...row.optionIds].sort(),
     revision: row.revision,
     castAt: row.createdAt.toISOString(),
     changedAt: row.updatedAt.toISOString(),
