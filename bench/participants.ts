@@ -249,11 +249,14 @@ export class LightParticipant implements Participant {
     };
   }
 
-  private onEvent(name: string, frame: string): void {
+  private onEvent(name: string, data: Buffer): void {
     const at = now();
     const recorder = this.recorder;
     recorder.message(name);
-    recorder.bytesReceived += frame.length;
+    recorder.bytesReceived += data.length;
+    // Only the frames scanned below are decoded (presence, most of a hall's traffic, is counted).
+    if (name !== "room:event" && name !== "room:events" && name !== "tally:update") return;
+    const frame = data.toString();
     if (name === "room:event") {
       const seq = SEQ_PATTERN.exec(frame);
       if (seq) this.seq.receive(Number(seq[1]), seq[2] ? Number(seq[2]) : undefined);
