@@ -24,9 +24,12 @@ export interface ExportTask extends TranscriptJob {
 
 /**
  * How much less CPU this thread asks for than the event loop (Linux nice, per thread): when both
- * want the core, the live room's commands run first and the export takes the rest.
+ * want the core, the live room's commands run first and the export takes the rest. The lowest
+ * (19, a weight of 15 against the event loop's 1,024; it was 10, a weight of 110): the acks of a
+ * room whose transcript is being downloaded moved from 1.49-1.55× to 1.24-1.39× their quiet p50 in
+ * the bench's transcript scenario, and an export alone is as fast (docs/benchmarks.md).
  */
-export const EXPORT_NICENESS = 10;
+export const EXPORT_NICENESS = 19;
 
 let database: { url: string; client: PrismaClient } | undefined;
 
