@@ -43,6 +43,11 @@ const environmentSchema = z.object({
    * connects at once and a busy event loop accepts late: the overflowing connections are reset.
    */
   LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4_096),
+  /**
+   * Ballot groups of one prompt this node writes side by side (src/modules/prompts/ballot-queue.ts,
+   * BALLOT_LANES when unset); 1 writes them one after another.
+   */
+  BALLOT_LANES: z.coerce.number().int().min(1).max(16).optional(),
   /** Base URL that join links point at; defaults to http://localhost:PORT. */
   PUBLIC_URL: z.string().url().optional(),
   /** PostgreSQL to use. Unset: an embedded PostgreSQL (PGlite) keeps its data in DATA_DIR. */
@@ -132,6 +137,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     host: env.HOST,
     port: env.PORT,
     listenBacklog: env.LISTEN_BACKLOG,
+    ballotLanes: env.BALLOT_LANES,
     publicUrl: env.PUBLIC_URL?.replace(/\/$/, ""),
     databaseUrl: env.DATABASE_URL,
     databasePoolSize: env.DATABASE_POOL_SIZE,

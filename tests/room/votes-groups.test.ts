@@ -12,7 +12,10 @@ import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
 // does), so the first ballot's group waits in the database and every ballot sent meanwhile queues
 // behind it; releasing the lock lets the first group commit and the queued ones go as one group.
 
-const server = await startTestServer();
+// Group formation within one lane: the node writes one group of a prompt at a time here (the
+// default, two side by side for different members, is covered by ballot-queue.test.ts and every
+// other vote test).
+const server = await startTestServer({ BALLOT_LANES: "1" });
 
 const THREE = {
   kind: "single_choice",

@@ -3,7 +3,14 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../../errors.ts";
 import type { PromptVoteInput } from "../../protocol/prompts.ts";
 import type { Actor } from "../seminars/seminars.policy.ts";
-import { type BallotOutcome, BallotQueue, MAX_BALLOTS_PER_GROUP, type QueuedBallot } from "./ballot-queue.ts";
+import {
+  BALLOT_LANES,
+  type BallotOutcome,
+  BallotQueue,
+  laneOf,
+  MAX_BALLOTS_PER_GROUP,
+  type QueuedBallot,
+} from "./ballot-queue.ts";
 
 // The queue alone, with a writer the test controls (the database side is covered through real
 // sockets and PostgreSQL in tests/room/votes-groups.test.ts).
@@ -68,12 +75,14 @@ const silent = { warn: () => {}, error: () => {} };
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("BallotQueue", () => {
+  // Most cases look at one lane (lanes: 1); the last ones at several.
   it("writes a lone ballot at once and those arriving meanwhile as one group after it, in order", async () => {
     const writer = heldWriter();
     const sizes: number[] = [];
     const queue = new BallotQueue({
       write: writer.write,
       logger: silent,
+      lanes: 1,
       observe: (size) => sizes.push(size),
     });
     const first = queue.submit(actor("m1"), ballot("p"));
@@ -101,7 +110,7 @@ describe("BallotQueue", () => {
 
   it("keeps one group in flight per prompt, and prompts apart from each other", async () => {
     const writer = heldWriter();
-    const queue = new BallotQueue({ write: writer.write, logger: silent });
+    const queue = new BallotQueue({ write: writer.write, logger: silent, lanes: 1 });
     const answers = [
       queue.submit(actor("m1"), ballot("p")),
       queue.submit(actor("m1"), ballot("q")),
@@ -119,7 +128,7 @@ describe("BallotQueue", () => {
 
   it(`writes at most ${MAX_BALLOTS_PER_GROUP} ballots per group`, async () => {
     const writer = heldWriter();
-    const queue = new BallotQueue({ write: writer.write, logger: silent });
+    const queue = new BallotQueue({ write: writer.write, logger: silent, lanes: 1 });
     const answers = Array.from({ length: MAX_BALLOTS_PER_GROUP + 11 }, (_, i) =>
       queue.submit(actor(`m${i}`), ballot("p")),
     );
@@ -136,7 +145,7 @@ describe("BallotQueue", () => {
     const writer = heldWriter((queued) =>
       queued.actor.memberId === "bad" ? { ok: false, error: refusal } : acceptAll(queued),
     );
-    const queue = new BallotQueue({ write: writer.write, logger: silent });
+    const queue = new BallotQueue({ write: writer.write, logger: silent, lanes: 1 });
     const first = queue.submit(actor("first"), ballot("p"));
     const answers = ["good", "bad", "good2"].map((member) =>
       queue.submit(actor(member), ballot("p")).then(
@@ -161,6 +170,7 @@ describe("BallotQueue", () => {
     const queue = new BallotQueue({
       write: writer.write,
       logger: { warn: () => logged.push("warn"), error: () => logged.push("error") },
+      lanes: 1,
     });
     const first = queue.submit(actor("m1"), ballot("p"));
     const group = [queue.submit(actor("m2"), ballot("p")), queue.submit(actor("m3"), ballot("p"))];
@@ -188,5 +198,44 @@ describe("BallotQueue", () => {
     await settle();
     writer.next();
     await expect(refused).rejects.toMatchObject({ code: "not_found" });
+  });
+
+  it(`writes ${BALLOT_LANES} groups of a prompt side by side by default, each member always in one lane and in order`, async () => {
+    const writer = heldWriter();
+    const queue = new BallotQueue({ write: writer.write, logger: silent });
+    const members = Array.from({ length: 40 }, () => randomUUID());
+    const byLane = new Map<number, string[]>();
+    for (const member of members) {
+      const lane = laneOf(member, BALLOT_LANES);
+      byLane.set(lane, [...(byLane.get(lane) ?? []), member]);
+    }
+    // Forty random members cover every lane.
+    expect(byLane.size).toBe(BALLOT_LANES);
+    const [a, b] = [byLane.get(0)![0]!, byLane.get(1)![0]!];
+    const firstOfA = ballot("p", "a1");
+    const secondOfA = ballot("p", "a2");
+    const answers = [
+      queue.submit(actor(a), firstOfA),
+      queue.submit(actor(b), ballot("p")),
+      queue.submit(actor(a), secondOfA),
+    ];
+    // One group per lane at once; A's second ballot waits behind A's first.
+    expect(writer.groups).toHaveLength(2);
+    expect(writer.maxInFlight()).toBe(2);
+    while (writer.waiting() > 0 || queue.pending() > 0) {
+      writer.next();
+      await settle();
+    }
+    await Promise.all(answers);
+    const ofA = writer.groups.flatMap((group) =>
+      group.ballots.filter((queued) => queued.actor.memberId === a).map((queued) => queued.input),
+    );
+    expect(ofA).toEqual([firstOfA, secondOfA]);
+  });
+
+  it("puts a member in the same lane every time, and one lane is all lanes of one", () => {
+    const member = randomUUID();
+    expect(new Set(Array.from({ length: 10 }, () => laneOf(member, 4))).size).toBe(1);
+    expect(laneOf(member, 1)).toBe(0);
   });
 });

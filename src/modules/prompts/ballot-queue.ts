@@ -12,6 +12,14 @@ import type { Actor } from "../seminars/seminars.policy.ts";
  */
 export const MAX_BALLOTS_PER_GROUP = 1024;
 
+/**
+ * Groups of one prompt a node writes side by side, each for its own share of the voters (a member
+ * always in the same lane, so their ballots stay in order). With one, a lecture hall's burst was
+ * written one group after another and the event loop waited for each commit; groups of other
+ * nodes already run side by side, on rows of other members, so the database takes them as it is.
+ */
+export const BALLOT_LANES = 2;
+
 /** One ballot waiting for its group. */
 export interface QueuedBallot {
   /** The voter, as their connection was admitted. */
@@ -42,6 +50,8 @@ export interface BallotQueueOptions {
   logger: Pick<Logger, "warn" | "error">;
   /** Told the size of every group written (the ballot group-size metric). */
   observe?: (size: number) => void;
+  /** Groups per prompt written side by side (BALLOT_LANES by default). */
+  lanes?: number;
 }
 
 interface Waiting extends QueuedBallot {
@@ -56,7 +66,8 @@ interface Waiting extends QueuedBallot {
  * ballot is written at once; in a burst, one transaction and one commit carry every ballot that
  * came in while the previous one ran, instead of one each. Each ballot's promise settles only
  * after the commit that stores it (durable before the ack). One group per prompt is in flight on
- * a node, so a member's ballots are applied in the order they arrived. A group that fails as a
+ * a node per lane (BALLOT_LANES; a member's ballots always go through the same lane), so a
+ * member's ballots are applied in the order they arrived. A group that fails as a
  * whole answers each of its ballots `unavailable` with a retry hint (a retry with the same
  * clientBallotId is safe), never `internal`.
  */
@@ -69,7 +80,7 @@ export class BallotQueue {
 
   /** Queues the actor's ballot; resolves with the stored ballot after its group committed. */
   submit(actor: Actor, input: PromptVoteInput): Promise<BallotView> {
-    const key = `${actor.seminarId}:${input.promptId}`;
+    const key = `${actor.seminarId}:${input.promptId}:${laneOf(actor.memberId, this.options.lanes ?? BALLOT_LANES)}`;
     this.unanswered++;
     return new Promise<BallotView>((resolve, reject) => {
       const waiting: Waiting = { actor, input, resolve, reject };
@@ -141,4 +152,12 @@ export class BallotQueue {
       retryAfterMs: UNAVAILABLE_RETRY_AFTER_MS,
     });
   }
+}
+
+/** A member's lane: the same for every ballot of theirs (member ids are random UUIDs: even spread). */
+export function laneOf(memberId: string, lanes: number): number {
+  if (lanes <= 1) return 0;
+  let hash = 0;
+  for (let i = 0; i < memberId.length; i++) hash = (hash * 31 + memberId.charCodeAt(i)) >>> 0;
+  return hash % lanes;
 }

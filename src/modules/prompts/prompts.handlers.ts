@@ -27,7 +27,11 @@ export function promptDeps(context: AppContext, realtime: Realtime): PromptDeps 
   if (!ballots) {
     ballots = createBallotQueue(
       { prisma: context.prisma, tallies },
-      { logger: context.logger, observe: (size) => context.metrics.ballotGroups.observe(size) },
+      {
+        logger: context.logger,
+        observe: (size) => context.metrics.ballotGroups.observe(size),
+        lanes: context.config.ballotLanes,
+      },
     );
     ballotQueues.set(realtime, ballots);
   }
