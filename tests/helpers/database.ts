@@ -1,5 +1,5 @@
 import { afterAll, inject } from "vitest";
-import { createPrismaClient, type PrismaClient } from "../../src/db/client.ts";
+import { createPrismaClient, type PrismaClient, type Tx } from "../../src/db/client.ts";
 import { databaseUrl, dropDatabase, uniqueDatabaseName, withAdmin } from "./postgres.ts";
 
 /** A database of this test file's own. */
@@ -44,4 +44,39 @@ export async function useEmptyDatabase(): Promise<{ name: string; url: string }>
   await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
   afterAll(() => dropDatabase(name));
   return { name, url: databaseUrl(name) };
+}
+
+/**
+ * Runs `take` (a statement that takes a lock) in a transaction of the test and keeps that
+ * transaction open until the returned function is called, which resolves once it has ended: the
+ * application's statements that need the lock wait meanwhile, for as long as the test needs,
+ * however fast the machine.
+ */
+export async function holdLock(
+  prisma: PrismaClient,
+  take: (tx: Tx) => Promise<unknown>,
+  options: { timeoutMs: number } = { timeoutMs: 60_000 },
+): Promise<() => Promise<void>> {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let locked!: () => void;
+  const holding = new Promise<void>((resolve) => {
+    locked = resolve;
+  });
+  const done = prisma.$transaction(
+    async (tx) => {
+      await take(tx);
+      locked();
+      await released;
+    },
+    { maxWait: 10_000, timeout: options.timeoutMs },
+  );
+  // A failure to take the lock rejects here rather than leaving the test waiting.
+  await Promise.race([holding, done]);
+  return async () => {
+    release();
+    await done;
+  };
 }

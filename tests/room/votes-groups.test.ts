@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { promptDeps } from "../../src/modules/prompts/prompts.handlers.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import type { BallotView, TallyView } from "../../src/protocol/views.ts";
+import { holdLock } from "../helpers/database.ts";
 import { buildSeminar, expectOk } from "../helpers/factories.ts";
 import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
 
@@ -70,28 +71,11 @@ async function openRoom(count: number) {
  * Holds the prompt's row lock (FOR NO KEY UPDATE, as a close takes it) in a transaction of the
  * test until the returned function is called, which resolves once that transaction ended.
  */
-async function holdPrompt(promptId: string): Promise<() => Promise<void>> {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let locked!: () => void;
-  const holding = new Promise<void>((resolve) => {
-    locked = resolve;
-  });
-  const done = server.prisma.$transaction(
-    async (tx) => {
-      await tx.$queryRaw`SELECT 1 FROM prompts WHERE id = ${promptId}::uuid FOR NO KEY UPDATE`;
-      locked();
-      await released;
-    },
-    { timeout: 60_000 },
+function holdPrompt(promptId: string): Promise<() => Promise<void>> {
+  return holdLock(
+    server.prisma,
+    (tx) => tx.$queryRaw`SELECT 1 FROM prompts WHERE id = ${promptId}::uuid FOR NO KEY UPDATE`,
   );
-  await holding;
-  return async () => {
-    release();
-    await done;
-  };
 }
 
 /** Resolves once a group write of the application waits for a lock in the database. */

@@ -15,6 +15,7 @@ import type { TranscriptDocument } from "../../src/protocol/transcripts.ts";
 import type { RoomSnapshot } from "../../src/protocol/views.ts";
 import type { NewFact } from "../../src/realtime/room-facts.ts";
 import { appendEvents } from "../../src/realtime/room-log.ts";
+import { holdLock } from "../helpers/database.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
 import { RoomClient, startTestServer } from "../helpers/server.ts";
 import { readCsv, transcriptValidator, unzip } from "../helpers/transcripts.ts";
@@ -112,29 +113,12 @@ const theLargeSession = () => {
  * and the client's buffers take to fill.
  */
 async function holdExportsAtTheModerationLog() {
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let locked!: () => void;
-  const isLocked = new Promise<void>((resolve) => {
-    locked = resolve;
-  });
-  const transaction = server.prisma.$transaction(
-    async (tx) => {
-      await tx.$executeRaw`LOCK TABLE moderation_actions IN ACCESS EXCLUSIVE MODE`;
-      locked();
-      await released;
-    },
-    { maxWait: 10_000, timeout: 170_000 },
+  const release = await holdLock(
+    server.prisma,
+    (tx) => tx.$executeRaw`LOCK TABLE moderation_actions IN ACCESS EXCLUSIVE MODE`,
+    { timeoutMs: 170_000 },
   );
-  await Promise.race([isLocked, transaction]);
-  return {
-    async release() {
-      release();
-      await transaction;
-    },
-  };
+  return { release };
 }
 
 /**
