@@ -107,18 +107,18 @@ const theLargeSession = () => {
 
 /**
  * Holds every export that reaches the moderation log (JSON reads it after the ballots, the tally
- * history and the annotations: megabytes after the first chunk) until `release`: a transaction of
+ * history and the annotations: megabytes after the first chunk) until the returned function is
+ * called (it resolves once the lock is given back): a transaction of
  * this test locks the table against readers. The exports are then in progress for as long as the
  * test needs, however fast the machine or large the pages, instead of for as long as the kernel's
  * and the client's buffers take to fill.
  */
-async function holdExportsAtTheModerationLog() {
-  const release = await holdLock(
+function holdExportsAtTheModerationLog(): Promise<() => Promise<void>> {
+  return holdLock(
     server.prisma,
     (tx) => tx.$executeRaw`LOCK TABLE moderation_actions IN ACCESS EXCLUSIVE MODE`,
     { timeoutMs: 170_000 },
   );
-  return { release };
 }
 
 /**
@@ -224,7 +224,7 @@ describe("a large session's transcript", () => {
     const guest = await buildGuest(server, seminar.joinCode!, "Live reader");
     const reader = await RoomClient.join(server.url, { token: guest.token });
     const url = `${server.url}/api/seminars/${seminar.id}/transcript?format=json`;
-    const hold = await holdExportsAtTheModerationLog();
+    const release = await holdExportsAtTheModerationLog();
     let download: Awaited<ReturnType<typeof startDownload>>;
     try {
       download = await startDownload(url, moderator.token);
@@ -243,7 +243,7 @@ describe("a large session's transcript", () => {
       ).toBe(5);
       expect(server.app.transcripts.running).toBe(1);
     } finally {
-      await hold.release();
+      await release();
     }
 
     const document = JSON.parse((await download.rest()).toString("utf8")) as TranscriptDocument;
@@ -256,7 +256,7 @@ describe("a large session's transcript", () => {
   it("stops the export and frees its place when the client goes away mid-download", async () => {
     const { seminar, moderator } = await theLargeSession();
     const url = `${server.url}/api/seminars/${seminar.id}/transcript?format=json`;
-    const hold = await holdExportsAtTheModerationLog();
+    const release = await holdExportsAtTheModerationLog();
     try {
       const downloads = [];
       for (let i = 0; i < LIMITS.concurrentTranscripts; i++)
@@ -269,7 +269,7 @@ describe("a large session's transcript", () => {
 
       for (const download of downloads) download.abort();
     } finally {
-      await hold.release();
+      await release();
     }
     // The exports stop where they are (they do not read the rest of the session for nobody)…
     await expect.poll(() => server.app.transcripts.running, { timeout: 15_000 }).toBe(0);

@@ -75,12 +75,15 @@ export class BallotQueue {
   private readonly queues = new Map<string, Waiting[]>();
   /** Ballots submitted and not yet answered. */
   private unanswered = 0;
+  private readonly lanes: number;
 
-  constructor(private readonly options: BallotQueueOptions) {}
+  constructor(private readonly options: BallotQueueOptions) {
+    this.lanes = options.lanes ?? BALLOT_LANES;
+  }
 
   /** Queues the actor's ballot; resolves with the stored ballot after its group committed. */
   submit(actor: Actor, input: PromptVoteInput): Promise<BallotView> {
-    const key = `${actor.seminarId}:${input.promptId}:${laneOf(actor.memberId, this.options.lanes ?? BALLOT_LANES)}`;
+    const key = `${actor.seminarId}:${input.promptId}:${laneOf(actor.memberId, this.lanes)}`;
     this.unanswered++;
     return new Promise<BallotView>((resolve, reject) => {
       const waiting: Waiting = { actor, input, resolve, reject };

@@ -101,7 +101,8 @@ export class TranscriptExports {
    */
   async send(job: TranscriptJob, res: Response): Promise<void> {
     const { port1, port2 } = new MessageChannel();
-    const tell = (message: ResponseMessage) => port1.postMessage(message);
+    const tell = (message: ResponseMessage, transfer: ArrayBuffer[] = []) =>
+      port1.postMessage(message, transfer);
     this.exporting++;
     let built: Promise<ExportOutcome>;
     try {
@@ -158,7 +159,7 @@ export class TranscriptExports {
             // with its buffer, which the export fills again.
             const { bytes } = message;
             res.write(Buffer.from(bytes, 0, message.length), () => {
-              if (!settled) port1.postMessage({ type: "more", bytes } satisfies ResponseMessage, [bytes]);
+              if (!settled) tell({ type: "more", bytes }, [bytes]);
             });
             break;
           }
