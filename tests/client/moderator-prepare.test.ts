@@ -23,6 +23,7 @@ import {
   MODERATOR_UPLOAD,
   openUser,
   screenshot,
+  seminarsListed,
   seriousAxeViolations,
   signInAsModerator,
   storedAccountToken,
@@ -91,7 +92,7 @@ describe("the moderator prepares a seminar in the web client", () => {
 
     await page.getByLabel("E-mail").fill(EMAIL);
     await page.getByRole("button", { name: "Create account" }).click();
-    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await seminarsListed(page);
     expect(new URL(page.url()).pathname).toBe("/seminars");
     const account = await server.prisma.account.findUniqueOrThrow({ where: { email: EMAIL } });
     expect(account.displayName).toBe("林老師 Lin");
@@ -123,7 +124,7 @@ describe("the moderator prepares a seminar in the web client", () => {
 
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await seminarsListed(page);
   });
 
   it("exchanges a token close to its expiry for a fresh one on the next request", async () => {
@@ -136,7 +137,7 @@ describe("the moderator prepares a seminar in the web client", () => {
       localStorage.setItem("stepstone.account.v1", JSON.stringify({ ...stored, expiresAt }));
     }, soon);
     await page.reload();
-    await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+    await seminarsListed(page);
     await expect.poll(async () => (await read()).expiresAt).not.toBe(soon);
     const refreshed = await read();
     expect(Date.parse(refreshed.expiresAt)).toBeGreaterThan(Date.now() + 30 * 60_000);

@@ -138,7 +138,16 @@ export async function signInAsModerator(
   await page.getByLabel("E-mail").fill(account.email);
   await page.getByLabel("Password").fill(account.password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  await seminarsListed(page);
+}
+
+/**
+ * Waits until the moderator's list of seminars has loaded: the heading is drawn before the list's
+ * request is answered, and a test that navigates on at once would cancel that request.
+ */
+export async function seminarsListed(page: Page): Promise<void> {
   await page.getByRole("heading", { name: "Your seminars" }).waitFor();
+  await page.getByText("Loading your seminars…").waitFor({ state: "detached" });
 }
 
 /** The signed-in moderator's account token, as the page stored it. */
