@@ -88,6 +88,11 @@ export class Notifier {
     }
   }
 
+  /** How many sockets of this node are in a seminar's room. */
+  audienceSize(seminarId: string): number {
+    return this.io.sockets.adapter.rooms.get(roomOf.seminar(seminarId))?.size ?? 0;
+  }
+
   /** Sends a tally to the sockets allowed to see it. */
   publishTally(
     seminarId: string,

@@ -233,6 +233,46 @@ describe("BallotQueue", () => {
     expect(ofA).toEqual([firstOfA, secondOfA]);
   });
 
+  it("says a prompt is settled once, when no lane has a ballot of it queued or being written", async () => {
+    const writer = heldWriter();
+    const settled: string[] = [];
+    const queue = new BallotQueue({
+      write: writer.write,
+      logger: silent,
+      settled: (seminarId, promptId) => settled.push(`${seminarId}:${promptId}`),
+    });
+    const members = Array.from({ length: 40 }, () => randomUUID());
+    const [a, b] = [0, 1].map((lane) => members.find((member) => laneOf(member, BALLOT_LANES) === lane)!);
+    const answers = [
+      queue.submit(actor(a!), ballot("p")),
+      queue.submit(actor(b!), ballot("p")),
+      queue.submit(actor(a!), ballot("p")),
+      queue.submit(actor(a!), ballot("q")),
+    ];
+    // A's lane writes its first group, B's lane its own, and q its own.
+    expect(writer.groups.map((group) => group.promptId)).toEqual(["p", "p", "q"]);
+    writer.next(); // A's first group of p: A's second ballot follows, p is not settled.
+    await settle();
+    expect(settled).toEqual([]);
+    writer.next(); // B's group of p: A's lane still writes.
+    await settle();
+    expect(settled).toEqual([]);
+    writer.next(); // q's group: q settles.
+    await settle();
+    expect(settled).toEqual([`${SEMINAR}:q`]);
+    writer.next(); // A's second group of p: now p settles, once.
+    await settle();
+    await Promise.all(answers);
+    expect(settled).toEqual([`${SEMINAR}:q`, `${SEMINAR}:p`]);
+    // A failed group settles too: nothing of the prompt is left to write.
+    writer.failWith(new Error("connection lost"));
+    const failed = queue.submit(actor(a!), ballot("p"));
+    writer.next();
+    await expect(failed).rejects.toMatchObject({ code: "unavailable" });
+    await settle();
+    expect(settled).toEqual([`${SEMINAR}:q`, `${SEMINAR}:p`, `${SEMINAR}:p`]);
+  });
+
   it("puts a member in the same lane every time, and one lane is all lanes of one", () => {
     const member = randomUUID();
     expect(new Set(Array.from({ length: 10 }, () => laneOf(member, 4))).size).toBe(1);

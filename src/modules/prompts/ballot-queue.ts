@@ -52,6 +52,8 @@ export interface BallotQueueOptions {
   observe?: (size: number) => void;
   /** Groups per prompt written side by side (BALLOT_LANES by default). */
   lanes?: number;
+  /** Told when no ballot of a prompt is queued or being written on this node any more. */
+  settled?: (seminarId: string, promptId: string) => void;
 }
 
 interface Waiting extends QueuedBallot {
@@ -73,6 +75,8 @@ interface Waiting extends QueuedBallot {
  */
 export class BallotQueue {
   private readonly queues = new Map<string, Waiting[]>();
+  /** Lanes of each prompt ("seminarId:promptId") with a queue being written. */
+  private readonly busyLanes = new Map<string, number>();
   /** Ballots submitted and not yet answered. */
   private unanswered = 0;
   private readonly lanes: number;
@@ -95,6 +99,8 @@ export class BallotQueue {
       // No group of this prompt in flight: this ballot starts one now.
       const started: Waiting[] = [waiting];
       this.queues.set(key, started);
+      const prompt = `${actor.seminarId}:${input.promptId}`;
+      this.busyLanes.set(prompt, (this.busyLanes.get(prompt) ?? 0) + 1);
       void this.drain(key, actor.seminarId, input.promptId, started);
     });
   }
@@ -116,6 +122,14 @@ export class BallotQueue {
       await this.writeGroup(seminarId, promptId, group);
     }
     this.queues.delete(key);
+    const prompt = `${seminarId}:${promptId}`;
+    const busy = (this.busyLanes.get(prompt) ?? 1) - 1;
+    if (busy > 0) {
+      this.busyLanes.set(prompt, busy);
+      return;
+    }
+    this.busyLanes.delete(prompt);
+    this.options.settled?.(seminarId, promptId);
   }
 
   private async writeGroup(seminarId: string, promptId: string, group: Waiting[]): Promise<void> {

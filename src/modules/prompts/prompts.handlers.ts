@@ -31,6 +31,8 @@ export function promptDeps(context: AppContext, realtime: Realtime): PromptDeps 
         logger: context.logger,
         observe: (size) => context.metrics.ballotGroups.observe(size),
         lanes: context.config.ballotLanes,
+        // A burst's final tally goes out as soon as its last ballot is written.
+        settled: (seminarId, promptId) => tallies.settled(seminarId, promptId),
       },
     );
     ballotQueues.set(realtime, ballots);

@@ -59,14 +59,15 @@ function fakePrompt(facts: Partial<PromptFacts> = {}) {
   return { state, read, vote };
 }
 
-/** Audiences that record what each would have received. */
-function recordingAudiences() {
+/** Audiences of `size` sockets that record what each would have received. */
+function recordingAudiences(size = 30) {
   const sent = {
     everyone: [] as TallyView[],
     moderators: [] as TallyView[],
     participants: [] as TallyView[],
   };
   const audiences: TallyAudiences = {
+    size: () => size,
     everyone: (_seminarId, tally) => sent.everyone.push(tally),
     moderators: (_seminarId, tally) => sent.moderators.push(tally),
     participants: (_seminarId, tally) => sent.participants.push(tally),
@@ -92,8 +93,8 @@ afterEach(async () => {
   warnings.length = 0;
 });
 
-function build(prompt: ReturnType<typeof fakePrompt>, flushMs = 20) {
-  const out = recordingAudiences();
+function build(prompt: ReturnType<typeof fakePrompt>, flushMs = 20, audience = 30) {
+  const out = recordingAudiences(audience);
   const stored: number[] = [];
   const coalescer = new TallyCoalescer({
     read: prompt.read,
@@ -101,6 +102,7 @@ function build(prompt: ReturnType<typeof fakePrompt>, flushMs = 20) {
     audiences: out.audiences,
     logger,
     flushMs,
+    burstMaxMs: NEVER,
   });
   running = coalescer;
   return { coalescer, stored, ...out };
@@ -123,6 +125,60 @@ describe("TallyCoalescer", () => {
     ]);
     expect(sent.moderators).toEqual([]);
     expect(stored).toEqual([100]);
+  });
+
+  it("sends a prompt's tally as soon as the ballot queue says its ballots are all written", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, sent } = build(prompt, NEVER);
+    prompt.vote("yes", "m1");
+    prompt.vote("no", "m2");
+    coalescer.changed(SEMINAR, PROMPT);
+    coalescer.changed(SEMINAR, PROMPT);
+    coalescer.settled(SEMINAR, PROMPT);
+    // No interval passes (NEVER): the message comes from settled alone.
+    await eventually(() => sent.everyone.length > 0, 5_000, "the settled tally");
+    expect(sent.everyone.map((tally) => tally.version)).toEqual([2]);
+    // A settled prompt with nothing new sends nothing.
+    coalescer.settled(SEMINAR, PROMPT);
+    await coalescer.flush();
+    expect(sent.everyone).toHaveLength(1);
+  });
+
+  it("sends a large room's running tally less often while ballots are written, and the final one once they settle", async () => {
+    const prompt = fakePrompt();
+    // 200,000 sockets: a burst interval far beyond the test (burstMaxMs is NEVER here).
+    const { coalescer, sent } = build(prompt, 20, 200_000);
+    expect(coalescer.burstIntervalMs(SEMINAR)).toBe(NEVER);
+    prompt.vote("yes", "m1");
+    coalescer.changed(SEMINAR, PROMPT);
+    await coalescer.flush();
+    expect(sent.everyone.map((tally) => tally.version)).toEqual([1]);
+    // Ballots still being written: the next flushes send nothing, and read nothing.
+    prompt.vote("no", "m2");
+    coalescer.changed(SEMINAR, PROMPT);
+    const reads = prompt.state.reads;
+    await coalescer.flush();
+    await coalescer.flush();
+    expect(sent.everyone).toHaveLength(1);
+    expect(prompt.state.reads).toBe(reads);
+    // The queue settles: the final tally goes out at the next interval at the latest.
+    coalescer.settled(SEMINAR, PROMPT);
+    await eventually(() => sent.everyone.length === 2, 5_000, "the final tally");
+    expect(sent.everyone.map((tally) => tally.version)).toEqual([1, 2]);
+  });
+
+  it("keeps the usual interval for a small room while its ballots are written", async () => {
+    const prompt = fakePrompt();
+    const { coalescer, sent } = build(prompt, 20, 30);
+    expect(coalescer.burstIntervalMs(SEMINAR)).toBe(20);
+    prompt.vote("yes", "m1");
+    coalescer.changed(SEMINAR, PROMPT);
+    await coalescer.flush();
+    prompt.vote("yes", "m2");
+    coalescer.changed(SEMINAR, PROMPT);
+    // Unsettled, yet sent once the usual interval has passed.
+    await eventually(() => sent.everyone.length === 2, 5_000, "the second running tally");
+    expect(sent.everyone.map((tally) => tally.version)).toEqual([1, 2]);
   });
 
   it("flushes again when a ballot is stored while a flush reads, and never overlaps reads", async () => {

@@ -16,8 +16,20 @@ import {
 /** Prompts whose last sent tally is remembered (to skip resending an unchanged one). */
 const MAX_REMEMBERED = 10_000;
 
+/**
+ * While ballots of a prompt are still being written on this node, a room's tally goes out at most
+ * once per this many milliseconds per socket of its audience (5,000 sockets: every 500 ms), and
+ * never less often than every BURST_INTERVAL_MAX_MS. A tally update to a lecture hall is thousands
+ * of socket writes; sent every LIMITS.tallyFlushMs during a burst they took the event loop from
+ * the ballots themselves. Small rooms keep LIMITS.tallyFlushMs.
+ */
+export const BURST_INTERVAL_PER_SOCKET_MS = 0.1;
+export const BURST_INTERVAL_MAX_MS = 1_000;
+
 /** Where tallies go: the whole room, its moderators, or everyone but the moderators. */
 export interface TallyAudiences {
+  /** How many sockets of this node are in the seminar's room (what one update to everyone costs). */
+  size(seminarId: string): number;
   /** Every socket in the seminar's room. */
   everyone(seminarId: string, tally: TallyView): void;
   /** The seminar's moderators only. */
@@ -38,6 +50,8 @@ export interface TallyCoalescerOptions {
   logger: Pick<Logger, "warn">;
   /** How often dirty prompts are flushed (ms); LIMITS.tallyFlushMs by default. */
   flushMs?: number;
+  /** The longest wait between running tallies during a burst (ms); BURST_INTERVAL_MAX_MS by default. */
+  burstMaxMs?: number;
 }
 
 /**
@@ -46,27 +60,48 @@ export interface TallyCoalescerOptions {
  * interval, keeps it in the history and sends it, so a burst of hundreds of ballots costs a few
  * messages per client and every message agrees with what is stored. A close or a reveal sends at
  * once. Flushes of one prompt never overlap, so versions go out in increasing order.
+ *
+ * The ballot queue says when a prompt's ballots are all written (`settled`): its tally then goes
+ * out at once (at most one interval after the previous one), so the final count of a burst
+ * reaches the room as soon as it is stored. While ballots are still being written, a large room
+ * gets the running tally less often (burstIntervalMs).
  */
 export class TallyCoalescer implements TallySink {
   private readonly dirty = new Map<string, string>();
   private readonly running = new Map<string, Promise<void>>();
   /** The last tally sent per prompt (bounded: the least recently sent are forgotten first). */
-  private readonly lastSent = new LRUCache<string, { version: number; participants: boolean }>({
+  private readonly lastSent = new LRUCache<string, { version: number; participants: boolean; at: number }>({
     max: MAX_REMEMBERED,
   });
+  /** Prompts with ballots still being written on this node (changed, and not settled since). */
+  private readonly unsettled = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly flushMs: number;
+  private readonly burstMaxMs: number;
 
   constructor(private readonly options: TallyCoalescerOptions) {
     this.flushMs = options.flushMs ?? LIMITS.tallyFlushMs;
+    this.burstMaxMs = options.burstMaxMs ?? BURST_INTERVAL_MAX_MS;
   }
 
   /** A ballot of `promptId` was stored: its tally goes out with the next flush. */
   changed(seminarId: string, promptId: string): void {
     if (this.stopped) return;
     this.dirty.set(promptId, seminarId);
+    this.unsettled.add(promptId);
     this.schedule();
+  }
+
+  /**
+   * Every ballot of `promptId` queued on this node is written: its tally goes out now, or when an
+   * interval has passed since the last one went out.
+   */
+  settled(_seminarId: string, promptId: string): void {
+    this.unsettled.delete(promptId);
+    if (this.stopped || !this.dirty.has(promptId) || this.running.has(promptId)) return;
+    const last = this.lastSent.get(promptId);
+    if (!last || Date.now() - last.at >= this.flushMs) void this.enqueue(promptId, false);
   }
 
   /** Sends `promptId`'s tally now (even at an unchanged version: its audience may have grown). */
@@ -77,8 +112,31 @@ export class TallyCoalescer implements TallySink {
 
   /** Flushes every dirty prompt now (the timer calls this). */
   async flush(): Promise<void> {
-    const pending = [...this.dirty.keys()].filter((promptId) => !this.running.has(promptId));
-    await Promise.all(pending.map((promptId) => this.enqueue(promptId, false)));
+    const now = Date.now();
+    const pending = [...this.dirty].filter(
+      ([promptId, seminarId]) => !this.running.has(promptId) && this.due(promptId, seminarId, now),
+    );
+    // Prompts left for a later interval keep the timer going.
+    if (pending.length < this.dirty.size) this.schedule();
+    await Promise.all(pending.map(([promptId]) => this.enqueue(promptId, false)));
+  }
+
+  /**
+   * How long a large room waits between running tallies while its ballots are being written:
+   * BURST_INTERVAL_PER_SOCKET_MS per socket, between the usual interval and the burst maximum.
+   */
+  burstIntervalMs(seminarId: string): number {
+    const size = this.options.audiences.size(seminarId);
+    return Math.min(this.burstMaxMs, Math.max(this.flushMs, size * BURST_INTERVAL_PER_SOCKET_MS));
+  }
+
+  /** Whether a dirty prompt's tally goes out in this interval. */
+  private due(promptId: string, seminarId: string, now: number): boolean {
+    const last = this.lastSent.get(promptId);
+    if (!last || !this.unsettled.has(promptId)) return true;
+    // A room small enough for the usual interval keeps it (the timer already paces it).
+    const interval = this.burstIntervalMs(seminarId);
+    return interval <= this.flushMs || now - last.at >= interval;
   }
 
   /**
@@ -95,6 +153,7 @@ export class TallyCoalescer implements TallySink {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty.clear();
+    this.unsettled.clear();
     await Promise.all(this.running.values());
   }
 
@@ -137,7 +196,7 @@ export class TallyCoalescer implements TallySink {
       if (!force && last && last.version >= tally.version && last.participants === participants) return;
       await this.options.store(tally);
       // Most recently sent last; the oldest entries go once the map is large (a long-lived node).
-      this.lastSent.set(promptId, { version: tally.version, participants });
+      this.lastSent.set(promptId, { version: tally.version, participants, at: Date.now() });
       const { audiences } = this.options;
       // Moderators always see counts; voters only on named prompts. Participants never get voters.
       const forModerators = presentTally(tally, { withVoters: !facts.anonymous });
@@ -163,6 +222,7 @@ export class TallyCoalescer implements TallySink {
  */
 export function tallyAudiences(realtime: Realtime): TallyAudiences {
   return {
+    size: (seminarId) => realtime.notifier.audienceSize(seminarId),
     everyone: (seminarId, tally) => realtime.notifier.publishTally(seminarId, "everyone", tally),
     moderators: (seminarId, tally) => realtime.notifier.publishTally(seminarId, "moderators", tally),
     participants: (seminarId, tally) => realtime.notifier.publishTally(seminarId, "participants", tally),
