@@ -55,6 +55,13 @@ export const LIMITS = {
   /** Presence focus changes are coalesced and broadcast at most this often per room (ms). */
   presenceFlushMs: 500,
   /**
+   * A large room's presence goes out less often: at most once per this many ms per socket of the
+   * node in the room (5,000 sockets: every second), never less often than presenceFlushMaxMs.
+   * Each delta to a lecture hall is thousands of socket writes, whatever it carries.
+   */
+  presenceFlushPerSocketMs: 0.2,
+  presenceFlushMaxMs: 2_000,
+  /**
    * member:joined events are held up to this long (ms) and sent as one room:events message, so a
    * storm of N joins does not cost N² messages; any other event flushes them first, in order.
    */

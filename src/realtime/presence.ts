@@ -3,6 +3,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { PresenceDelta } from "../protocol/events.ts";
+import { LIMITS } from "../protocol/limits.ts";
 import type { PresenceView } from "../protocol/views.ts";
 
 /** What the store found while adding a socket. */
@@ -295,13 +296,19 @@ interface Pending {
   focus: Map<string, PresenceView>;
 }
 
+/** How often a room's presence goes out: the interval, longer for a room of many sockets. */
+export function presenceIntervalMs(flushMs: number, sockets: number): number {
+  return Math.min(LIMITS.presenceFlushMaxMs, Math.max(flushMs, sockets * LIMITS.presenceFlushPerSocketMs));
+}
+
 /**
  * Presence as the rooms see it: who is connected and what they read. Ephemeral (not in the event
  * log); kept by a store (in memory on one node, in Redis across nodes). The changes this node
  * makes or detects are coalesced and flushed per room every `flushMs` as one delta to the whole
  * room (every node's sockets, through the adapter), so a room of hundreds of scrolling readers
- * gets one small message per interval. With `heartbeatMs`, this node's sockets are renewed in the
- * store on that interval, which is also when expired ones are swept.
+ * gets one small message per interval; a room of thousands less often (presenceIntervalMs, given
+ * `audience`: the sockets of this node in a room). With `heartbeatMs`, this node's sockets are
+ * renewed in the store on that interval, which is also when expired ones are swept.
  */
 export class Presence {
   /** This node's sockets: seminar -> socket -> member. */
@@ -309,14 +316,20 @@ export class Presence {
   /** Sockets of `local` the store has not admitted yet (not renewed: a refusal must leave no entry). */
   private readonly admitting = new Set<string>();
   private readonly pending = new Map<string, Pending>();
+  /** When each room's last delta went out (rooms flushed within presenceFlushMaxMs). */
+  private readonly flushedAt = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly flushMs: number;
+  private readonly audience: (seminarId: string) => number;
 
   constructor(
     private readonly store: PresenceStore,
     private readonly emit: (seminarId: string, delta: PresenceDelta) => void,
     private readonly logger: Logger,
-    options: { flushMs: number; heartbeatMs?: number },
+    options: { flushMs: number; heartbeatMs?: number; audience?: (seminarId: string) => number },
   ) {
+    this.flushMs = options.flushMs;
+    this.audience = options.audience ?? (() => 0);
     this.timers.push(setInterval(() => this.flush(), options.flushMs));
     if (options.heartbeatMs !== undefined)
       this.timers.push(setInterval(() => void this.renewAll(), options.heartbeatMs));
@@ -381,9 +394,22 @@ export class Presence {
     return present;
   }
 
-  /** Sends the pending delta of every changed room. */
-  flush(): void {
+  /**
+   * Sends the pending delta of every changed room whose interval has passed (of every changed
+   * room with `all`).
+   */
+  flush(options: { all?: boolean } = {}): void {
+    const now = Date.now();
+    for (const [seminarId, at] of this.flushedAt) {
+      if (now - at >= LIMITS.presenceFlushMaxMs) this.flushedAt.delete(seminarId);
+    }
     for (const [seminarId, pending] of this.pending) {
+      const last = this.flushedAt.get(seminarId);
+      // The timer's own jitter aside (a tenth of the interval), a room waits out its interval.
+      const interval = presenceIntervalMs(this.flushMs, this.audience(seminarId));
+      if (!options.all && last !== undefined && now - last < interval - this.flushMs / 10) continue;
+      this.pending.delete(seminarId);
+      if (interval > this.flushMs) this.flushedAt.set(seminarId, now);
       const delta: PresenceDelta = {
         joined: [...pending.joined].map(([memberId, displayName]) => ({
           memberId,
@@ -395,7 +421,6 @@ export class Presence {
       };
       this.emit(seminarId, delta);
     }
-    this.pending.clear();
   }
 
   /**
@@ -412,7 +437,7 @@ export class Presence {
   /** Stops the timers and sends what is pending (the store's entries go with the sockets). */
   close(): void {
     for (const timer of this.timers) clearInterval(timer);
-    this.flush();
+    this.flush({ all: true });
   }
 
   /** Renews every socket of this node, room by room, and announces what the sweeps found. */

@@ -143,7 +143,11 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       : new MemoryPresenceStore(),
     (seminarId, delta) => io.to(roomOf.seminar(seminarId)).emit("presence:delta", delta),
     logger,
-    { flushMs: LIMITS.presenceFlushMs, heartbeatMs: redis ? config.presenceHeartbeatMs : undefined },
+    {
+      flushMs: LIMITS.presenceFlushMs,
+      heartbeatMs: redis ? config.presenceHeartbeatMs : undefined,
+      audience: (seminarId) => notifier.audienceSize(seminarId),
+    },
   );
   // One connection of the pool stays free of admissions for room writes and ballots. (The embedded
   // database has one connection whatever the setting; there the pool's own queue orders them.)
