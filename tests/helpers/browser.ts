@@ -28,7 +28,7 @@ export interface BrowserUser {
   page: Page;
   /** Uncaught errors and console.error lines of the page (the browser's own network lines aside). */
   errors: string[];
-  /** Requests answered 4xx/5xx or failed, as "STATUS METHOD path". */
+  /** Requests answered 4xx/5xx or failed (not those a navigation cancelled), as "STATUS METHOD path". */
   failedRequests: string[];
 }
 
@@ -62,6 +62,10 @@ export async function openUser(
       );
   });
   page.on("requestfailed", (request) => {
+    // A request the browser itself cancelled because the page navigated on (a reload or a new
+    // address while the favicon or a list was still loading) did not fail; every other failure
+    // (refused, reset, empty answer) counts. The client cancels none of its own requests.
+    if (request.failure()?.errorText === "net::ERR_ABORTED") return;
     failedRequests.push(`failed ${request.method()} ${new URL(request.url()).pathname}`);
   });
   return { context, page, errors, failedRequests };
