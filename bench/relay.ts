@@ -32,7 +32,7 @@ import type {
   SeminarView,
   TallyView,
 } from "../src/protocol/views.ts";
-import { presenceIntervalMs } from "../src/realtime/presence.ts";
+import { presenceDue } from "../src/realtime/presence.ts";
 import type { RedisLink } from "../src/redis.ts";
 import { essayBlocks } from "./essay.ts";
 
@@ -55,8 +55,8 @@ interface RelayRoom {
   joins: RoomEventView[];
   joinTimer: NodeJS.Timeout | undefined;
   presence: Map<string, string | null>;
-  /** When the room's last presence delta went out (ms since the epoch). */
-  presenceFlushedAt: number;
+  /** When the room's last presence delta went out (ms since the epoch; undefined: never). */
+  presenceFlushedAt: number | undefined;
   pending: { joined: Set<string>; left: Set<string>; focus: Set<string> };
   annotations: AnnotationView[];
   prompts: Map<string, RelayPrompt>;
@@ -112,7 +112,7 @@ function newRoom(id: string, code: string): RelayRoom {
     joins: [],
     joinTimer: undefined,
     presence: new Map(),
-    presenceFlushedAt: 0,
+    presenceFlushedAt: undefined,
     pending: { joined: new Set(), left: new Set(), focus: new Set() },
     annotations: [],
     prompts: new Map(),
@@ -310,10 +310,9 @@ export function createRelay(
     for (const room of rooms.values()) {
       const { joined, left, focus } = room.pending;
       if (joined.size + left.size + focus.size === 0) continue;
-      // As the application: a room of many sockets less often (presenceIntervalMs).
+      // As the application: a room of many sockets less often (presenceDue).
       const sockets = io.sockets.adapter.rooms.get(room.id)?.size ?? 0;
-      const interval = presenceIntervalMs(LIMITS.presenceFlushMs, sockets);
-      if (now - room.presenceFlushedAt < interval - LIMITS.presenceFlushMs / 10) continue;
+      if (!presenceDue(room.presenceFlushedAt, now, LIMITS.presenceFlushMs, sockets)) continue;
       room.presenceFlushedAt = now;
       const view = (memberId: string): PresenceView => ({
         memberId,

@@ -56,8 +56,8 @@ export const LIMITS = {
   presenceFlushMs: 500,
   /**
    * A large room's presence goes out less often: at most once per this many ms per socket of the
-   * node in the room (5,000 sockets: every second), never less often than presenceFlushMaxMs.
-   * Each delta to a lecture hall is thousands of socket writes, whatever it carries.
+   * node in the room (5,000 sockets: every second), never less often than presenceFlushMaxMs
+   * (audienceIntervalMs).
    */
   presenceFlushPerSocketMs: 0.2,
   presenceFlushMaxMs: 2_000,
@@ -73,6 +73,13 @@ export const LIMITS = {
   endedRoomGraceMs: 5 * 60 * 1000,
   /** Tally updates are coalesced per prompt on this interval (ms). */
   tallyFlushMs: 150,
+  /**
+   * While a prompt's ballots are still being written, a large room's running tally goes out at
+   * most once per this many ms per socket of the node in the room (5,000 sockets: every 500 ms),
+   * never less often than tallyBurstMaxMs (audienceIntervalMs).
+   */
+  tallyBurstPerSocketMs: 0.1,
+  tallyBurstMaxMs: 1_000,
   /** Transcript downloads one server process streams at once; more are answered `rate_limited`. */
   concurrentTranscripts: 4,
   /**
@@ -81,6 +88,20 @@ export const LIMITS = {
    */
   transcriptPageSize: 1_000,
 } as const;
+
+/**
+ * How often a message coalesced on `baseMs` goes to a room of `sockets` sockets: a message to a
+ * room is one socket write per socket whatever it carries, so a room of thousands gets it every
+ * `perSocketMs` per socket instead, never less often than every `maxMs`.
+ */
+export function audienceIntervalMs(
+  baseMs: number,
+  sockets: number,
+  perSocketMs: number,
+  maxMs: number,
+): number {
+  return Math.min(maxMs, Math.max(baseMs, sockets * perSocketMs));
+}
 
 /** Join codes: short, case-insensitive, from an alphabet without 0/O/1/I/L. */
 export const JOIN_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";

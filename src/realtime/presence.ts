@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
 import type { PresenceDelta } from "../protocol/events.ts";
-import { LIMITS } from "../protocol/limits.ts";
+import { audienceIntervalMs, LIMITS } from "../protocol/limits.ts";
 import type { PresenceView } from "../protocol/views.ts";
 
 /** What the store found while adding a socket. */
@@ -298,7 +298,21 @@ interface Pending {
 
 /** How often a room's presence goes out: the interval, longer for a room of many sockets. */
 export function presenceIntervalMs(flushMs: number, sockets: number): number {
-  return Math.min(LIMITS.presenceFlushMaxMs, Math.max(flushMs, sockets * LIMITS.presenceFlushPerSocketMs));
+  return audienceIntervalMs(flushMs, sockets, LIMITS.presenceFlushPerSocketMs, LIMITS.presenceFlushMaxMs);
+}
+
+/**
+ * Whether a room of `sockets` sockets whose last delta went out at `lastAt` (undefined: not
+ * within presenceFlushMaxMs) gets its pending delta on a flush at `now`. The flush timer's own
+ * jitter aside (a tenth of the interval), a room waits out its interval.
+ */
+export function presenceDue(
+  lastAt: number | undefined,
+  now: number,
+  flushMs: number,
+  sockets: number,
+): boolean {
+  return lastAt === undefined || now - lastAt >= presenceIntervalMs(flushMs, sockets) - flushMs / 10;
 }
 
 /**
@@ -405,11 +419,9 @@ export class Presence {
     }
     for (const [seminarId, pending] of this.pending) {
       const last = this.flushedAt.get(seminarId);
-      // The timer's own jitter aside (a tenth of the interval), a room waits out its interval.
-      const interval = presenceIntervalMs(this.flushMs, this.audience(seminarId));
-      if (!options.all && last !== undefined && now - last < interval - this.flushMs / 10) continue;
+      if (!options.all && !presenceDue(last, now, this.flushMs, this.audience(seminarId))) continue;
       this.pending.delete(seminarId);
-      if (interval > this.flushMs) this.flushedAt.set(seminarId, now);
+      this.flushedAt.set(seminarId, now);
       const delta: PresenceDelta = {
         joined: [...pending.joined].map(([memberId, displayName]) => ({
           memberId,

@@ -1,7 +1,7 @@
 import { LRUCache } from "lru-cache";
 import type { AppContext } from "../../context.ts";
 import type { Logger } from "../../logger.ts";
-import { LIMITS } from "../../protocol/limits.ts";
+import { audienceIntervalMs, LIMITS } from "../../protocol/limits.ts";
 import type { TallyView } from "../../protocol/views.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { isVisibleToParticipants } from "./prompts.policy.ts";
@@ -15,16 +15,6 @@ import {
 
 /** Prompts whose last sent tally is remembered (to skip resending an unchanged one). */
 const MAX_REMEMBERED = 10_000;
-
-/**
- * While ballots of a prompt are still being written on this node, a room's tally goes out at most
- * once per this many milliseconds per socket of its audience (5,000 sockets: every 500 ms), and
- * never less often than every BURST_INTERVAL_MAX_MS. A tally update to a lecture hall is thousands
- * of socket writes; sent every LIMITS.tallyFlushMs during a burst they took the event loop from
- * the ballots themselves. Small rooms keep LIMITS.tallyFlushMs.
- */
-export const BURST_INTERVAL_PER_SOCKET_MS = 0.1;
-export const BURST_INTERVAL_MAX_MS = 1_000;
 
 /** Where tallies go: the whole room, its moderators, or everyone but the moderators. */
 export interface TallyAudiences {
@@ -50,7 +40,7 @@ export interface TallyCoalescerOptions {
   logger: Pick<Logger, "warn">;
   /** How often dirty prompts are flushed (ms); LIMITS.tallyFlushMs by default. */
   flushMs?: number;
-  /** The longest wait between running tallies during a burst (ms); BURST_INTERVAL_MAX_MS by default. */
+  /** The longest wait between running tallies during a burst (ms); LIMITS.tallyBurstMaxMs by default. */
   burstMaxMs?: number;
 }
 
@@ -82,7 +72,7 @@ export class TallyCoalescer implements TallySink {
 
   constructor(private readonly options: TallyCoalescerOptions) {
     this.flushMs = options.flushMs ?? LIMITS.tallyFlushMs;
-    this.burstMaxMs = options.burstMaxMs ?? BURST_INTERVAL_MAX_MS;
+    this.burstMaxMs = options.burstMaxMs ?? LIMITS.tallyBurstMaxMs;
   }
 
   /** A ballot of `promptId` was stored: its tally goes out with the next flush. */
@@ -122,12 +112,14 @@ export class TallyCoalescer implements TallySink {
   }
 
   /**
-   * How long a large room waits between running tallies while its ballots are being written:
-   * BURST_INTERVAL_PER_SOCKET_MS per socket, between the usual interval and the burst maximum.
+   * How long a large room waits between running tallies while its ballots are being written (a
+   * tally to a lecture hall is thousands of socket writes; sent every interval during a burst they
+   * took the event loop from the ballots): LIMITS.tallyBurstPerSocketMs per socket, between the
+   * usual interval and the burst maximum.
    */
   burstIntervalMs(seminarId: string): number {
     const size = this.options.audiences.size(seminarId);
-    return Math.min(this.burstMaxMs, Math.max(this.flushMs, size * BURST_INTERVAL_PER_SOCKET_MS));
+    return audienceIntervalMs(this.flushMs, size, LIMITS.tallyBurstPerSocketMs, this.burstMaxMs);
   }
 
   /** Whether a dirty prompt's tally goes out in this interval. */
