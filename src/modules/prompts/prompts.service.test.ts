@@ -11,8 +11,7 @@ import {
   createPrompt,
   loadPromptState,
   type PromptDeps,
-  readTallyForPublishing,
-  storeTallySnapshot,
+  recordTally,
   updatePrompt,
 } from "./prompts.service.ts";
 
@@ -137,7 +136,7 @@ describe("prompt service", () => {
     expect(stored[0]!.choices.map((choice) => choice.optionId).sort()).toEqual(last.optionIds);
     expect(changed).toHaveLength(50);
 
-    const reading = await readTallyForPublishing(prisma, prompt.id);
+    const reading = await recordTally(prisma, prompt.id);
     expect(reading!.tally.version).toBe(50);
     expect(reading!.tally.ballots).toBe(1);
     expect(Object.values(reading!.tally.counts).reduce((a, b) => a + b, 0)).toBe(last.optionIds.length);
@@ -159,9 +158,9 @@ describe("prompt service", () => {
       optionIds: [prompt.options[0]!.id],
       clientBallotId: randomUUID(),
     });
-    const reading = await readTallyForPublishing(prisma, prompt.id);
-    await storeTallySnapshot(prisma, reading!.tally);
-    await storeTallySnapshot(prisma, reading!.tally);
+    // Recorded twice at the same version (another node, an unchanged flush): kept once.
+    expect((await recordTally(prisma, prompt.id))!.tally.version).toBe(1);
+    expect((await recordTally(prisma, prompt.id))!.tally.version).toBe(1);
     const rows = await prisma.tallySnapshot.findMany({ where: { promptId: prompt.id } });
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
@@ -169,6 +168,70 @@ describe("prompt service", () => {
       ballots: 1,
       counts: { [prompt.options[0]!.id]: 1, [prompt.options[1]!.id]: 0 },
     });
+  });
+
+  it("records the same tally, voters and facts as a moderator's prompt state reads, and keeps each version", async () => {
+    const { deps, moderator, voters } = await seminarWith(5);
+    const named = await createPrompt(deps, moderator, {
+      kind: "multiple_choice",
+      question: "Which?",
+      options: ["a", "b", "c", "d"],
+      maxChoices: 3,
+      anonymous: false,
+      resultsVisibility: "after_close",
+    });
+    const anonymous = await createPrompt(deps, moderator, {
+      kind: "single_choice",
+      question: "Yes?",
+      options: ["yes", "no"],
+      anonymous: true,
+      resultsVisibility: "live",
+    });
+    for (const prompt of [named, anonymous]) await changePromptState(deps, moderator, prompt.id, "open");
+    const [a, b, c] = named.options.map((option) => option.id);
+    // Option d is picked by nobody; voter 2 changes their ballot (revision 2): a 2, b 3, c 1.
+    const picks = [[a!, b!], [b!], [a!, c!], [b!, c!, a!]];
+    for (const [i, optionIds] of picks.entries()) {
+      await castVote(deps, voters[Math.min(i, 2)]!, {
+        promptId: named.id,
+        optionIds,
+        clientBallotId: randomUUID(),
+      });
+    }
+    for (const voter of voters.slice(0, 3)) {
+      await castVote(deps, voter, {
+        promptId: anonymous.id,
+        optionIds: [anonymous.options[0]!.id],
+        clientBallotId: randomUUID(),
+      });
+    }
+    const state = await prisma.$transaction((tx) => loadPromptState(tx, moderator.seminarId, moderator));
+    for (const prompt of [named, anonymous]) {
+      const reading = await recordTally(prisma, prompt.id);
+      const expected = state.tallies.find((tally) => tally.promptId === prompt.id)!;
+      expect(reading).not.toBeNull();
+      expect(reading!.seminarId).toBe(moderator.seminarId);
+      expect(reading!.facts).toEqual({
+        state: "open",
+        resultsVisibility: prompt.resultsVisibility,
+        revealedAt: null,
+        anonymous: prompt.anonymous,
+      });
+      const { voters: readVoters, ...counts } = reading!.tally;
+      const { voters: expectedVoters, ...expectedCounts } = expected;
+      expect(counts).toEqual(expectedCounts);
+      expect(readVoters).toEqual(expectedVoters ?? null);
+    }
+    const namedReading = await recordTally(prisma, named.id);
+    expect(namedReading!.tally).toMatchObject({ version: 4, ballots: 3 });
+    expect(Object.values(namedReading!.tally.counts)).toEqual([2, 3, 1, 0]);
+    expect(Object.keys(namedReading!.tally.counts)).toEqual(named.options.map((option) => option.id));
+    expect(namedReading!.tally.voters![named.options[3]!.id]).toEqual([]);
+    expect(await recordTally(prisma, randomUUID())).toBeNull();
+    const history = await prisma.tallySnapshot.findMany({ where: { promptId: named.id } });
+    expect(history.map((row) => [row.version, row.ballots, row.counts])).toEqual([
+      [4, 3, namedReading!.tally.counts],
+    ]);
   });
 
   it("loads for each viewer only the tallies and voters they may see, and their own ballots", async () => {

@@ -6,12 +6,7 @@ import type { TallyView } from "../../protocol/views.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { isVisibleToParticipants } from "./prompts.policy.ts";
 import { presentTally, type TallyRecord } from "./prompts.presenter.ts";
-import {
-  readTallyForPublishing,
-  storeTallySnapshot,
-  type TallyReading,
-  type TallySink,
-} from "./prompts.service.ts";
+import { recordTally, type TallyReading, type TallySink } from "./prompts.service.ts";
 
 /** Prompts whose last sent tally is remembered (to skip resending an unchanged one). */
 const MAX_REMEMBERED = 10_000;
@@ -30,10 +25,11 @@ export interface TallyAudiences {
 
 /** What the coalescer is built from (the database side is injected so it can be tested alone). */
 export interface TallyCoalescerOptions {
-  /** Reads a prompt's version, counts and facts consistently; null when the prompt is gone. */
+  /**
+   * Reads a prompt's version, counts and facts consistently and keeps that version in the
+   * prompt's history (a version already stored is left as it is); null when the prompt is gone.
+   */
   read: (promptId: string) => Promise<TallyReading | null>;
-  /** Keeps a tally in the prompt's history (a version already stored is skipped). */
-  store: (tally: TallyRecord) => Promise<void>;
   /** Sends tallies to sockets. */
   audiences: TallyAudiences;
   /** Where failed flushes are reported. */
@@ -186,7 +182,6 @@ export class TallyCoalescer implements TallySink {
       const participants = isVisibleToParticipants(facts);
       const last = this.lastSent.get(promptId);
       if (!force && last && last.version >= tally.version && last.participants === participants) return;
-      await this.options.store(tally);
       // Most recently sent last; the oldest entries go once the map is large (a long-lived node).
       this.lastSent.set(promptId, { version: tally.version, participants, at: Date.now() });
       const { audiences } = this.options;
@@ -232,8 +227,7 @@ export function talliesFor(context: AppContext, realtime: Realtime): TallyCoales
   let coalescer = coalescers.get(realtime);
   if (!coalescer) {
     const created = new TallyCoalescer({
-      read: (promptId) => readTallyForPublishing(context.prisma, promptId),
-      store: (tally) => storeTallySnapshot(context.prisma, tally),
+      read: (promptId) => recordTally(context.prisma, promptId),
       audiences: tallyAudiences(realtime),
       logger: context.logger,
     });

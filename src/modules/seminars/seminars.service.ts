@@ -440,8 +440,10 @@ export type JoinResult = Admitted & { resumeSecret: string };
 
 /**
  * Seminars by join code, once found, per application (RoomWriter). A join code never changes and names one seminar for good, so
- * a lecture hall joining by the same code reads it once; whether the room admits anyone is
- * decided in the admission's transaction (lockRoom), never from this.
+ * a lecture hall joining by the same code reads it once: lru-cache's `fetch` gives every lookup of
+ * a code that arrives while the first is in the database the same answer, and remembers a code
+ * once found (not one that names nothing). Whether the room admits anyone is decided in the
+ * admission's transaction (lockRoom), never from this.
  */
 const seminarsByCode = new WeakMap<RoomWriter, LRUCache<string, { id: string }>>();
 
@@ -456,16 +458,16 @@ async function seminarByCode(
 ): Promise<{ id: string } | null> {
   let cache = seminarsByCode.get(node.rooms);
   if (!cache) {
-    cache = new LRUCache({ max: 10_000 });
+    cache = new LRUCache<string, { id: string }>({
+      max: 10_000,
+      fetchMethod: async (joinCode) =>
+        (await node.admission.run(() =>
+          context.prisma.seminar.findUnique({ where: { joinCode }, select: { id: true } }),
+        )) ?? undefined,
+    });
     seminarsByCode.set(node.rooms, cache);
   }
-  const known = cache.get(code);
-  if (known) return known;
-  const found = await node.admission.run(() =>
-    context.prisma.seminar.findUnique({ where: { joinCode: code }, select: { id: true } }),
-  );
-  if (found) cache.set(code, found);
-  return found;
+  return (await cache.fetch(code)) ?? null;
 }
 
 /** Guests waiting per room, per application (RoomWriter). */
