@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/protocol/limits.ts";
 import type { Result } from "../../src/protocol/result.ts";
@@ -534,5 +535,50 @@ describe("rejected annotation commands", () => {
     expect(await footprint(draft.seminar.id)).toEqual(draftBefore);
     guest.close();
     early.close();
+  });
+
+  it("answers a retried reply with the stored one, from anywhere in its thread and after the end", async () => {
+    const { seminar, moderator } = await buildSeminar(server);
+    const ada = await RoomClient.join(server.url, {
+      token: (await buildGuest(server, seminar.joinCode!, "Ada")).token,
+    });
+    const paragraph = paragraphStarting(ada.stream.state, "A seminar");
+    const root = expectOk(await ada.send("annotation:create", { paragraphId: paragraph.id, body: "Root" }));
+    const other = expectOk(await ada.send("annotation:create", { paragraphId: paragraph.id, body: "Other" }));
+    const first = expectOk(await ada.send("annotation:reply", { parentId: root.id, body: "One" }));
+    const keyed = expectOk(
+      await ada.send("annotation:reply", { parentId: first.id, body: "Keyed", clientId: "r-1" }),
+    );
+    expect(keyed).toMatchObject({ parentId: root.id, paragraphId: paragraph.id, body: "Keyed" });
+    const stored = await footprint(seminar.id);
+    // The same clientId answering the root or another reply of the thread: the stored reply, no event.
+    for (const parentId of [root.id, first.id, keyed.id]) {
+      const again = expectOk(
+        await ada.send("annotation:reply", { parentId, body: "Keyed", clientId: "r-1" }),
+      );
+      expect(again.id).toBe(keyed.id);
+    }
+    // Another thread, or an unknown parent, with that clientId: conflict and not_found.
+    expectError(
+      await ada.send("annotation:reply", { parentId: other.id, body: "Keyed", clientId: "r-1" }),
+      "conflict",
+    );
+    expectError(
+      await ada.send("annotation:reply", { parentId: randomUUID(), body: "Keyed", clientId: "r-1" }),
+      "not_found",
+    );
+    expect(await footprint(seminar.id)).toEqual(stored);
+    // After the end a retry is still acknowledged; a new reply is room_closed.
+    expectOk(await server.http("POST", `/api/seminars/${seminar.id}/end`, {}, moderator.token));
+    const ended = await footprint(seminar.id);
+    expect(
+      expectOk(await ada.send("annotation:reply", { parentId: root.id, body: "Keyed", clientId: "r-1" })).id,
+    ).toBe(keyed.id);
+    expectError(
+      await ada.send("annotation:reply", { parentId: root.id, body: "New", clientId: "r-2" }),
+      "room_closed",
+    );
+    expect(await footprint(seminar.id)).toEqual(ended);
+    ada.close();
   });
 });

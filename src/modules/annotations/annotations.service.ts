@@ -285,10 +285,10 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
     const row = rows[0];
     if (!row) return retriedOr(clientIdReused());
     const created: AnnotationRow = {
+      ...emptyAnnotation,
       id: row.id,
       paragraphId: input.paragraphId,
       authorId: actor.memberId,
-      parentId: null,
       startOffset: anchor?.start ?? null,
       endOffset: anchor?.end ?? null,
       quoteExact: anchor?.exact ?? null,
@@ -296,11 +296,6 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
       quoteSuffix: anchor?.suffix ?? null,
       body: input.body,
       tags: [...input.tags],
-      version: 1,
-      editedAt: null,
-      deletedAt: null,
-      hiddenAt: null,
-      pinnedAt: null,
       createdAt: row.created_at,
       reactions: [],
     };
@@ -318,41 +313,122 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
  */
 export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: ReplyAnnotationInput) {
   return rooms.write(actor, async ({ tx, room, append, known }): Promise<AnnotationRow> => {
-    const retried = await findRetried(tx, actor, input.clientId);
-    if (retried) {
-      const target = await loadAnnotation(tx, actor, input.parentId);
-      if (retried.parentId === null || retried.parentId !== (target.parentId ?? target.id))
-        throw clientIdReused();
+    // A retry (same clientId) is answered with the stored reply, looked up only when a check
+    // refuses or the insert finds the clientId taken, as createAnnotation does.
+    const retriedOr = async (refusal: unknown): Promise<AnnotationRow> => {
+      const retried = await findRetried(tx, actor, input.clientId);
+      if (!retried) throw refusal;
+      const { root } = await loadThread(tx, actor, input.parentId);
+      if (retried.parentId === null || retried.parentId !== root.id) throw clientIdReused();
       return retried;
+    };
+    let root: ThreadMember & { paragraphId: string };
+    try {
+      assertMayAnnotate(room, "post");
+      await assertSlowMode(tx, room);
+      const thread = await loadThread(tx, actor, input.parentId);
+      if (!canRespondTo(room.actor, thread.target)) {
+        const state = isDeleted(thread.target) ? "deleted" : "hidden";
+        throw fail.conflict(`You cannot reply to a ${state} annotation.`);
+      }
+      // The reply is stored under the root, so the root must accept replies too: answering a
+      // reply must not reopen a thread a moderator hid.
+      if (!canRespondTo(room.actor, thread.root)) {
+        throw fail.conflict(`You cannot reply in a ${isDeleted(thread.root) ? "deleted" : "hidden"} thread.`);
+      }
+      root = thread.root;
+    } catch (refusal) {
+      if (input.clientId === undefined) throw refusal;
+      return retriedOr(refusal);
     }
-    assertMayAnnotate(room, "post");
-    await assertSlowMode(tx, room);
-    const target = await loadAnnotation(tx, actor, input.parentId);
-    if (!canRespondTo(room.actor, target)) {
-      throw fail.conflict(`You cannot reply to a ${isDeleted(target) ? "deleted" : "hidden"} annotation.`);
-    }
-    const root = target.parentId === null ? target : await loadAnnotation(tx, actor, target.parentId);
-    // The reply is stored under the root, so the root must accept replies too: answering a reply
-    // must not reopen a thread a moderator hid.
-    if (!canRespondTo(room.actor, root)) {
-      throw fail.conflict(`You cannot reply in a ${isDeleted(root) ? "deleted" : "hidden"} thread.`);
-    }
-    const created = await tx.annotation.create({
-      data: {
-        seminarId: actor.seminarId,
-        paragraphId: root.paragraphId,
-        authorId: actor.memberId,
-        parentId: root.id,
-        clientId: input.clientId ?? null,
-        body: input.body,
-        tags: input.tags,
-      },
-      select: annotationSelect,
-    });
+    const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
+      INSERT INTO annotations (seminar_id, paragraph_id, author_id, parent_id, client_id, body, tags, updated_at)
+      VALUES (${actor.seminarId}::uuid, ${root.paragraphId}::uuid, ${actor.memberId}::uuid, ${root.id}::uuid,
+        ${input.clientId ?? null}, ${input.body}, ${input.tags}::text[], now())
+      ON CONFLICT (author_id, client_id) DO NOTHING
+      RETURNING id::text AS id, created_at`;
+    const row = rows[0];
+    if (!row) return retriedOr(clientIdReused());
+    const created: AnnotationRow = {
+      ...emptyAnnotation,
+      id: row.id,
+      paragraphId: root.paragraphId,
+      authorId: actor.memberId,
+      parentId: root.id,
+      body: input.body,
+      tags: [...input.tags],
+      createdAt: row.created_at,
+      reactions: [],
+    };
     known.annotation(created);
     await append("annotation:created", actor.memberId, { annotationId: created.id });
     return created;
   });
+}
+
+/** What a fresh annotation row holds besides its id, place, author, text and time. */
+const emptyAnnotation = {
+  parentId: null,
+  startOffset: null,
+  endOffset: null,
+  quoteExact: null,
+  quotePrefix: null,
+  quoteSuffix: null,
+  version: 1,
+  editedAt: null,
+  deletedAt: null,
+  hiddenAt: null,
+  pinnedAt: null,
+} as const satisfies Partial<AnnotationRow>;
+
+/** An annotation of a thread as a reply needs it: whether it still takes replies. */
+interface ThreadMember {
+  id: string;
+  authorId: string;
+  deletedAt: Date | null;
+  hiddenAt: Date | null;
+}
+
+/**
+ * The annotation a reply answers and its thread's root (itself when it is top-level), through the
+ * actor's seminar, in one statement: `not_found` otherwise.
+ */
+async function loadThread(
+  tx: Tx,
+  actor: Actor,
+  annotationId: string,
+): Promise<{ target: ThreadMember; root: ThreadMember & { paragraphId: string } }> {
+  const rows = await tx.$queryRaw<
+    {
+      id: string;
+      author_id: string;
+      deleted_at: Date | null;
+      hidden_at: Date | null;
+      root_id: string | null;
+      root_paragraph_id: string;
+      root_author_id: string;
+      root_deleted_at: Date | null;
+      root_hidden_at: Date | null;
+    }[]
+  >`
+    SELECT t.id::text AS id, t.author_id::text AS author_id, t.deleted_at, t.hidden_at,
+      r.id::text AS root_id, r.paragraph_id::text AS root_paragraph_id, r.author_id::text AS root_author_id,
+      r.deleted_at AS root_deleted_at, r.hidden_at AS root_hidden_at
+    FROM annotations t
+    LEFT JOIN annotations r ON r.id = coalesce(t.parent_id, t.id) AND r.seminar_id = t.seminar_id
+    WHERE t.id = ${annotationId}::uuid AND t.seminar_id = ${actor.seminarId}::uuid`;
+  const row = rows[0];
+  if (!row || row.root_id === null) throw fail.notFound("Annotation");
+  return {
+    target: { id: row.id, authorId: row.author_id, deletedAt: row.deleted_at, hiddenAt: row.hidden_at },
+    root: {
+      id: row.root_id,
+      paragraphId: row.root_paragraph_id,
+      authorId: row.root_author_id,
+      deletedAt: row.root_deleted_at,
+      hiddenAt: row.root_hidden_at,
+    },
+  };
 }
 
 const sameTags = (a: string[], b: string[]) => a.length === b.length && a.every((tag, i) => tag === b[i]);
