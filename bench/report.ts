@@ -221,6 +221,7 @@ export function judgeGoals(results: ScenarioResult[], options: BenchOptions): Go
   };
 
   const join1000 = options.joinParticipants >= 1000;
+  const verdictsBeforeJoin = verdicts.length;
   ratioGoal(
     "join",
     "joins_per_s",
@@ -235,6 +236,15 @@ export function judgeGoals(results: ScenarioResult[], options: BenchOptions): Go
     { atMost: 2 },
     join1000,
   );
+  // Whether the generator could drive the storm, for each target (see the scenario's log line).
+  const generatorOf = (target: "app" | "relay") => {
+    const checks = results.find((result) => result.scenario === "join" && result.target === target)?.checks;
+    if (!checks || checks.generatorWithinLimit === undefined) return "";
+    return `${target}: generator ${checks.generatorWithinLimit ? "below its limit" : "AT ITS LIMIT"} (CPU ${formatNumber(Number(checks.generatorCpuPct))} %, start lag p99 ${formatNumber(Number(checks.generatorSendLagP99Ms))} ms)`;
+  };
+  const generatorNote = [generatorOf("app"), generatorOf("relay")].filter(Boolean).join("; ");
+  if (generatorNote)
+    for (const verdict of verdicts.slice(verdictsBeforeJoin)) verdict.measured += `; ${generatorNote}`;
 
   // Failed joins and set-ups (connect + snapshot) of every scenario that ran on the application.
   const failures: string[] = [];
