@@ -5,7 +5,7 @@ import { audienceIntervalMs, LIMITS } from "../../protocol/limits.ts";
 import type { TallyView } from "../../protocol/views.ts";
 import type { Realtime } from "../../realtime/server.ts";
 import { isVisibleToParticipants } from "./prompts.policy.ts";
-import { presentTally, type TallyRecord } from "./prompts.presenter.ts";
+import { presentTally } from "./prompts.presenter.ts";
 import { recordTally, type TallyReading, type TallySink } from "./prompts.service.ts";
 
 /** Prompts whose last sent tally is remembered (to skip resending an unchanged one). */
