@@ -163,28 +163,49 @@ async function readTallies(
           ORDER BY b.member_id`;
   const pickCount = new Map(picks.map((row) => [row.option_id, row.picks]));
   const ballotCount = new Map(totals.map((row) => [row.prompt_id, row]));
+  const votersOf = groupVoters(voterRows);
+  return prompts.map((prompt) =>
+    tallyRecord(
+      prompt.id,
+      prompt.options.map((option) => option.id),
+      pickCount,
+      ballotCount.get(prompt.id),
+      withVoters.has(prompt.id) ? votersOf : null,
+    ),
+  );
+}
+
+/** Voters by option, in the order of `rows`. */
+function groupVoters(rows: readonly { option_id: string; member_id: string }[]): Map<string, string[]> {
   const votersOf = new Map<string, string[]>();
-  for (const row of voterRows) {
+  for (const row of rows) {
     const list = votersOf.get(row.option_id) ?? [];
     list.push(row.member_id);
     votersOf.set(row.option_id, list);
   }
-  return prompts.map((prompt) => {
-    const counts: Record<string, number> = {};
-    for (const option of prompt.options) counts[option.id] = pickCount.get(option.id) ?? 0;
-    let voters: Record<string, string[]> | null = null;
-    if (withVoters.has(prompt.id)) {
-      voters = {};
-      for (const option of prompt.options) voters[option.id] = votersOf.get(option.id) ?? [];
-    }
-    return {
-      promptId: prompt.id,
-      version: ballotCount.get(prompt.id)?.version ?? 0,
-      counts,
-      ballots: ballotCount.get(prompt.id)?.ballots ?? 0,
-      voters,
-    };
-  });
+  return votersOf;
+}
+
+/**
+ * A prompt's tally as read: every option in `optionIds`' order with its count (0 when nobody
+ * picked it), the ballot count and version (0 without ballots), and the voters of each option
+ * when `votersOf` is given (named prompts a moderator sees), null otherwise.
+ */
+function tallyRecord(
+  promptId: string,
+  optionIds: readonly string[],
+  pickCount: ReadonlyMap<string, number>,
+  totals: { ballots: number; version: number } | undefined,
+  votersOf: ReadonlyMap<string, string[]> | null,
+): TallyRecord {
+  const counts: Record<string, number> = {};
+  for (const id of optionIds) counts[id] = pickCount.get(id) ?? 0;
+  let voters: Record<string, string[]> | null = null;
+  if (votersOf) {
+    voters = {};
+    for (const id of optionIds) voters[id] = votersOf.get(id) ?? [];
+  }
+  return { promptId, version: totals?.version ?? 0, counts, ballots: totals?.ballots ?? 0, voters };
 }
 
 /**
@@ -349,16 +370,11 @@ export async function recordTally(prisma: PrismaClient, promptId: string): Promi
     FROM prompt, totals`;
   const row = rows[0];
   if (!row) return null;
-  const counts: Record<string, number> = {};
-  for (const [i, optionId] of row.option_ids.entries()) counts[optionId] = row.picks[i] ?? 0;
-  let voters: Record<string, string[]> | null = null;
-  if (!row.anonymous) {
-    voters = Object.fromEntries(row.option_ids.map((optionId) => [optionId, [] as string[]]));
-    for (const choice of row.choices) {
-      const [optionId = "", memberId = ""] = choice.split(" ");
-      voters[optionId]?.push(memberId);
-    }
-  }
+  const pickCount = new Map(row.option_ids.map((id, i) => [id, row.picks[i] ?? 0]));
+  const choices = row.choices.map((choice) => {
+    const [option_id = "", member_id = ""] = choice.split(" ");
+    return { option_id, member_id };
+  });
   return {
     seminarId: row.seminar_id,
     facts: {
@@ -367,7 +383,7 @@ export async function recordTally(prisma: PrismaClient, promptId: string): Promi
       revealedAt: row.revealed_at,
       anonymous: row.anonymous,
     },
-    tally: { promptId, version: row.version, counts, ballots: row.ballots, voters },
+    tally: tallyRecord(promptId, row.option_ids, pickCount, row, row.anonymous ? null : groupVoters(choices)),
   };
 }
 
