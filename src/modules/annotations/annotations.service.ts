@@ -272,33 +272,17 @@ export async function createAnnotation(rooms: RoomWriter, actor: Actor, input: C
       if (input.clientId === undefined) throw refusal;
       return retriedOr(refusal);
     }
-    // Everything the row holds is known here but its id and time: one INSERT, which does nothing
-    // for a clientId the author already used (the room lock serialises such retries).
-    const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
-      INSERT INTO annotations (seminar_id, paragraph_id, author_id, client_id, start_offset, end_offset,
-        quote_exact, quote_prefix, quote_suffix, body, tags, updated_at)
-      VALUES (${actor.seminarId}::uuid, ${input.paragraphId}::uuid, ${actor.memberId}::uuid, ${input.clientId ?? null},
-        ${anchor?.start ?? null}::int, ${anchor?.end ?? null}::int, ${anchor?.exact ?? null}, ${anchor?.prefix ?? null},
-        ${anchor?.suffix ?? null}, ${input.body}, ${input.tags}::text[], now())
-      ON CONFLICT (author_id, client_id) DO NOTHING
-      RETURNING id::text AS id, created_at`;
-    const row = rows[0];
-    if (!row) return retriedOr(clientIdReused());
-    const created: AnnotationRow = {
-      ...emptyAnnotation,
-      id: row.id,
+    const created = await insertAnnotation(tx, {
+      seminarId: actor.seminarId,
       paragraphId: input.paragraphId,
       authorId: actor.memberId,
-      startOffset: anchor?.start ?? null,
-      endOffset: anchor?.end ?? null,
-      quoteExact: anchor?.exact ?? null,
-      quotePrefix: anchor?.prefix ?? null,
-      quoteSuffix: anchor?.suffix ?? null,
+      parentId: null,
+      clientId: input.clientId,
+      anchor,
       body: input.body,
-      tags: [...input.tags],
-      createdAt: row.created_at,
-      reactions: [],
-    };
+      tags: input.tags,
+    });
+    if (!created) return retriedOr(clientIdReused());
     known.annotation(created);
     await append("annotation:created", actor.memberId, { annotationId: created.id });
     return created;
@@ -341,45 +325,72 @@ export async function replyToAnnotation(rooms: RoomWriter, actor: Actor, input: 
       if (input.clientId === undefined) throw refusal;
       return retriedOr(refusal);
     }
-    const rows = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
-      INSERT INTO annotations (seminar_id, paragraph_id, author_id, parent_id, client_id, body, tags, updated_at)
-      VALUES (${actor.seminarId}::uuid, ${root.paragraphId}::uuid, ${actor.memberId}::uuid, ${root.id}::uuid,
-        ${input.clientId ?? null}, ${input.body}, ${input.tags}::text[], now())
-      ON CONFLICT (author_id, client_id) DO NOTHING
-      RETURNING id::text AS id, created_at`;
-    const row = rows[0];
-    if (!row) return retriedOr(clientIdReused());
-    const created: AnnotationRow = {
-      ...emptyAnnotation,
-      id: row.id,
+    const created = await insertAnnotation(tx, {
+      seminarId: actor.seminarId,
       paragraphId: root.paragraphId,
       authorId: actor.memberId,
       parentId: root.id,
+      clientId: input.clientId,
+      anchor: null,
       body: input.body,
-      tags: [...input.tags],
-      createdAt: row.created_at,
-      reactions: [],
-    };
+      tags: input.tags,
+    });
+    if (!created) return retriedOr(clientIdReused());
     known.annotation(created);
     await append("annotation:created", actor.memberId, { annotationId: created.id });
     return created;
   });
 }
 
-/** What a fresh annotation row holds besides its id, place, author, text and time. */
-const emptyAnnotation = {
-  parentId: null,
-  startOffset: null,
-  endOffset: null,
-  quoteExact: null,
-  quotePrefix: null,
-  quoteSuffix: null,
-  version: 1,
-  editedAt: null,
-  deletedAt: null,
-  hiddenAt: null,
-  pinnedAt: null,
-} as const satisfies Partial<AnnotationRow>;
+/**
+ * Stores a new annotation or reply. Everything the row holds is known to the caller but its id and
+ * time: one INSERT, which does nothing for a clientId the author already used (the room lock
+ * serialises such retries), and the row as stored, or null when the clientId was taken.
+ */
+async function insertAnnotation(
+  tx: Tx,
+  row: {
+    seminarId: string;
+    paragraphId: string;
+    authorId: string;
+    parentId: string | null;
+    clientId: string | undefined;
+    anchor: StoredSelector | null;
+    body: string;
+    tags: readonly string[];
+  },
+): Promise<AnnotationRow | null> {
+  const { anchor } = row;
+  const [stored] = await tx.$queryRaw<{ id: string; created_at: Date }[]>`
+    INSERT INTO annotations (seminar_id, paragraph_id, author_id, parent_id, client_id, start_offset, end_offset,
+      quote_exact, quote_prefix, quote_suffix, body, tags, updated_at)
+    VALUES (${row.seminarId}::uuid, ${row.paragraphId}::uuid, ${row.authorId}::uuid, ${row.parentId}::uuid,
+      ${row.clientId ?? null}, ${anchor?.start ?? null}::int, ${anchor?.end ?? null}::int, ${anchor?.exact ?? null},
+      ${anchor?.prefix ?? null}, ${anchor?.suffix ?? null}, ${row.body}, ${row.tags}::text[], now())
+    ON CONFLICT (author_id, client_id) DO NOTHING
+    RETURNING id::text AS id, created_at`;
+  if (!stored) return null;
+  return {
+    id: stored.id,
+    paragraphId: row.paragraphId,
+    authorId: row.authorId,
+    parentId: row.parentId,
+    startOffset: anchor?.start ?? null,
+    endOffset: anchor?.end ?? null,
+    quoteExact: anchor?.exact ?? null,
+    quotePrefix: anchor?.prefix ?? null,
+    quoteSuffix: anchor?.suffix ?? null,
+    body: row.body,
+    tags: [...row.tags],
+    version: 1,
+    editedAt: null,
+    deletedAt: null,
+    hiddenAt: null,
+    pinnedAt: null,
+    createdAt: stored.created_at,
+    reactions: [],
+  };
+}
 
 /** An annotation of a thread as a reply needs it: whether it still takes replies. */
 interface ThreadMember {
