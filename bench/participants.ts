@@ -359,7 +359,7 @@ export class CheckerParticipant implements Participant {
       recorder.message("tally:update");
       recorder.tally(this.idx, tally, now());
     });
-    socket.on("presence:delta", () => recorder.message("presence:delta"));
+    socket.on("presence:update", () => recorder.message("presence:update"));
     socket.on("disconnect", (reason) => {
       if (reason !== "io client disconnect") recorder.disconnects += 1;
     });

@@ -14,7 +14,9 @@
  * one gap-free sequence whichever node sent them), ballots (one HSET per ballot) and tallies (a
  * MULTI of INCR version and HGETALL per flush, so every tally is whole and versioned). Members
  * and annotations are copied to the other nodes (`serverSideEmit`) so snapshots have the same size
- * on every node; presence stays per node (each node announces its own sockets to the whole room).
+ * on every node; presence stays per node (each node announces its own sockets to the room, as the
+ * application does to participants: presence whole, by name up to LIMITS.presenceListedMax present
+ * and as counts beyond, through the application's own presenceFor).
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { Server as HttpServer, IncomingMessage, ServerResponse } from "node:http";
@@ -26,13 +28,12 @@ import type {
   MemberView,
   OmittedEventsView,
   ParagraphView,
-  PresenceView,
   RoomEventView,
   RoomSnapshot,
   SeminarView,
   TallyView,
 } from "../src/protocol/views.ts";
-import { presenceDue } from "../src/realtime/presence.ts";
+import { type Listing, presenceDue, presenceFor } from "../src/realtime/presence.ts";
 import type { RedisLink } from "../src/redis.ts";
 import { essayBlocks } from "./essay.ts";
 
@@ -305,6 +306,16 @@ export function createRelay(
     });
   });
 
+  // Every member here is a participant but the host, who connects as one too.
+  const listingOf = (room: RelayRoom): Listing => ({
+    at: Date.now(),
+    present: [...room.presence].map(([memberId, paragraphId]) => ({
+      memberId,
+      displayName: room.members.get(memberId)?.displayName ?? "P",
+      paragraphId,
+      moderator: memberId === room.host.id,
+    })),
+  });
   const flushPresence = setInterval(() => {
     const now = Date.now();
     for (const room of rooms.values()) {
@@ -314,16 +325,7 @@ export function createRelay(
       const sockets = io.sockets.adapter.rooms.get(room.id)?.size ?? 0;
       if (!presenceDue(room.presenceFlushedAt, now, LIMITS.presenceFlushMs, sockets)) continue;
       room.presenceFlushedAt = now;
-      const view = (memberId: string): PresenceView => ({
-        memberId,
-        displayName: room.members.get(memberId)?.displayName ?? "P",
-        paragraphId: room.presence.get(memberId) ?? null,
-      });
-      io.to(room.id).emit("presence:delta", {
-        joined: [...joined].map(view),
-        left: [...left],
-        focus: [...focus].filter((id) => !joined.has(id)).map(view),
-      });
+      io.to(room.id).emit("presence:update", presenceFor(listingOf(room), false, LIMITS.presenceListedMax));
       room.pending = { joined: new Set(), left: new Set(), focus: new Set() };
     }
   }, LIMITS.presenceFlushMs);
@@ -386,11 +388,7 @@ export function createRelay(
         },
         // As the application's participants' snapshots: the host and the viewer, not the roster.
         members: [room.host, ...(self ? [self] : [])],
-        presence: [...room.presence].map(([id, paragraphId]) => ({
-          memberId: id,
-          displayName: room.members.get(id)?.displayName ?? "P",
-          paragraphId,
-        })),
+        ...presenceFor(listingOf(room), false, LIMITS.presenceListedMax),
         annotations: room.annotations,
         prompts: [],
         tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),

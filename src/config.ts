@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS } from "./protocol/limits.ts";
 
 /** The secret used when JWT_SECRET is unset outside production. Production refuses it. */
 export const DEVELOPMENT_JWT_SECRET = "stepstone-development-secret-do-not-use-in-production";
@@ -86,6 +87,11 @@ const environmentSchema = z.object({
    * three intervals is gone, so a node that dies leaves its members listed for at most four.
    */
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * Participants and observers see who is present by name in a room of at most this many present;
+   * in a larger one the moderators by name and the rest as counts (moderators always see everyone).
+   */
+  PRESENCE_LISTED_MAX: z.coerce.number().int().min(0).max(10_000).default(LIMITS.presenceListedMax),
   /** HMAC secret for JWTs, at least 32 characters. Required in production. */
   JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** JWT issuer and audience claims, checked on every verification. */
@@ -148,6 +154,7 @@ function toConfig(env: z.infer<typeof environmentSchema>) {
     redisUrl: env.REDIS_URL,
     redisPrefix: env.REDIS_PREFIX,
     presenceHeartbeatMs: env.PRESENCE_HEARTBEAT_MS,
+    presenceListedMax: env.PRESENCE_LISTED_MAX,
     jwt: {
       secret: env.JWT_SECRET ?? DEVELOPMENT_JWT_SECRET,
       issuer: env.JWT_ISSUER,

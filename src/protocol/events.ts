@@ -6,7 +6,7 @@
  */
 import type { CommandName, CommandPayload, CommandResult } from "./commands.ts";
 import type { Result } from "./result.ts";
-import type { MemberRole, PresenceView, RoomStreamEvent, TallyView } from "./views.ts";
+import type { MemberRole, PresenceSummaryView, PresenceView, RoomStreamEvent, TallyView } from "./views.ts";
 
 /** Every command's ack. */
 export type Ack<T> = (result: Result<T>) => void;
@@ -16,11 +16,21 @@ export type ClientToServerEvents = {
   [E in CommandName]: (payload: CommandPayload<E>, ack: Ack<CommandResult<E>>) => void;
 };
 
-/** Presence changes, coalesced per room. */
+/** Presence changes, coalesced per room (moderators). */
 export interface PresenceDelta {
   joined: PresenceView[];
   left: string[];
   focus: PresenceView[];
+}
+
+/**
+ * Presence as participants and observers get it: the whole of it (the snapshot's two fields),
+ * replacing what they hold when `presenceSummary.at` is not older than theirs.
+ */
+export interface PresenceUpdate {
+  /** Everyone present, or in a large room the moderators present (presenceSummary.complete says which). */
+  presence: PresenceView[];
+  presenceSummary: PresenceSummaryView;
 }
 
 /** Why the server is about to close a connection (sent in `connection:closing`). */
@@ -63,8 +73,10 @@ export interface ServerToClientEvents {
   "room:event": (event: RoomStreamEvent) => void;
   /** Several consecutive entries of the stream in one message (join bursts are batched). */
   "room:events": (events: RoomStreamEvent[]) => void;
-  /** Presence changes since the last delta (ephemeral, not sequenced). */
+  /** Moderators: presence changes since the last delta (ephemeral, not sequenced). */
   "presence:delta": (delta: PresenceDelta) => void;
+  /** Participants and observers: presence whole, when it changed (ephemeral; keep the newest `at`). */
+  "presence:update": (update: PresenceUpdate) => void;
   /** A prompt's current tally; ignore one whose version is not above what you show. */
   "tally:update": (tally: TallyView) => void;
   /** The connection's token expires soon: call auth:refresh. */

@@ -62,6 +62,12 @@ export const LIMITS = {
   presenceFlushPerSocketMs: 0.2,
   presenceFlushMaxMs: 2_000,
   /**
+   * Participants and observers see who is present by name in a room of at most this many present,
+   * in a larger one the moderators by name and the rest as counts (the server's default;
+   * PRESENCE_LISTED_MAX sets it).
+   */
+  presenceListedMax: 100,
+  /**
    * member:joined events are held up to this long (ms) and sent as one room:events message, so a
    * storm of N joins does not cost N² messages; any other event flushes them first, in order.
    */

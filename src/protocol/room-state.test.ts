@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyRoomEvent, RoomStream } from "./room-state.ts";
+import { applyRoomEvent, RoomStream, summarisePresence } from "./room-state.ts";
 import type {
   AnnotationView,
   MemberView,
@@ -34,6 +34,7 @@ function snapshot(seq: number, viewer: MemberView, members: MemberView[]): RoomS
     essay: { title: "e", byline: null, dateline: null, language: null, frozen: true, paragraphs: [] },
     members,
     presence: [],
+    presenceSummary: { at: 0, present: 0, reading: [], complete: true },
     annotations: [],
     prompts: [],
     tallies: [],
@@ -106,7 +107,14 @@ describe("omitted ranges in the room stream", () => {
     stream.sync({ mode: "snapshot", snapshot: snapshot(4, me, [me]) });
     expect(stream.receive(omitted(7, 9))).toBe(true);
     expect(stream.receive(lock(10))).toBe(true);
-    stream.sync({ mode: "events", seq: 10, events: [omitted(5, 6)], tallies: [], presence: [] });
+    stream.sync({
+      mode: "events",
+      seq: 10,
+      events: [omitted(5, 6)],
+      tallies: [],
+      presence: [],
+      presenceSummary: summarisePresence([], 1),
+    });
     expect(stream.seq).toBe(10);
     expect(stream.applied.map((entry) => entry.seq)).toEqual([6, 9, 10]);
   });
@@ -183,13 +191,19 @@ describe("a participant's roster", () => {
 
 describe("presence across room:sync requests", () => {
   const viewer = member("v");
-  const here = (id: string) => ({ memberId: id, displayName: id, paragraphId: null });
-  const catchUp = (seq: number, presence: PresenceView[]): SyncView => ({
+  const here = (id: string, paragraphId: string | null = null) => ({
+    memberId: id,
+    displayName: id,
+    paragraphId,
+  });
+  let clock = 0;
+  const catchUp = (seq: number, presence: PresenceView[], at = ++clock): SyncView => ({
     mode: "events",
     seq,
     events: [],
     tallies: [],
     presence,
+    presenceSummary: summarisePresence(presence, at),
   });
 
   it("keeps a delta that arrives between the answers of two requests in flight", () => {
@@ -226,5 +240,65 @@ describe("presence across room:sync requests", () => {
     stream.syncing();
     stream.sync(catchUp(1, [here("v")]));
     expect(stream.state!.presence.map((entry) => entry.memberId)).toEqual(["v"]);
+  });
+
+  it("keeps a moderator's counts in step with the deltas", () => {
+    const stream = new RoomStream();
+    stream.sync({ mode: "snapshot", snapshot: snapshot(1, viewer, [viewer]) });
+    stream.receivePresence({ joined: [here("x", "p1"), here("y", "p1")], left: [], focus: [] });
+    stream.receivePresence({ joined: [], left: ["y"], focus: [here("v", "p2")] });
+    expect(stream.state!.presenceSummary).toEqual({
+      at: 0,
+      present: 2,
+      reading: [
+        { paragraphId: "p1", count: 1 },
+        { paragraphId: "p2", count: 1 },
+      ],
+      complete: true,
+    });
+  });
+
+  describe("as participants get it (presence:update, whole)", () => {
+    const host = here("host");
+    const update = (at: number, present: number) => ({
+      presence: [host],
+      presenceSummary: { at, present, reading: [{ paragraphId: "p1", count: present }], complete: false },
+    });
+
+    it("keeps the newest update, whatever order they arrive in", () => {
+      const stream = new RoomStream();
+      stream.sync({ mode: "snapshot", snapshot: snapshot(1, viewer, [viewer]) });
+      stream.receivePresenceUpdate(update(20, 500));
+      stream.receivePresenceUpdate(update(10, 400));
+      expect(stream.state!.presenceSummary.present).toBe(500);
+      expect(stream.state!.presence).toEqual([host]);
+      stream.receivePresenceUpdate(update(30, 600));
+      expect(stream.state!.presenceSummary).toEqual(update(30, 600).presenceSummary);
+    });
+
+    it("keeps an update newer than a sync answer read before it, and takes an answer read after", () => {
+      const stream = new RoomStream();
+      stream.sync({ mode: "snapshot", snapshot: snapshot(1, viewer, [viewer]) });
+      stream.syncing();
+      stream.receivePresenceUpdate(update(50, 700));
+      stream.sync(catchUp(1, [here("v")], 40));
+      expect(stream.state!.presenceSummary.present).toBe(700);
+      stream.syncing();
+      stream.sync(catchUp(1, [here("v"), host], 60));
+      expect(stream.state!.presenceSummary).toMatchObject({ at: 60, present: 2, complete: true });
+    });
+
+    it("puts an update that arrived before its snapshot on top of it when newer", () => {
+      const stream = new RoomStream();
+      stream.receivePresenceUpdate(update(50, 700));
+      const first = snapshot(1, viewer, [viewer]);
+      first.presenceSummary = { at: 40, present: 650, reading: [], complete: false };
+      stream.sync({ mode: "snapshot", snapshot: first });
+      expect(stream.state!.presenceSummary.present).toBe(700);
+      const later = snapshot(2, viewer, [viewer]);
+      later.presenceSummary = { at: 70, present: 720, reading: [], complete: false };
+      stream.sync({ mode: "snapshot", snapshot: later });
+      expect(stream.state!.presenceSummary.present).toBe(720);
+    });
   });
 });

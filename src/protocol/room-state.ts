@@ -3,11 +3,13 @@
  * duplicates, holds early arrivals and reports gaps. The web client and the tests use it, so both
  * hold the room exactly as the server's log says. No Node, Express or Prisma imports here.
  */
-import type { PresenceDelta } from "./events.ts";
+import type { PresenceDelta, PresenceUpdate } from "./events.ts";
 import type {
   AnnotationView,
   MemberRole,
   MemberView,
+  PresenceSummaryView,
+  PresenceView,
   RoomEventView,
   RoomSnapshot,
   RoomStreamEvent,
@@ -204,12 +206,43 @@ export function applyTally(state: RoomSnapshot, tally: TallyView): boolean {
   return true;
 }
 
-/** Applies a presence delta. */
+/**
+ * The counts of a presence list that names everyone present (`complete`), or of a list of whom
+ * the counts of the rest are added by the caller: how many, and how many read each paragraph.
+ */
+export function summarisePresence(presence: readonly PresenceView[], at: number): PresenceSummaryView {
+  const reading = new Map<string, number>();
+  for (const { paragraphId } of presence)
+    if (paragraphId) reading.set(paragraphId, (reading.get(paragraphId) ?? 0) + 1);
+  return {
+    at,
+    present: presence.length,
+    reading: [...reading]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([paragraphId, count]) => ({ paragraphId, count })),
+    complete: true,
+  };
+}
+
+/** Applies a presence delta (moderators, whose list names everyone; the counts follow it). */
 export function applyPresence(state: RoomSnapshot, delta: PresenceDelta): void {
   const byId = new Map(state.presence.map((entry) => [entry.memberId, entry]));
   for (const id of delta.left) byId.delete(id);
   for (const entry of [...delta.joined, ...delta.focus]) byId.set(entry.memberId, entry);
   state.presence = [...byId.values()];
+  if (state.presenceSummary.complete)
+    state.presenceSummary = summarisePresence(state.presence, state.presenceSummary.at);
+}
+
+/**
+ * Applies presence whole (participants and observers) unless what the state holds was read later;
+ * returns whether applied.
+ */
+export function applyPresenceUpdate(state: RoomSnapshot, update: PresenceUpdate): boolean {
+  if (update.presenceSummary.at < state.presenceSummary.at) return false;
+  state.presence = update.presence;
+  state.presenceSummary = update.presenceSummary;
+  return true;
 }
 
 /**
@@ -225,6 +258,8 @@ export class RoomStream {
    * syncing()); undefined when none is.
    */
   private presenceSinceSync: PresenceDelta[] | undefined;
+  /** The newest presence:update received (applied again after a sync if newer than its answer). */
+  private latestPresence: PresenceUpdate | undefined;
   /** room:sync requests sent (syncing()) and not answered yet (sync()). */
   private syncsInFlight = 0;
   /** Every entry applied (events and omitted ranges), in order (for tests and diagnostics). */
@@ -260,7 +295,7 @@ export class RoomStream {
       for (const event of view.events) this.receive(event);
       if (this.state) {
         for (const tally of view.tallies) applyTally(this.state, tally);
-        this.state.presence = view.presence;
+        applyPresenceUpdate(this.state, view);
         this.replayPresence();
       }
     }
@@ -279,8 +314,18 @@ export class RoomStream {
     if (this.state) applyPresence(this.state, delta);
   }
 
+  /** Takes a presence:update (participants and observers): applied when not older than the state's. */
+  receivePresenceUpdate(update: PresenceUpdate): void {
+    if (!this.latestPresence || update.presenceSummary.at >= this.latestPresence.presenceSummary.at)
+      this.latestPresence = update;
+    if (this.state) applyPresenceUpdate(this.state, update);
+  }
+
+  /** After a sync answer: the deltas since it was sent, and the newest update if it is newer. */
   private replayPresence(): void {
-    if (this.state) for (const delta of this.presenceSinceSync ?? []) applyPresence(this.state, delta);
+    if (!this.state) return;
+    for (const delta of this.presenceSinceSync ?? []) applyPresence(this.state, delta);
+    if (this.latestPresence) applyPresenceUpdate(this.state, this.latestPresence);
   }
 
   /**

@@ -76,6 +76,23 @@ export interface PresenceView {
   paragraphId: string | null;
 }
 
+/**
+ * How many are present and where they read, beside the presence list. A participant or observer
+ * of a large room (more present than the server lists by name) gets the moderators present as its
+ * list and the rest only as these counts, so that entering a lecture hall does not cost everyone
+ * the whole roster; moderators always get the whole list.
+ */
+export interface PresenceSummaryView {
+  /** When presence was read (ms since the epoch, the presence store's clock): keep the newest. */
+  at: number;
+  /** Members present. */
+  present: number;
+  /** Present members per paragraph they read (paragraphs nobody reads left out), by paragraph id. */
+  reading: { paragraphId: string; count: number }[];
+  /** Whether the presence list names every present member (false: it names the moderators only). */
+  complete: boolean;
+}
+
 /** W3C Web Annotation selectors of a highlight (offsets in Unicode code points). */
 export interface SelectorView {
   start: number;
@@ -233,7 +250,9 @@ export interface RoomSnapshot {
    * annotations in it and who reacted to them, and the raised hands. Ordered by joinedAt, then id.
    */
   members: MemberView[];
+  /** Who is here: everyone, or (a participant or observer of a large room) the moderators. */
   presence: PresenceView[];
+  presenceSummary: PresenceSummaryView;
   annotations: AnnotationView[];
   prompts: PromptView[];
   tallies: TallyView[];
@@ -377,5 +396,6 @@ export type SyncView =
       events: RoomStreamEvent[];
       tallies: TallyView[];
       presence: PresenceView[];
+      presenceSummary: PresenceSummaryView;
     }
   | { mode: "snapshot"; snapshot: RoomSnapshot };

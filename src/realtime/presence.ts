@@ -2,8 +2,9 @@ import type { Redis, Result } from "ioredis";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { Logger } from "../logger.ts";
-import type { PresenceDelta } from "../protocol/events.ts";
+import type { PresenceDelta, PresenceUpdate } from "../protocol/events.ts";
 import { audienceIntervalMs, LIMITS } from "../protocol/limits.ts";
+import { summarisePresence } from "../protocol/room-state.ts";
 import type { PresenceView } from "../protocol/views.ts";
 
 /** What the store found while adding a socket. */
@@ -28,8 +29,8 @@ export interface PresenceStore {
   remove(seminarId: string, memberId: string, socketId: string): Promise<boolean>;
   /** Records what a present member reads; true when it changed. */
   focus(seminarId: string, memberId: string, paragraphId: string | null): Promise<boolean>;
-  /** Everyone present now, and the members found expired on the way. */
-  list(seminarId: string): Promise<{ present: PresenceView[]; expired: string[] }>;
+  /** Everyone present now, when it was read (the store's clock), and the members found expired on the way. */
+  list(seminarId: string): Promise<Listing & { expired: string[] }>;
   /**
    * Keeps this node's sockets alive (`[memberId, socketId]` pairs); answers the members found
    * expired and those that reappear because an entry of theirs had expired and is renewed.
@@ -43,6 +44,38 @@ export interface PresenceStore {
 export interface PresentMember {
   id: string;
   displayName: string;
+  /** Listed to everyone in a large room, where participants get the others only as counts. */
+  moderator: boolean;
+}
+
+/** A present member as the store holds them. */
+export interface PresentEntry extends PresenceView {
+  moderator: boolean;
+}
+
+/** Everyone present in a room, as read at `at` (ms since the epoch, in the store's clock). */
+export interface Listing {
+  present: PresentEntry[];
+  at: number;
+}
+
+/**
+ * Presence as one viewer gets it: moderators, and everyone in a room of at most `listedMax`
+ * present, the whole list; participants and observers of a larger room the moderators present,
+ * and the rest as counts (presenceSummary.complete false).
+ */
+export function presenceFor(listing: Listing, moderator: boolean, listedMax: number): PresenceUpdate {
+  const all = listing.present.map(({ memberId, displayName, paragraphId }) => ({
+    memberId,
+    displayName,
+    paragraphId,
+  }));
+  const presenceSummary = summarisePresence(all, listing.at);
+  if (moderator || all.length <= listedMax) return { presence: all, presenceSummary };
+  return {
+    presence: all.filter((_, i) => listing.present[i]!.moderator),
+    presenceSummary: { ...presenceSummary, complete: false },
+  };
 }
 
 /** One socket of this node: its id and its member. */
@@ -55,7 +88,7 @@ export interface LocalSocket {
 export class MemoryPresenceStore implements PresenceStore {
   private readonly rooms = new Map<
     string,
-    Map<string, { sockets: Set<string>; displayName: string; paragraphId: string | null }>
+    Map<string, { sockets: Set<string>; displayName: string; moderator: boolean; paragraphId: string | null }>
   >();
 
   async add(seminarId: string, present: PresentMember, socketId: string, cap: number): Promise<Admission> {
@@ -68,6 +101,7 @@ export class MemoryPresenceStore implements PresenceStore {
       room.set(present.id, {
         sockets: new Set([socketId]),
         displayName: present.displayName,
+        moderator: present.moderator,
         paragraphId: null,
       });
     return { admitted: true, joined: !member, expired: [] };
@@ -96,8 +130,9 @@ export class MemoryPresenceStore implements PresenceStore {
       memberId,
       displayName: member.displayName,
       paragraphId: member.paragraphId,
+      moderator: member.moderator,
     }));
-    return { present, expired: [] };
+    return { present, at: Date.now(), expired: [] };
   }
 
   async renew() {
@@ -167,10 +202,11 @@ local current = redis.call('HGET', KEYS[3], ARGV[1]) or ''
 if current == ARGV[2] then return 0 end
 if ARGV[2] == '' then redis.call('HDEL', KEYS[3], ARGV[1]) else redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
 return 1`,
-  // -> { expired, names (flat: member, name), focus (flat) }
+  // -> { expired, names (flat: member, name), focus (flat), now }
   presenceList: `${PRELUDE}
-local gone = sweep(now_ms())
-return { gone, redis.call('HGETALL', KEYS[4]), redis.call('HGETALL', KEYS[3]) }`,
+local now = now_ms()
+local gone = sweep(now)
+return { gone, redis.call('HGETALL', KEYS[4]), redis.call('HGETALL', KEYS[3]), now }`,
   // ARGV: ttl, then "<member> <socket>" entries each followed by the member's name -> { expired, rejoined }
   presenceRenew: `${PRELUDE}
 local now = now_ms()
@@ -213,7 +249,16 @@ declare module "ioredis" {
 const ids = z.array(z.string());
 const AddAnswer = z.tuple([z.number(), z.number(), ids]);
 const FlagAnswer = z.number();
-const ListAnswer = z.tuple([ids, ids, ids]);
+const ListAnswer = z.tuple([ids, ids, ids, z.number()]);
+
+// A present member's entry in the names hash: "m:" (moderator) or "p:", then the name.
+const storedName = (member: PresentMember) => `${member.moderator ? "m" : "p"}:${member.displayName}`;
+function parseStoredName(stored: string): { displayName: string; moderator: boolean } {
+  if (stored.startsWith("m:") || stored.startsWith("p:"))
+    return { displayName: stored.slice(2), moderator: stored.startsWith("m:") };
+  // Written by a node from before roles were kept: a participant until it renews.
+  return { displayName: stored, moderator: false };
+}
 const RenewAnswer = z.tuple([ids, ids]);
 
 /**
@@ -242,7 +287,7 @@ export class RedisPresenceStore implements PresenceStore {
       socketId,
       this.ttlMs,
       cap,
-      member.displayName,
+      storedName(member),
     );
     const [admitted, joined, expired] = AddAnswer.parse(answer);
     return { admitted: admitted === 1, joined: joined === 1, expired };
@@ -260,17 +305,18 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async list(seminarId: string) {
-    const [expired, namesFlat, focusFlat] = ListAnswer.parse(
+    const [expired, namesFlat, focusFlat, at] = ListAnswer.parse(
       await this.redis.presenceList(...this.keys(seminarId)),
     );
     const focus = new Map<string, string>();
     for (let i = 0; i + 1 < focusFlat.length; i += 2) focus.set(focusFlat[i]!, focusFlat[i + 1]!);
-    const present: PresenceView[] = [];
+    const present: PresentEntry[] = [];
     for (let i = 0; i + 1 < namesFlat.length; i += 2) {
       const memberId = namesFlat[i]!;
-      present.push({ memberId, displayName: namesFlat[i + 1]!, paragraphId: focus.get(memberId) ?? null });
+      const paragraphId = focus.get(memberId) ?? null;
+      present.push({ memberId, ...parseStoredName(namesFlat[i + 1]!), paragraphId });
     }
-    return { present, expired };
+    return { present, at, expired };
   }
 
   heldRooms() {
@@ -280,7 +326,7 @@ export class RedisPresenceStore implements PresenceStore {
   async renew(seminarId: string, sockets: LocalSocket[]) {
     const entries = sockets.flatMap(({ socketId, member }) => [
       `${member.id} ${socketId}`,
-      member.displayName,
+      storedName(member),
     ]);
     const answer = await this.redis.presenceRenew(...this.keys(seminarId), this.ttlMs, ...entries);
     const [expired, rejoined] = RenewAnswer.parse(answer);
@@ -315,12 +361,20 @@ export function presenceDue(
   return lastAt === undefined || now - lastAt >= presenceIntervalMs(flushMs, sockets) - flushMs / 10;
 }
 
+/** Where a room's presence goes: the moderators' delta, and the others' presence whole. */
+export interface PresenceEmitter {
+  delta(seminarId: string, delta: PresenceDelta): void;
+  update(seminarId: string, update: PresenceUpdate): void;
+}
+
 /**
  * Presence as the rooms see it: who is connected and what they read. Ephemeral (not in the event
  * log); kept by a store (in memory on one node, in Redis across nodes). The changes this node
- * makes or detects are coalesced and flushed per room every `flushMs` as one delta to the whole
- * room (every node's sockets, through the adapter), so a room of hundreds of scrolling readers
- * gets one small message per interval; a room of thousands less often (presenceIntervalMs, given
+ * makes or detects are coalesced and flushed per room every `flushMs` (every node's sockets get
+ * them through the adapter): the moderators as one delta, the participants and observers as the
+ * room's presence read again from the store (presenceFor: the whole list, or in a room of more
+ * than `listedMax` present the moderators and counts), so a lecture hall's entrants do not cost
+ * everyone the roster. A room of thousands gets them less often (presenceIntervalMs, given
  * `audience`: the sockets of this node in a room). With `heartbeatMs`, this node's sockets are
  * renewed in the store on that interval, which is also when expired ones are swept.
  */
@@ -335,14 +389,22 @@ export class Presence {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly flushMs: number;
   private readonly audience: (seminarId: string) => number;
+  private readonly listedMax: number;
 
   constructor(
     private readonly store: PresenceStore,
-    private readonly emit: (seminarId: string, delta: PresenceDelta) => void,
+    private readonly emit: PresenceEmitter,
     private readonly logger: Logger,
-    options: { flushMs: number; heartbeatMs?: number; audience?: (seminarId: string) => number },
+    options: {
+      flushMs: number;
+      /** Participants and observers get presence by name in a room of at most this many present. */
+      listedMax: number;
+      heartbeatMs?: number;
+      audience?: (seminarId: string) => number;
+    },
   ) {
     this.flushMs = options.flushMs;
+    this.listedMax = options.listedMax;
     this.audience = options.audience ?? (() => 0);
     this.timers.push(setInterval(() => this.flush(), options.flushMs));
     if (options.heartbeatMs !== undefined)
@@ -402,10 +464,15 @@ export class Presence {
   }
 
   /** Everyone connected to the room now, on every node. Throws `unavailable` when the store does not answer. */
-  async list(seminarId: string): Promise<PresenceView[]> {
-    const { present, expired } = await this.store.list(seminarId).catch(this.unavailable);
+  async list(seminarId: string): Promise<Listing> {
+    const { present, at, expired } = await this.store.list(seminarId).catch(this.unavailable);
     this.gone(seminarId, expired);
-    return present;
+    return { present, at };
+  }
+
+  /** A listing as a moderator (or not) gets it. */
+  viewFor(listing: Listing, moderator: boolean): PresenceUpdate {
+    return presenceFor(listing, moderator, this.listedMax);
   }
 
   /**
@@ -431,7 +498,8 @@ export class Presence {
         left: [...pending.left],
         focus: [...pending.focus.values()].filter((entry) => !pending.joined.has(entry.memberId)),
       };
-      this.emit(seminarId, delta);
+      this.emit.delta(seminarId, delta);
+      void this.sendUpdate(seminarId);
     }
   }
 
@@ -470,6 +538,20 @@ export class Presence {
       } catch (error) {
         this.logger.warn({ err: error, seminar: seminarId }, "presence renewal failed");
       }
+    }
+  }
+
+  /**
+   * Participants and observers get the room's presence read again (not this node's delta: in a
+   * large room they get counts, which only the store knows over every node). Updates that cross
+   * arrive in any order; clients keep the newest `at`.
+   */
+  private async sendUpdate(seminarId: string): Promise<void> {
+    try {
+      const listing = await this.list(seminarId);
+      this.emit.update(seminarId, this.viewFor(listing, false));
+    } catch {
+      // Logged by list; the next change in the room sends presence whole again.
     }
   }
 

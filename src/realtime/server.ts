@@ -141,10 +141,14 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
           PRESENCE_MISSED_HEARTBEATS * config.presenceHeartbeatMs,
         )
       : new MemoryPresenceStore(),
-    (seminarId, delta) => io.to(roomOf.seminar(seminarId)).emit("presence:delta", delta),
+    {
+      delta: (seminarId, delta) => io.to(roomOf.moderators(seminarId)).emit("presence:delta", delta),
+      update: (seminarId, update) => io.to(roomOf.participants(seminarId)).emit("presence:update", update),
+    },
     logger,
     {
       flushMs: LIMITS.presenceFlushMs,
+      listedMax: config.presenceListedMax,
       heartbeatMs: redis ? config.presenceHeartbeatMs : undefined,
       audience: (seminarId) => notifier.audienceSize(seminarId),
     },
@@ -271,7 +275,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
       // The release is registered at once, and the store applies the two in the order sent.
       const admitted = presence.connect(
         member.seminarId,
-        { id: member.id, displayName: member.displayName },
+        { id: member.id, displayName: member.displayName, moderator: isModerator(member.role) },
         socket.id,
         LIMITS.socketsPerMember,
       );

@@ -1,6 +1,6 @@
 /**
  * The web client's pure parts, without a browser: highlight segments in code points, selection
- * offsets, thread order and visibility, tallies, comment checks, the outbox, close reasons and
+ * offsets, thread order and visibility, presence counts, tallies, comment checks, the outbox, close reasons and
  * retry hints.
  */
 import { describe, expect, it } from "vitest";
@@ -12,6 +12,11 @@ import { spanOfText } from "../../client/src/features/annotations/selection.ts";
 import { threadsOf } from "../../client/src/features/annotations/threads.ts";
 import { formatRemaining } from "../../client/src/features/console/countdown.ts";
 import { highlightRanges, segmentText } from "../../client/src/features/essays/highlights.ts";
+import {
+  readersByParagraph,
+  readingInEssay,
+  unlistedPresent,
+} from "../../client/src/features/presence/counts.ts";
 import { currentPrompt, resultsForRoom } from "../../client/src/features/projector/current.ts";
 import { describeTally, tallyRows } from "../../client/src/features/prompts/tally.ts";
 import { newClientId } from "../../client/src/ui/text.ts";
@@ -151,6 +156,71 @@ describe("threads", () => {
     const ids = threadsOf(list, "p", "moderator", true).map((thread) => thread.root.id);
     // "hidden" and "old" were made at the same time: the id breaks the tie.
     expect(ids).toEqual(["pinned", "tomb-with-reply", "hidden", "old", "mine-hidden"]);
+  });
+});
+
+describe("presence counts", () => {
+  const paragraphs = ["p1", "p2", "p3"].map((id, position) => ({
+    id,
+    position,
+    kind: "paragraph" as const,
+    level: null,
+    text: id,
+  }));
+  const room = (overrides: Partial<RoomSnapshot>) =>
+    ({
+      essay: { paragraphs },
+      viewer: { memberId: "me" },
+      presence: [],
+      presenceSummary: { at: 1, present: 0, reading: [], complete: true },
+      ...overrides,
+    }) as unknown as RoomSnapshot;
+  const entry = (memberId: string, paragraphId: string | null) => ({
+    memberId,
+    displayName: memberId,
+    paragraphId,
+  });
+
+  it("counts others per paragraph from the summary, less the viewer's own entry in a complete list", () => {
+    const complete = room({
+      presence: [entry("me", "p1"), entry("a", "p1"), entry("b", "p2")],
+      presenceSummary: {
+        at: 1,
+        present: 3,
+        reading: [
+          { paragraphId: "p1", count: 2 },
+          { paragraphId: "p2", count: 1 },
+        ],
+        complete: true,
+      },
+    });
+    // The connection's own report is not used when the list says where the viewer is.
+    expect(Object.fromEntries(readersByParagraph(complete, "p2"))).toEqual({ p1: 1, p2: 1 });
+    expect(unlistedPresent(complete)).toBe(0);
+  });
+
+  it("in a large room takes the viewer off the paragraph they reported, never below zero", () => {
+    const large = room({
+      presence: [entry("mod", "p3")],
+      presenceSummary: {
+        at: 1,
+        present: 5_000,
+        reading: [
+          { paragraphId: "p2", count: 1_200 },
+          { paragraphId: "p3", count: 1 },
+        ],
+        complete: false,
+      },
+    });
+    expect(Object.fromEntries(readersByParagraph(large, "p2"))).toEqual({ p2: 1_199, p3: 1 });
+    expect(Object.fromEntries(readersByParagraph(large, null))).toEqual({ p2: 1_200, p3: 1 });
+    // Reported but not counted yet (the counts come with the next presence).
+    expect(Object.fromEntries(readersByParagraph(large, "p1"))).toEqual({ p2: 1_200, p3: 1 });
+    expect(unlistedPresent(large)).toBe(4_999);
+    expect(readingInEssay(large).map(({ paragraph, count }) => [paragraph.id, count])).toEqual([
+      ["p2", 1_200],
+      ["p3", 1],
+    ]);
   });
 });
 

@@ -161,6 +161,7 @@ export class RoomClient {
       if (gap) this.fillGap();
     });
     socket.on("presence:delta", (delta) => this.stream.receivePresence(delta));
+    socket.on("presence:update", (update) => this.stream.receivePresenceUpdate(update));
     socket.on("tally:update", (tally) => {
       this.tallies.push(tally);
       if (this.stream.state) {

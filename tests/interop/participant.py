@@ -47,13 +47,14 @@ class Participant:
         self.catch_ups = 0  # room:sync { since } calls made to fill a gap
         self.tallies: dict[str, dict] = {}  # promptId -> the newest TallyView
         self.tally_updates: list[dict] = []
-        self.presence_deltas = 0
+        self.presence: dict | None = None  # the newest presence:update (by presenceSummary.at)
+        self.presence_updates = 0
         self.sio = socketio.Client(reconnection=False, handle_sigint=False)
         for event, handler in (
             ("room:event", self.on_room_event),
             ("room:events", self.on_room_events),
             ("tally:update", self.on_tally),
-            ("presence:delta", self.on_presence),
+            ("presence:update", self.on_presence),
             ("connect_error", self.on_connect_error),
         ):
             self.sio.on(event, self.guarded(event, handler))
@@ -86,12 +87,22 @@ class Participant:
             self.tally_updates.append(tally)
             self.apply_tally(tally)
 
-    def on_presence(self, delta: dict) -> None:
-        for key in ("joined", "left", "focus"):
-            if not isinstance(delta[key], list):
-                raise TypeError(f"presence:delta.{key} is not a list")
+    def on_presence(self, update: dict) -> None:
+        # Presence whole (participants): keep the newest by presenceSummary.at.
+        if not isinstance(update["presence"], list):
+            raise TypeError("presence:update.presence is not a list")
+        summary = update["presenceSummary"]
+        for key, kind in (("at", int), ("present", int), ("reading", list), ("complete", bool)):
+            if not isinstance(summary[key], kind):
+                raise TypeError(f"presence:update.presenceSummary.{key} is not {kind.__name__}")
         with self.lock:
-            self.presence_deltas += 1
+            self.presence_updates += 1
+            if self.presence is None or summary["at"] >= self.presence["presenceSummary"]["at"]:
+                self.presence = update
+
+    def present_ids(self) -> list[str]:
+        with self.lock:
+            return [entry["memberId"] for entry in (self.presence or {"presence": []})["presence"]]
 
     def on_connect_error(self, data) -> None:
         self.record_error(f"connect_error: {data!r}")
@@ -310,6 +321,7 @@ def main(url: str, code: str) -> int:
             "an annotation:created by someone else",
             deadline,
         )
+        wait_until(lambda: member_id in client.present_ids(), "a presence:update naming me", deadline)
     except Exception:
         failure = traceback.format_exc()
     finally:
@@ -327,7 +339,8 @@ def main(url: str, code: str) -> int:
                 "catchUps": client.catch_ups,
                 "tallyUpdates": len(client.tally_updates),
                 "tallies": list(client.tallies.values()),
-                "presenceDeltas": client.presence_deltas,
+                "presenceUpdates": client.presence_updates,
+                "presence": client.presence,
                 "errors": client.errors,
                 "failure": failure,
             }

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import type { PresenceUpdate } from "../../src/protocol/events.ts";
 import type { BallotView, TallyView } from "../../src/protocol/views.ts";
 import { buildGuest, buildSeminar, expectOk } from "../helpers/factories.ts";
 import { eventually, RoomClient, startTestServer } from "../helpers/server.ts";
@@ -29,7 +30,8 @@ interface PythonReport {
   catchUps: number;
   tallyUpdates: number;
   tallies: TallyView[];
-  presenceDeltas: number;
+  presenceUpdates: number;
+  presence: PresenceUpdate | null;
   errors: string[];
   failure: string | null;
 }
@@ -206,5 +208,13 @@ describe("a client nobody here wrote: Debian's python-socketio", () => {
     const jsEvent = log.find((row) => row.type === "annotation:created" && row.actorId === js.member.id);
     expect(jsEvent).toBeDefined();
     expect(report.broadcastSeqs).toContain(jsEvent!.seq);
+
+    // Presence reached it whole (presence:update, as participants get it), naming it, in a room
+    // this small by name: the list and the count agree.
+    expect(report.presenceUpdates).toBeGreaterThan(0);
+    const presence = report.presence!;
+    expect(presence.presenceSummary.complete).toBe(true);
+    expect(presence.presence.map((entry) => entry.memberId)).toContain(report.memberId);
+    expect(presence.presenceSummary.present).toBe(presence.presence.length);
   }, 60_000);
 });

@@ -12,7 +12,7 @@ afterAll(() => redis.quit());
 
 const TTL_MS = 60_000;
 const store = () => new RedisPresenceStore(redis, `test-${randomUUID().slice(0, 13)}:`, TTL_MS);
-const ada = { id: "ada", displayName: "Ada" };
+const ada = { id: "ada", displayName: "Ada", moderator: false };
 
 describe("the Redis presence store", () => {
   it("counts a socket once when its renewal reaches Redis before its admission", async () => {
@@ -35,7 +35,7 @@ describe("the Redis presence store", () => {
     expect(await presence.add(room, ada, "s1", 3)).toMatchObject({ admitted: true, joined: true });
     expect(await presence.add(room, ada, "s2", 3)).toMatchObject({ admitted: true, joined: false });
     expect((await presence.list(room)).present).toEqual([
-      { memberId: "ada", displayName: "Ada", paragraphId: null },
+      { memberId: "ada", displayName: "Ada", paragraphId: null, moderator: false },
     ]);
     expect(await presence.remove(room, "ada", "s1")).toBe(false);
     expect((await presence.list(room)).present).toHaveLength(1);
@@ -51,5 +51,21 @@ describe("the Redis presence store", () => {
     // The refused socket was never counted: closing the first is the member's last.
     expect(await presence.remove(room, "ada", "s2")).toBe(false);
     expect(await presence.remove(room, "ada", "s1")).toBe(true);
+  });
+
+  it("keeps who moderates with the name, and reads the time in Redis's clock", async () => {
+    const presence = store();
+    const room = randomUUID();
+    const host = { id: "host", displayName: "m: Host", moderator: true };
+    await presence.add(room, host, "s1", 3);
+    await presence.renew(room, [{ socketId: "s2", member: ada }]);
+    const before = Date.now();
+    const { present, at } = await presence.list(room);
+    expect(present.sort((x, y) => x.memberId.localeCompare(y.memberId))).toEqual([
+      { memberId: "ada", displayName: "Ada", paragraphId: null, moderator: false },
+      { memberId: "host", displayName: "m: Host", paragraphId: null, moderator: true },
+    ]);
+    // Same machine here: Redis's clock and ours agree to within a second.
+    expect(Math.abs(at - before)).toBeLessThan(1_000);
   });
 });

@@ -564,7 +564,9 @@ describe("resource limits", () => {
 
     await eventually(
       async () =>
-        !(await server.app.realtime.presence.list(seminar.id)).some((p) => p.memberId === guest.member.id),
+        !(await server.app.realtime.presence.list(seminar.id)).present.some(
+          (p) => p.memberId === guest.member.id,
+        ),
       5_000,
       "slots released",
     );

@@ -10,7 +10,7 @@
 import { signal } from "@preact/signals";
 import { io, type Socket } from "socket.io-client";
 import type { CommandName, CommandPayload, CommandResult } from "../../../src/protocol/commands.ts";
-import type { ClientToServerEvents, PresenceDelta } from "../../../src/protocol/events.ts";
+import type { ClientToServerEvents, PresenceDelta, PresenceUpdate } from "../../../src/protocol/events.ts";
 import { type ErrorBody, type ErrorCode, type Result, retryAfterMs } from "../../../src/protocol/result.ts";
 import { applyTally, RoomStream } from "../../../src/protocol/room-state.ts";
 import type {
@@ -229,6 +229,14 @@ export class RoomConnection {
     }
   }
 
+  /**
+   * The paragraph this reader last reported reading (null: none). In a large room the presence
+   * counts include the reader there without naming them (see Essay's readersByParagraph).
+   */
+  get reportedFocus(): string | null {
+    return this.focus;
+  }
+
   /** Reports the paragraph being read (sent when it changes, and again after a reconnect). */
   reportFocus(paragraphId: string | null): void {
     if (this.focus === paragraphId) return;
@@ -250,6 +258,10 @@ export class RoomConnection {
     socket.on("room:events", (events) => this.receive(events));
     socket.on("presence:delta", (delta: PresenceDelta) => {
       this.stream.receivePresence(delta);
+      if (this.stream.state) this.changed();
+    });
+    socket.on("presence:update", (update: PresenceUpdate) => {
+      this.stream.receivePresenceUpdate(update);
       if (this.stream.state) this.changed();
     });
     socket.on("tally:update", (tally: TallyView) => {

@@ -7,7 +7,7 @@ import { frozenEssay } from "../essays/essay.cache.ts";
 import { assertRole } from "../moderation/rights.ts";
 import { promptDeps } from "../prompts/prompts.handlers.ts";
 import { closeOpenPrompts } from "../prompts/prompts.service.ts";
-import type { Actor } from "./seminars.policy.ts";
+import { type Actor, isModerator } from "./seminars.policy.ts";
 import { endSession, paragraphInSeminar, resolveMember, startSession } from "./seminars.service.ts";
 import { syncRoom } from "./snapshot.ts";
 
@@ -64,7 +64,7 @@ export function seminarCommands(
       }
       await realtime.presence.focus(
         actor.seminarId,
-        { id: actor.memberId, displayName: actor.displayName },
+        { id: actor.memberId, displayName: actor.displayName, moderator: isModerator(actor.role) },
         input.paragraphId,
       );
       return { paragraphId: input.paragraphId };

@@ -18,7 +18,7 @@ import {
 } from "../moderation/moderation.presenter.ts";
 import { listRecentModerationLog, readRoomModeration } from "../moderation/moderation.service.ts";
 import { loadPromptState, loadPromptStates } from "../prompts/prompts.service.ts";
-import { permissionsFor, viewerOf } from "./seminars.policy.ts";
+import { isModerator, permissionsFor, viewerOf } from "./seminars.policy.ts";
 import { presentMember, presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
 import {
   listMemberRecords,
@@ -67,7 +67,7 @@ export async function buildSnapshots(
   viewers: readonly SnapshotViewer[],
 ): Promise<(RoomSnapshot | AppError)[]> {
   // Presence is not in the database (it is read from the presence store, outside the read).
-  const present = await presence.list(seminarId);
+  const listing = await presence.list(seminarId);
   return context.prisma.$transaction(
     async (tx) => {
       const { seminar, standings } = await readSeminarAsMembers(tx, seminarId, viewers);
@@ -124,7 +124,7 @@ export async function buildSnapshots(
           seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl }),
           essay,
           members: records.map((member) => presentMemberFor(asViewer, member)),
-          presence: present,
+          ...presence.viewFor(listing, asViewer.moderator),
           annotations,
           prompts: prompts.prompts,
           tallies: prompts.tallies,
@@ -188,7 +188,7 @@ async function catchUp(
 ): Promise<SyncView | null> {
   // Presence is not in the log: the catch-up carries it whole (read before the events, so that a
   // change after this read reaches the client as a delta after the answer's presence).
-  const presentNow = await presence.list(viewer.seminarId);
+  const listing = await presence.list(viewer.seminarId);
   return context.prisma.$transaction(
     async (tx) => {
       const { seminar } = await readSeminarAsMember(tx, viewer);
@@ -200,7 +200,8 @@ async function catchUp(
       const events = compactOmitted(stored.map((event) => presentForRoom(event, present)));
       const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
       const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
-      return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, presence: presentNow };
+      const now = presence.viewFor(listing, isModerator(viewer.role));
+      return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, ...now };
     },
     { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
   );

@@ -5,11 +5,12 @@
  */
 import { Component } from "preact";
 import { useEffect, useMemo, useRef } from "preact/hooks";
-import type { AnnotationView, ParagraphView, RoomSnapshot } from "../../../../src/protocol/views.ts";
+import type { AnnotationView, ParagraphView } from "../../../../src/protocol/views.ts";
 import { CommentIcon, PersonIcon, PlusIcon, SpotlightIcon } from "../../ui/icons.tsx";
 import { plural } from "../../ui/text.ts";
 import { PARAGRAPH_TEXT_ATTRIBUTE, type SelectedSpan, spanFromRange } from "../annotations/selection.ts";
 import { useCommand } from "../console/commands.ts";
+import { readersByParagraph } from "../presence/counts.ts";
 import { moderating, type RoomUi, useRoom, useRoomState } from "../seminars/room-ui.ts";
 import { type HighlightRange, highlightRanges, segmentText } from "./highlights.ts";
 import { isAnnotatable, paragraphNumbers } from "./numbering.ts";
@@ -47,16 +48,6 @@ function byParagraph(
   return result;
 }
 
-/** How many others read each paragraph now. */
-function readersByParagraph(room: RoomSnapshot): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const entry of room.presence) {
-    if (!entry.paragraphId || entry.memberId === room.viewer.memberId) continue;
-    counts.set(entry.paragraphId, (counts.get(entry.paragraphId) ?? 0) + 1);
-  }
-  return counts;
-}
-
 const prefersReducedMotion = () => window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
 /** The essay of the room. */
@@ -82,7 +73,9 @@ export function Essay() {
     () => (paragraphId: string, on: boolean) => spotlightRef.current(paragraphId, on),
     [],
   );
-  const readers = useMemo(() => readersByParagraph(room), [revision]);
+  // Recomputed when presence arrives (a revision), not when this reader's focus changes: the
+  // counts that hold the new focus come with the next presence.
+  const readers = useMemo(() => readersByParagraph(room, connection.reportedFocus), [revision]);
   const texts = useMemo(
     () => new Map(essay.paragraphs.filter((p) => isAnnotatable(p.kind)).map((p) => [p.id, p.text])),
     [essay],
@@ -250,8 +243,10 @@ class Block extends Component<BlockProps> {
           {readers > 0 && (
             <span class="readers">
               <PersonIcon />
-              <span aria-hidden="true">{readers}</span>
-              <span class="sr-only">{plural(readers, "person", "people")} reading here</span>
+              <span aria-hidden="true">{readers.toLocaleString()}</span>
+              <span class="sr-only">
+                {readers.toLocaleString()} {readers === 1 ? "person" : "people"} reading here
+              </span>
             </span>
           )}
         </div>

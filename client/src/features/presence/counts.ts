@@ -1,0 +1,36 @@
+/**
+ * Presence as counts: how many read each paragraph. A presence list names everyone present in a
+ * small room; in a large one a participant's names only the moderators and the rest are counted
+ * (RoomSnapshot.presenceSummary, right in both cases), so these read the counts.
+ */
+import type { ParagraphView, RoomSnapshot } from "../../../../src/protocol/views.ts";
+
+/**
+ * How many others read each paragraph now: the room's counts, less the viewer where they are
+ * counted. The viewer's entry is in the presence list when it names everyone (and always for a
+ * moderator); in a large room a participant is only counted, at the paragraph their connection
+ * last reported (`reportedFocus`).
+ */
+export function readersByParagraph(room: RoomSnapshot, reportedFocus: string | null): Map<string, number> {
+  const counts = new Map(room.presenceSummary.reading.map(({ paragraphId, count }) => [paragraphId, count]));
+  const own = room.presence.find((entry) => entry.memberId === room.viewer.memberId);
+  const ownParagraph = own ? own.paragraphId : room.presenceSummary.complete ? null : reportedFocus;
+  const counted = ownParagraph ? counts.get(ownParagraph) : undefined;
+  // A report is counted from the next presence on: until then the viewer may not be there yet.
+  if (ownParagraph && counted !== undefined) counts.set(ownParagraph, Math.max(0, counted - 1));
+  return counts;
+}
+
+/** How many read each block of the essay that someone reads (the viewer too), in essay order. */
+export function readingInEssay(room: RoomSnapshot): { paragraph: ParagraphView; count: number }[] {
+  const counts = new Map(room.presenceSummary.reading.map(({ paragraphId, count }) => [paragraphId, count]));
+  return room.essay.paragraphs.flatMap((paragraph) => {
+    const count = counts.get(paragraph.id) ?? 0;
+    return count > 0 ? [{ paragraph, count }] : [];
+  });
+}
+
+/** Present members the presence list does not name (0 when it names everyone). */
+export function unlistedPresent(room: RoomSnapshot): number {
+  return room.presenceSummary.complete ? 0 : Math.max(0, room.presenceSummary.present - room.presence.length);
+}
