@@ -55,7 +55,7 @@ describe("presence deltas", () => {
     vi.advanceTimersByTime(interval - FLUSH_MS);
     expect(sent.map((entry) => entry.seminarId)).toEqual([SMALL, HALL, SMALL, HALL]);
     expect(sent.at(-1)!.delta.joined.map((entry) => entry.memberId)).toEqual(["m4", "m5"]);
-    presence.close();
+    await presence.close();
   });
 
   it("never waits longer than presenceFlushMaxMs, and sends everything pending on close", async () => {
@@ -70,7 +70,7 @@ describe("presence deltas", () => {
     vi.advanceTimersByTime(FLUSH_MS);
     expect(sent).toHaveLength(2);
     await arrive(presence, HALL, 3);
-    presence.close();
+    await presence.close();
     expect(sent).toHaveLength(3);
     expect(sent.at(-1)!.delta.joined.map((entry) => entry.memberId)).toEqual(["m3"]);
   });
@@ -135,6 +135,6 @@ describe("presence as each viewer gets it", () => {
       reading: [{ paragraphId: "p9", count: 1 }],
       complete: false,
     });
-    presence.close();
+    await presence.close();
   });
 });

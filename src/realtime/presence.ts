@@ -387,6 +387,8 @@ export class Presence {
   /** When each room's last delta went out (rooms flushed within presenceFlushMaxMs). */
   private readonly flushedAt = new Map<string, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Updates being read from the store (close waits for them: they publish through the adapter). */
+  private readonly updating = new Set<Promise<void>>();
   private readonly flushMs: number;
   private readonly audience: (seminarId: string) => number;
   private readonly listedMax: number;
@@ -499,7 +501,9 @@ export class Presence {
         focus: [...pending.focus.values()].filter((entry) => !pending.joined.has(entry.memberId)),
       };
       this.emit.delta(seminarId, delta);
-      void this.sendUpdate(seminarId);
+      const update = this.sendUpdate(seminarId);
+      this.updating.add(update);
+      void update.finally(() => this.updating.delete(update));
     }
   }
 
@@ -514,10 +518,14 @@ export class Presence {
     return { sockets, rooms, pending: this.pending.size };
   }
 
-  /** Stops the timers and sends what is pending (the store's entries go with the sockets). */
-  close(): void {
+  /**
+   * Stops the timers and sends what is pending (the store's entries go with the sockets);
+   * resolves once the last updates are sent, before the caller closes Redis under the adapter.
+   */
+  async close(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.flush({ all: true });
+    await Promise.allSettled([...this.updating]);
   }
 
   /** Renews every socket of this node, room by room, and announces what the sweeps found. */

@@ -382,7 +382,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       await new Promise<void>((resolve) => io.close(() => resolve()));
-      presence.close();
+      await presence.close();
     },
   };
 }
