@@ -256,7 +256,7 @@ const storedName = (member: PresentMember) => `${member.moderator ? "m" : "p"}:$
 function parseStoredName(stored: string): { displayName: string; moderator: boolean } {
   if (stored.startsWith("m:") || stored.startsWith("p:"))
     return { displayName: stored.slice(2), moderator: stored.startsWith("m:") };
-  // Written by a node from before roles were kept: a participant until it renews.
+  // Written by a node from before roles were kept: shown as a participant until they reconnect.
   return { displayName: stored, moderator: false };
 }
 const RenewAnswer = z.tuple([ids, ids]);

@@ -1,5 +1,6 @@
 import type { AppContext } from "../../context.ts";
 import { AppError, fail } from "../../errors.ts";
+import type { PresenceUpdate } from "../../protocol/events.ts";
 import { LIMITS } from "../../protocol/limits.ts";
 import { holdsWholeRoster, isReferencedMember, referencedMemberIds } from "../../protocol/room-state.ts";
 import type { MemberRole, RoomSnapshot, SyncView } from "../../protocol/views.ts";
@@ -68,6 +69,17 @@ export async function buildSnapshots(
 ): Promise<(RoomSnapshot | AppError)[]> {
   // Presence is not in the database (it is read from the presence store, outside the read).
   const listing = await presence.list(seminarId);
+  // Presence as moderators and as the others get it, each made once for the whole batch (a hall's
+  // snapshots are built in batches of hundreds, and each view is a pass over everyone present).
+  const presenceAs = new Map<boolean, PresenceUpdate>();
+  const presenceFor = (moderator: boolean) => {
+    let view = presenceAs.get(moderator);
+    if (!view) {
+      view = presence.viewFor(listing, moderator);
+      presenceAs.set(moderator, view);
+    }
+    return view;
+  };
   return context.prisma.$transaction(
     async (tx) => {
       const { seminar, standings } = await readSeminarAsMembers(tx, seminarId, viewers);
@@ -124,7 +136,7 @@ export async function buildSnapshots(
           seminar: presentSeminar(seminar, { moderator: asViewer.moderator, publicUrl }),
           essay,
           members: records.map((member) => presentMemberFor(asViewer, member)),
-          ...presence.viewFor(listing, asViewer.moderator),
+          ...presenceFor(asViewer.moderator),
           annotations,
           prompts: prompts.prompts,
           tallies: prompts.tallies,
