@@ -207,8 +207,9 @@ export function applyTally(state: RoomSnapshot, tally: TallyView): boolean {
 }
 
 /**
- * The counts of a presence list that names everyone present (`complete`), or of a list of whom
- * the counts of the rest are added by the caller: how many, and how many read each paragraph.
+ * The counts of a presence list that names everyone present: how many, and how many read each
+ * paragraph (by paragraph id), as read at `at`. A larger room's summary is of the whole list, made
+ * before the list is cut to the moderators (presenceFor), and marked not complete there.
  */
 export function summarisePresence(presence: readonly PresenceView[], at: number): PresenceSummaryView {
   const reading = new Map<string, number>();

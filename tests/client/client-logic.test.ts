@@ -13,6 +13,7 @@ import { threadsOf } from "../../client/src/features/annotations/threads.ts";
 import { formatRemaining } from "../../client/src/features/console/countdown.ts";
 import { highlightRanges, segmentText } from "../../client/src/features/essays/highlights.ts";
 import {
+  type PresenceState,
   readersByParagraph,
   readingInEssay,
   unlistedPresent,
@@ -167,14 +168,13 @@ describe("presence counts", () => {
     level: null,
     text: id,
   }));
-  const room = (overrides: Partial<RoomSnapshot>) =>
-    ({
-      essay: { paragraphs },
-      viewer: { memberId: "me" },
-      presence: [],
-      presenceSummary: { at: 1, present: 0, reading: [], complete: true },
-      ...overrides,
-    }) as unknown as RoomSnapshot;
+  const room = (overrides: Partial<PresenceState>): PresenceState => ({
+    essay: { paragraphs },
+    viewer: { memberId: "me" },
+    presence: [],
+    presenceSummary: { at: 1, present: 0, reading: [], complete: true },
+    ...overrides,
+  });
   const entry = (memberId: string, paragraphId: string | null) => ({
     memberId,
     displayName: memberId,

@@ -5,14 +5,25 @@
  */
 import type { ParagraphView, RoomSnapshot } from "../../../../src/protocol/views.ts";
 
+/** What the counts read of a room state. */
+export type PresenceState = Pick<RoomSnapshot, "presence" | "presenceSummary"> & {
+  viewer: Pick<RoomSnapshot["viewer"], "memberId">;
+  essay: { paragraphs: ParagraphView[] };
+};
+
+/** Present members per paragraph id, as the summary counts them. */
+function readingCounts(room: PresenceState): Map<string, number> {
+  return new Map(room.presenceSummary.reading.map(({ paragraphId, count }) => [paragraphId, count]));
+}
+
 /**
  * How many others read each paragraph now: the room's counts, less the viewer where they are
  * counted. The viewer's entry is in the presence list when it names everyone (and always for a
  * moderator); in a large room a participant is only counted, at the paragraph their connection
  * last reported (`reportedFocus`).
  */
-export function readersByParagraph(room: RoomSnapshot, reportedFocus: string | null): Map<string, number> {
-  const counts = new Map(room.presenceSummary.reading.map(({ paragraphId, count }) => [paragraphId, count]));
+export function readersByParagraph(room: PresenceState, reportedFocus: string | null): Map<string, number> {
+  const counts = readingCounts(room);
   const own = room.presence.find((entry) => entry.memberId === room.viewer.memberId);
   const ownParagraph = own ? own.paragraphId : room.presenceSummary.complete ? null : reportedFocus;
   const counted = ownParagraph ? counts.get(ownParagraph) : undefined;
@@ -22,8 +33,8 @@ export function readersByParagraph(room: RoomSnapshot, reportedFocus: string | n
 }
 
 /** How many read each block of the essay that someone reads (the viewer too), in essay order. */
-export function readingInEssay(room: RoomSnapshot): { paragraph: ParagraphView; count: number }[] {
-  const counts = new Map(room.presenceSummary.reading.map(({ paragraphId, count }) => [paragraphId, count]));
+export function readingInEssay(room: PresenceState): { paragraph: ParagraphView; count: number }[] {
+  const counts = readingCounts(room);
   return room.essay.paragraphs.flatMap((paragraph) => {
     const count = counts.get(paragraph.id) ?? 0;
     return count > 0 ? [{ paragraph, count }] : [];
@@ -31,6 +42,6 @@ export function readingInEssay(room: RoomSnapshot): { paragraph: ParagraphView; 
 }
 
 /** Present members the presence list does not name (0 when it names everyone). */
-export function unlistedPresent(room: RoomSnapshot): number {
+export function unlistedPresent(room: PresenceState): number {
   return room.presenceSummary.complete ? 0 : Math.max(0, room.presenceSummary.present - room.presence.length);
 }
