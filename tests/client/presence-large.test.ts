@@ -215,4 +215,23 @@ describe("presence in a large room", () => {
     // Bo, named again, reads the target: one other besides Ada.
     await expect.poll(() => gutterReaders(ada.page, target.id)).toBe(1);
   });
+
+  it("fits the list on a phone's screen", async () => {
+    // Anchored to the button, the list ran off the left edge of a 390 px screen.
+    const phone = await openUser(browser, VIEWPORTS.phone);
+    try {
+      await joinInBrowser(phone.page, server.url, snapshot.seminar.joinCode!, "Eve");
+      await expect.poll(() => phone.page.locator(".presence > button").textContent()).toBe("3 here");
+      await openPresence(phone.page);
+      const box = (await phone.page.locator("#presence-list").boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(VIEWPORTS.phone.width);
+      // Three present, over the two the server names: nobody named (no moderator is here).
+      expect(await phone.page.locator("#presence-list .presence-others").textContent()).toBe(
+        "3 people, you among them",
+      );
+    } finally {
+      await phone.context.close();
+    }
+  });
 });
