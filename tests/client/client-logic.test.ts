@@ -20,7 +20,7 @@ import {
 } from "../../client/src/features/presence/counts.ts";
 import { currentPrompt, resultsForRoom } from "../../client/src/features/projector/current.ts";
 import { describeTally, tallyRows } from "../../client/src/features/prompts/tally.ts";
-import { newClientId } from "../../client/src/ui/text.ts";
+import { newClientId, plural } from "../../client/src/ui/text.ts";
 import type { AnnotationView, PromptView, RoomSnapshot } from "../../src/protocol/views.ts";
 
 function annotation(overrides: Partial<AnnotationView>): AnnotationView {
@@ -373,5 +373,14 @@ describe("retry hints", () => {
       () => 60_000,
     );
     expect(calls).toBe(1);
+  });
+});
+
+describe("plural", () => {
+  it("picks the word by the count and writes the count in the reader's locale", () => {
+    expect(plural(1, "person", "people")).toBe("1 person");
+    expect(plural(0, "person", "people")).toBe("0 people");
+    // The locale's digits and grouping ("4,812" here, where the tests run in en-US).
+    expect(plural(4_812, "person", "people")).toBe(`${(4_812).toLocaleString()} people`);
   });
 });

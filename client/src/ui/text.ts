@@ -13,9 +13,9 @@ export function excerpt(text: string, max = 80): string {
   return chars.length <= max ? text : `${chars.slice(0, max).join("").trimEnd()}…`;
 }
 
-/** "1 comment", "3 comments". */
+/** "1 comment", "3 comments", "1,204 comments" (the count in the reader's locale). */
 export function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
 }
 
 /**

@@ -245,7 +245,7 @@ class Block extends Component<BlockProps> {
               <PersonIcon />
               <span aria-hidden="true">{readers.toLocaleString()}</span>
               <span class="sr-only">
-                {readers.toLocaleString()} {readers === 1 ? "person" : "people"} reading here
+                {plural(readers, "person", "people")} reading here
               </span>
             </span>
           )}
