@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { afterClose } from "../../client/src/connection/closing.ts";
+import { FocusReports } from "../../client/src/connection/focus-reports.ts";
 import { busyHint, followingHints, retryAfterHeader } from "../../client/src/connection/http.ts";
 import { Outbox } from "../../client/src/connection/outbox.ts";
 import { checkComment, splitTags } from "../../client/src/features/annotations/comment-input.ts";
@@ -382,5 +383,49 @@ describe("plural", () => {
     expect(plural(0, "person", "people")).toBe("0 people");
     // The locale's digits and grouping ("4,812" here, where the tests run in en-US).
     expect(plural(4_812, "person", "people")).toBe(`${(4_812).toLocaleString()} people`);
+  });
+});
+
+describe("where the presence counts the reader (a large room's margin)", () => {
+  it("moves with a report only once the server acknowledged it before the presence arrived", () => {
+    const focus = new FocusReports();
+    const first = focus.send();
+    focus.acknowledge(first, "a");
+    focus.presenceArrived();
+    expect(focus.countedAt).toBe("a");
+    // The reader moves on; a presence sent before the server stored the move still counts them at a.
+    const second = focus.send();
+    focus.presenceArrived();
+    expect(focus.countedAt).toBe("a");
+    focus.acknowledge(second, "b");
+    expect(focus.countedAt).toBe("a");
+    focus.presenceArrived();
+    expect(focus.countedAt).toBe("b");
+  });
+
+  it("ignores an acknowledgement older than one already taken", () => {
+    const focus = new FocusReports();
+    const first = focus.send();
+    const second = focus.send();
+    focus.acknowledge(second, "b");
+    focus.acknowledge(first, "a");
+    focus.presenceArrived();
+    expect(focus.countedAt).toBe("b");
+  });
+
+  it("starts again with no paragraph on a new connection, whatever the old one acknowledges late", () => {
+    const focus = new FocusReports();
+    const before = focus.send();
+    focus.acknowledge(before, "a");
+    focus.presenceArrived();
+    focus.reconnected();
+    expect(focus.countedAt).toBeNull();
+    focus.acknowledge(before, "a");
+    focus.presenceArrived();
+    expect(focus.countedAt).toBeNull();
+    const again = focus.send();
+    focus.acknowledge(again, "c");
+    focus.presenceArrived();
+    expect(focus.countedAt).toBe("c");
   });
 });

@@ -22,6 +22,7 @@ import type {
   TallyView,
 } from "../../../src/protocol/views.ts";
 import { afterClose, type ClientServerEvents, type ClosingInfo, describeClose } from "./closing.ts";
+import { FocusReports } from "./focus-reports.ts";
 import { nextMuteEnd } from "./mutes.ts";
 import { Outbox, type OutboxItem, type QueuedCommand } from "./outbox.ts";
 
@@ -112,7 +113,10 @@ export class RoomConnection {
   private flushEpoch = -1;
   private syncing = false;
   private syncAgain = false;
+  /** The paragraph being read, as last reported (sent again after each reconnect). */
   private focus: string | null = null;
+  /** Where the presence this client holds counts this reader (see FocusReports). */
+  private readonly focusReports = new FocusReports();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private muteTimer: ReturnType<typeof setTimeout> | undefined;
   /** The mute end muteTimer waits for. */
@@ -230,24 +234,33 @@ export class RoomConnection {
   }
 
   /**
-   * The paragraph this reader last reported reading (null: none). In a large room the presence
-   * counts include the reader there without naming them (see Essay's readersByParagraph).
+   * The paragraph where the presence this client holds counts this reader (null: none). In a
+   * large room the counts include the reader there without naming them (see Essay's
+   * readersByParagraph); right after a move they still count the reader where they were.
    */
-  get reportedFocus(): string | null {
-    return this.focus;
+  get countedFocus(): string | null {
+    return this.focusReports.countedAt;
   }
 
   /** Reports the paragraph being read (sent when it changes, and again after a reconnect). */
   reportFocus(paragraphId: string | null): void {
     if (this.focus === paragraphId) return;
     this.focus = paragraphId;
-    if (this.status.value === "live") this.socket.emit("presence:focus", { paragraphId }, () => {});
+    if (this.status.value === "live") this.sendFocus(paragraphId);
+  }
+
+  private sendFocus(paragraphId: string | null): void {
+    const report = this.focusReports.send();
+    this.socket.emit("presence:focus", { paragraphId }, (result) => {
+      if (result.ok) this.focusReports.acknowledge(report, paragraphId);
+    });
   }
 
   private listen(): void {
     const socket = this.socket;
     socket.on("connect", () => {
       this.epoch++;
+      this.focusReports.reconnected();
       this.outbox.requeueSending();
       this.status.value = this.stream.state ? "syncing" : "connecting";
       void this.sync();
@@ -261,6 +274,7 @@ export class RoomConnection {
       if (this.stream.state) this.changed();
     });
     socket.on("presence:update", (update: PresenceUpdate) => {
+      this.focusReports.presenceArrived();
       this.stream.receivePresenceUpdate(update);
       if (this.stream.state) this.changed();
     });
@@ -309,13 +323,14 @@ export class RoomConnection {
           await new Promise((resolve) => setTimeout(resolve, retryAfterMs(result.error) ?? 1_000));
           continue;
         }
+        this.focusReports.presenceArrived();
         this.stream.sync(result.data);
         this.changed();
       } while (this.syncAgain && this.socket.connected);
       if (this.socket.connected) {
         this.status.value = "live";
         this.notice.value = null;
-        if (this.focus) this.socket.emit("presence:focus", { paragraphId: this.focus }, () => {});
+        if (this.focus) this.sendFocus(this.focus);
         void this.flush();
       }
     } finally {

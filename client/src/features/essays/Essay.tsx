@@ -75,7 +75,7 @@ export function Essay() {
   );
   // Recomputed when presence arrives (a revision), not when this reader's focus changes: the
   // counts that hold the new focus come with the next presence.
-  const readers = useMemo(() => readersByParagraph(room, connection.reportedFocus), [revision]);
+  const readers = useMemo(() => readersByParagraph(room, connection.countedFocus), [revision]);
   const texts = useMemo(
     () => new Map(essay.paragraphs.filter((p) => isAnnotatable(p.kind)).map((p) => [p.id, p.text])),
     [essay],
@@ -244,9 +244,7 @@ class Block extends Component<BlockProps> {
             <span class="readers">
               <PersonIcon />
               <span aria-hidden="true">{readers.toLocaleString()}</span>
-              <span class="sr-only">
-                {plural(readers, "person", "people")} reading here
-              </span>
+              <span class="sr-only">{plural(readers, "person", "people")} reading here</span>
             </span>
           )}
         </div>

@@ -19,15 +19,16 @@ function readingCounts(room: PresenceState): Map<string, number> {
 /**
  * How many others read each paragraph now: the room's counts, less the viewer where they are
  * counted. The viewer's entry is in the presence list when it names everyone (and always for a
- * moderator); in a large room a participant is only counted, at the paragraph their connection
- * last reported (`reportedFocus`).
+ * moderator); in a large room a participant is only counted, at the paragraph where the presence
+ * the client holds counts them (`countedFocus`: the report the server had acknowledged when that
+ * presence arrived, not a newer one it may not have counted yet).
  */
-export function readersByParagraph(room: PresenceState, reportedFocus: string | null): Map<string, number> {
+export function readersByParagraph(room: PresenceState, countedFocus: string | null): Map<string, number> {
   const counts = readingCounts(room);
   const own = room.presence.find((entry) => entry.memberId === room.viewer.memberId);
-  const ownParagraph = own ? own.paragraphId : room.presenceSummary.complete ? null : reportedFocus;
+  const ownParagraph = own ? own.paragraphId : room.presenceSummary.complete ? null : countedFocus;
   const counted = ownParagraph ? counts.get(ownParagraph) : undefined;
-  // A report is counted from the next presence on: until then the viewer may not be there yet.
+  // The counts may not hold the viewer there yet (a presence sent before the report reached them).
   if (ownParagraph && counted !== undefined) counts.set(ownParagraph, Math.max(0, counted - 1));
   return counts;
 }
