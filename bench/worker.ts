@@ -43,9 +43,25 @@ function reply(message: WorkerMessage): void {
  */
 const joinAgent = new Agent({ keepAlive: true });
 
-/** POSTs `body` as JSON and parses the JSON answer. */
-function postJson<T>(url: string, body: unknown): Promise<Result<T>> {
+/**
+ * POSTs `body` as JSON and parses the JSON answer. A request on a reused keep-alive connection that
+ * the server closed as it was sent (its idle timeout) fails with ECONNRESET before the server read
+ * it; it is sent again on a new connection, as browsers do (Node's docs, `request.reusedSocket`).
+ */
+async function postJson<T>(url: string, body: unknown): Promise<Result<T>> {
   const payload = Buffer.from(JSON.stringify(body));
+  try {
+    return await postOnce<T>(url, payload);
+  } catch (error) {
+    if (!(error instanceof StaleConnection)) throw error;
+    return await postOnce<T>(url, payload);
+  }
+}
+
+/** A keep-alive connection closed by the server as it was reused: nothing was sent on it. */
+class StaleConnection extends Error {}
+
+function postOnce<T>(url: string, payload: Buffer): Promise<Result<T>> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -67,7 +83,9 @@ function postJson<T>(url: string, body: unknown): Promise<Result<T>> {
         res.on("error", reject);
       },
     );
-    req.on("error", reject);
+    req.on("error", (error: NodeJS.ErrnoException) =>
+      reject(req.reusedSocket && error.code === "ECONNRESET" ? new StaleConnection(error.message) : error),
+    );
     req.end(payload);
   });
 }
