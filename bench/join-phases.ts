@@ -7,6 +7,7 @@
  * pinned as in `npm run bench`; the first round warms both the server and this generator and is
  * reported apart (cold), the second is the measurement. See bench/README.md.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.ts";
@@ -14,7 +15,7 @@ import { sleep } from "./clock.ts";
 import { createBenchDatabase } from "./database.ts";
 import { LightClient } from "./light-client.ts";
 import type { TargetName } from "./messages.ts";
-import { choosePinning, pinSelf, processCpuMs, ServerProcess } from "./processes.ts";
+import { choosePinning, pinSelf, processCpuMs, ServerProcess, serverEnvironment } from "./processes.ts";
 import { AppTarget, RelayTarget, type Target } from "./targets.ts";
 
 const STEPS = ["HTTP join", "socket connect", "room:sync"] as const;
@@ -99,6 +100,9 @@ async function round(
   return { "HTTP join": joined, "socket connect": connected, "room:sync": synced };
 }
 
+/** A bad flag: said in one line, without a stack. */
+class UsageError extends Error {}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -110,27 +114,13 @@ async function main(): Promise<void> {
   const joins = Number(values.joins);
   const concurrency = Number(values.concurrency);
   if (!(Number.isInteger(joins) && joins > 0 && Number.isInteger(concurrency) && concurrency > 0)) {
-    throw new Error("--joins and --concurrency take positive whole numbers");
+    throw new UsageError("--joins and --concurrency take positive whole numbers");
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const pinning = choosePinning(true);
   pinSelf(pinning.generator);
   const db = await createBenchDatabase();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    DATABASE_URL: db.url,
-    JWT_SECRET: "join-phases-secret-join-phases-secret-0000",
-    LOG_LEVEL: "warn",
-    GUEST_TOKEN_TTL: String(24 * 3600),
-    MODERATOR_TOKEN_TTL: String(24 * 3600),
-    JOINS_PER_MINUTE_PER_ADDRESS: "100000",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    SEED_DEMO: "false",
-  };
-  delete env.REDIS_URL;
-  delete env.PUBLIC_URL;
+  const env = serverEnvironment(db.url, randomBytes(32).toString("hex"));
   const results: Partial<Record<TargetName, { cold: Round; warm: Round }>> = {};
   try {
     for (const name of ["app", "relay"] as const) {
@@ -186,7 +176,9 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    const said =
+      error instanceof UsageError ? error.message : error instanceof Error ? error.stack : undefined;
+    process.stderr.write(`${said ?? String(error)}\n`);
     process.exit(1);
   },
 );

@@ -480,3 +480,26 @@ export class UsageMeter {
     };
   }
 }
+
+/** The server's environment: its own database, quiet logs, long tokens, no join limit in practice. */
+export function serverEnvironment(databaseUrl: string, jwtSecret: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    JWT_SECRET: jwtSecret,
+    LOG_LEVEL: "warn",
+    GUEST_TOKEN_TTL: String(24 * 3600),
+    MODERATOR_TOKEN_TTL: String(24 * 3600),
+    JOINS_PER_MINUTE_PER_ADDRESS: "100000",
+    // The transcript scenario downloads every format as one host, faster than a person would.
+    TRANSCRIPTS_PER_MINUTE: "10000",
+    HOST: "127.0.0.1",
+    PORT: "0",
+    SEED_DEMO: "false",
+  };
+  delete env.REDIS_URL;
+  delete env.REDIS_PREFIX;
+  delete env.PUBLIC_URL;
+  return env;
+}

@@ -19,7 +19,15 @@ import { type BenchDatabase, createBenchDatabase } from "./database.ts";
 import type { TargetName } from "./messages.ts";
 import { type BenchOptions, parseOptions } from "./options.ts";
 import { WorkerPool } from "./pool.ts";
-import { choosePinning, openFileLimit, type Pinning, pinSelf, ServerGroup, UsageMeter } from "./processes.ts";
+import {
+  choosePinning,
+  openFileLimit,
+  type Pinning,
+  pinSelf,
+  ServerGroup,
+  serverEnvironment,
+  UsageMeter,
+} from "./processes.ts";
 import { renderProfile } from "./profile.ts";
 import { describeMachine, judgeGoals, renderGoals, renderTable } from "./report.ts";
 import { SCENARIO_RUNNERS, type ScenarioResult } from "./scenarios.ts";
@@ -29,29 +37,6 @@ const RESULTS_DIR = "bench/results";
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
-}
-
-/** The server's environment: its own database, quiet logs, long tokens, no join limit in practice. */
-function serverEnvironment(databaseUrl: string, jwtSecret: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    NODE_ENV: "production",
-    DATABASE_URL: databaseUrl,
-    JWT_SECRET: jwtSecret,
-    LOG_LEVEL: "warn",
-    GUEST_TOKEN_TTL: String(24 * 3600),
-    MODERATOR_TOKEN_TTL: String(24 * 3600),
-    JOINS_PER_MINUTE_PER_ADDRESS: "100000",
-    // The transcript scenario downloads every format as one host, faster than a person would.
-    TRANSCRIPTS_PER_MINUTE: "10000",
-    HOST: "127.0.0.1",
-    PORT: "0",
-    SEED_DEMO: "false",
-  };
-  delete env.REDIS_URL;
-  delete env.REDIS_PREFIX;
-  delete env.PUBLIC_URL;
-  return env;
 }
 
 /** The Redis several nodes share: BENCH_REDIS_URL, else REDIS_URL, else the local one. */
