@@ -292,6 +292,11 @@ describe("ballots", () => {
     expect(again.stream.state!.tallies).toEqual([{ promptId, version: 3, counts: db.counts, ballots: 2 }]);
     expect(again.stream.state!.myBallots).toEqual([changed]);
     again.close();
+    // A ballot of two options comes back whole in a snapshot (its choices read with it).
+    const both = expectOk(await vote(guests[1]!, promptId, [options[0]!, options[1]!]));
+    const rejoined = await RoomClient.join(server.url, { token: members[1]!.token });
+    expect(rejoined.stream.state!.myBallots).toEqual([both]);
+    rejoined.close();
     close();
   });
 

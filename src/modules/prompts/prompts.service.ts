@@ -235,13 +235,11 @@ export async function loadPromptStates(
     select: promptSelect,
   });
   const promptViews = prompts.map(toPromptView);
-  const ballots = await tx.ballot.findMany({
-    where: {
-      memberId: { in: [...new Set(viewers.map((viewer) => viewer.memberId))] },
-      prompt: { seminarId },
-    },
-    select: { ...ballotSelect, memberId: true },
-  });
+  const ballots = await readViewersBallots(
+    tx,
+    prompts.map((prompt) => prompt.id),
+    [...new Set(viewers.map((viewer) => viewer.memberId))],
+  );
   const position = new Map(prompts.map((prompt) => [prompt.id, prompt.position]));
   ballots.sort((a, b) => (position.get(a.promptId) ?? 0) - (position.get(b.promptId) ?? 0));
   const tallySets = new Map<string, PromptStateView["tallies"]>();
@@ -265,6 +263,46 @@ export async function loadPromptStates(
     });
   }
   return states;
+}
+
+/** A ballot as the snapshot reads it: with its member and the options chosen. */
+interface ViewerBallot {
+  promptId: string;
+  memberId: string;
+  clientBallotId: string;
+  revision: number;
+  choices: { optionId: string }[];
+}
+
+/**
+ * The ballots of `memberIds` on `promptIds`, each with its choices, in one statement (the pair is
+ * the ballots' unique key). No prompts, no ballots: nothing is read.
+ */
+async function readViewersBallots(tx: Tx, promptIds: string[], memberIds: string[]): Promise<ViewerBallot[]> {
+  if (promptIds.length === 0 || memberIds.length === 0) return [];
+  const rows = await tx.$queryRaw<
+    {
+      prompt_id: string;
+      member_id: string;
+      client_ballot_id: string;
+      revision: number;
+      option_ids: string[];
+    }[]
+  >`
+    SELECT b.prompt_id::text AS prompt_id, b.member_id::text AS member_id,
+      b.client_ballot_id::text AS client_ballot_id, b.revision,
+      COALESCE(array_agg(c.option_id::text) FILTER (WHERE c.option_id IS NOT NULL), '{}') AS option_ids
+    FROM ballots b
+    LEFT JOIN ballot_choices c ON c.ballot_id = b.id
+    WHERE b.prompt_id = ANY(${promptIds}::uuid[]) AND b.member_id = ANY(${memberIds}::uuid[])
+    GROUP BY b.id`;
+  return rows.map((row) => ({
+    promptId: row.prompt_id,
+    memberId: row.member_id,
+    clientBallotId: row.client_ballot_id,
+    revision: row.revision,
+    choices: row.option_ids.map((optionId) => ({ optionId })),
+  }));
 }
 
 /** Reads a seminar's prompt state for `viewer` in its own repeatable-read transaction (REST). */
