@@ -229,12 +229,8 @@ export async function loadPromptStates(
   seminarId: string,
   viewers: readonly Actor[],
 ): Promise<PromptStateView[]> {
-  const prompts = await tx.prompt.findMany({
-    where: { seminarId },
-    orderBy: { position: "asc" },
-    select: promptSelect,
-  });
-  const promptViews = prompts.map(toPromptView);
+  const prompts = await readSeminarPrompts(tx, seminarId);
+  const promptViews = prompts.map(presentPrompt);
   const ballots = await readViewersBallots(
     tx,
     prompts.map((prompt) => prompt.id),
@@ -263,6 +259,57 @@ export async function loadPromptStates(
     });
   }
   return states;
+}
+
+/**
+ * A seminar's prompts by position, each with its options by position, in one statement (an ORM
+ * read with its options is two).
+ */
+async function readSeminarPrompts(tx: Tx, seminarId: string): Promise<PromptRecord[]> {
+  const rows = await tx.$queryRaw<
+    {
+      id: string;
+      position: number;
+      kind: PromptRecord["kind"];
+      question: string;
+      paragraph_id: string | null;
+      max_choices: number;
+      anonymous: boolean;
+      results_visibility: PromptRecord["resultsVisibility"];
+      state: PromptRecord["state"];
+      revealed_at: Date | null;
+      opened_at: Date | null;
+      closed_at: Date | null;
+      options: PromptRecord["options"];
+    }[]
+  >`
+    SELECT p.id::text AS id, p.position, p.kind::text AS kind, p.question,
+      p.paragraph_id::text AS paragraph_id, p.max_choices, p.anonymous,
+      p.results_visibility::text AS results_visibility, p.state::text AS state,
+      p.revealed_at, p.opened_at, p.closed_at,
+      COALESCE((
+        SELECT json_agg(json_build_object('id', o.id, 'position', o.position, 'label', o.label, 'value', o.value)
+          ORDER BY o.position)
+        FROM prompt_options o WHERE o.prompt_id = p.id
+      ), '[]'::json) AS options
+    FROM prompts p
+    WHERE p.seminar_id = ${seminarId}::uuid
+    ORDER BY p.position`;
+  return rows.map((row) => ({
+    id: row.id,
+    position: row.position,
+    kind: row.kind,
+    question: row.question,
+    paragraphId: row.paragraph_id,
+    maxChoices: row.max_choices,
+    anonymous: row.anonymous,
+    resultsVisibility: row.results_visibility,
+    state: row.state,
+    revealedAt: row.revealed_at,
+    openedAt: row.opened_at,
+    closedAt: row.closed_at,
+    options: row.options,
+  }));
 }
 
 /** A ballot as the snapshot reads it: with its member and the options chosen. */
