@@ -85,7 +85,7 @@ describe("running together at the gate", () => {
       turns.push(items);
       return items;
     };
-    const asked = [1, 2, 3, 4, 5].map((n) => gate.together("echo", n, echo, 2));
+    const asked = [1, 2, 3, 4, 5].map((n) => gate.together("echo", n, echo, { max: 2 }));
     stuck.finish();
     await running;
     expect(await Promise.all(asked)).toEqual([1, 2, 3, 4, 5]);
@@ -122,9 +122,11 @@ describe("running together at the gate", () => {
       ran.push(...items);
       return new Promise<number[]>((resolve) => holds.push(() => resolve(items)));
     };
-    const running = [gate.together("slow", 1, slow, 1), gate.together("slow", 2, slow, 1)];
+    const running = [gate.together("slow", 1, slow, { max: 1 }), gate.together("slow", 2, slow, { max: 1 })];
     await expect.poll(() => holds.length).toBe(2);
-    const left = [3, 4].map((n) => gate.together("slow", n, slow, 1).catch((error: unknown) => error));
+    const left = [3, 4].map((n) =>
+      gate.together("slow", n, slow, { max: 1 }).catch((error: unknown) => error),
+    );
     const answers = await Promise.all(left);
     for (const answer of answers) expect(answer).toMatchObject({ code: "unavailable" });
     for (const answer of answers)
@@ -156,5 +158,42 @@ describe("running together at the gate", () => {
     expect(turns).toEqual([[1], [2], [3, 4, 5]]);
     for (const release of holds.splice(0)) release();
     expect(await Promise.all(asked)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it("holds a busy key's next turn for its spacing, so that those arriving meanwhile go in one turn", async () => {
+    const gate = new Admission({ slots: 8, maxWaitMs: 5_000 });
+    const turns: { items: number[]; at: number }[] = [];
+    const echo = async (items: number[]) => {
+      turns.push({ items, at: performance.now() });
+      return items;
+    };
+    const spaced = { spacingMs: 80 };
+    // A key nobody asked for lately: served at once.
+    const asked = performance.now();
+    expect(await gate.together("spaced", 1, echo, spaced)).toBe(1);
+    expect(turns[0]!.at - asked).toBeLessThan(80);
+    // Asked for again within the spacing: the next turn waits for it to pass, with all who came.
+    const later = await Promise.all([2, 3, 4].map((n) => gate.together("spaced", n, echo, spaced)));
+    expect(later).toEqual([2, 3, 4]);
+    expect(turns.map((turn) => turn.items)).toEqual([[1], [2, 3, 4]]);
+    expect(turns[1]!.at - turns[0]!.at).toBeGreaterThanOrEqual(79);
+    // Once nobody waits and the spacing is over, the key is forgotten.
+    await expect.poll(() => gate.stats().groups).toBe(0);
+  });
+
+  it("starts a held turn at once when a whole turn's worth is waiting", async () => {
+    const gate = new Admission({ slots: 8, maxWaitMs: 60_000 });
+    const turns: number[][] = [];
+    const echo = async (items: number[]) => {
+      turns.push(items);
+      return items;
+    };
+    // A spacing longer than the test may take: only a full turn can start it.
+    const options = { spacingMs: 30_000, max: 3 };
+    expect(await gate.together("full", 1, echo, options)).toBe(1);
+    expect(await Promise.all([2, 3, 4].map((n) => gate.together("full", n, echo, options)))).toEqual([
+      2, 3, 4,
+    ]);
+    expect(turns).toEqual([[1], [2, 3, 4]]);
   });
 });

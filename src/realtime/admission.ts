@@ -32,6 +32,26 @@ interface Group {
   queued: boolean;
   /** Turns of the key running now. */
   running: number;
+  /** See TogetherOptions.spacingMs. */
+  spacingMs: number;
+  /** When the key's last turn took its requests (performance.now()). */
+  lastTakenAt: number;
+  /** The next turn's start, held back for spacingMs after the last one. */
+  spacing: NodeJS.Timeout | undefined;
+}
+
+/** How the requests of one key go together (see Admission.together). */
+export interface TogetherOptions {
+  /** At most this many requests a turn (TOGETHER_MAX by default). */
+  max?: number;
+  /**
+   * A turn starts at least this long (ms) after the key's previous turn took its requests, unless
+   * `max` requests wait already: a key in demand is served in turns of many instead of one turn
+   * per arrival, each paying a statement or a transaction for one or two requests. A request
+   * arriving for a key not asked for within this time is served at once (0, the default: every
+   * turn starts as soon as it may).
+   */
+  spacingMs?: number;
 }
 
 /** A request waiting to run together with others. */
@@ -118,10 +138,12 @@ export class Admission {
     key: string,
     item: I,
     work: (items: I[]) => Promise<(O | Error)[]>,
-    max = TOGETHER_MAX,
+    options: TogetherOptions = {},
   ): Promise<O> {
+    const max = options.max ?? TOGETHER_MAX;
+    const spacingMs = options.spacingMs ?? 0;
     const waiting = this.groups.get(key)?.waiters.length ?? 0;
-    if (this.expectedTogetherWaitMs(waiting, max) > this.options.maxWaitMs)
+    if (this.expectedTogetherWaitMs(waiting, max, spacingMs) > this.options.maxWaitMs)
       return Promise.reject(this.refuse(0));
     return new Promise<O>((resolve, reject) => {
       let group = this.groups.get(key);
@@ -132,6 +154,9 @@ export class Admission {
           max,
           queued: false,
           running: 0,
+          spacingMs,
+          lastTakenAt: Number.NEGATIVE_INFINITY,
+          spacing: undefined,
         };
         this.groups.set(key, group);
       }
@@ -158,17 +183,43 @@ export class Admission {
     });
   }
 
-  /** Sends a key's next turn to the gate, unless one waits there already or enough are running. */
+  /**
+   * Sends a key's next turn to the gate, unless one waits there already, enough are running or the
+   * turn is held back for the key's spacing (a timer sends it then).
+   */
   private queueTurn(key: string): void {
     const group = this.groups.get(key);
     if (!group) return;
+    if (group.spacing) {
+      // Held back: until the spacing is over, or a whole turn's worth is waiting.
+      if (group.waiters.length < group.max) return;
+      clearTimeout(group.spacing);
+      group.spacing = undefined;
+    }
+    const heldFor = group.lastTakenAt + group.spacingMs - performance.now();
     if (group.waiters.length === 0 && group.running === 0 && !group.queued) {
-      this.groups.delete(key);
+      // Kept until its spacing is over, so that the next arrival still waits for it.
+      if (heldFor > 0) this.holdTurn(key, group, heldFor);
+      else this.groups.delete(key);
       return;
     }
     if (group.queued || group.waiters.length === 0 || group.running >= TOGETHER_IN_FLIGHT) return;
+    if (heldFor > 0 && group.waiters.length < group.max) {
+      this.holdTurn(key, group, heldFor);
+      return;
+    }
     group.queued = true;
     void this.turn(key, group);
+  }
+
+  /** Looks at the key again in `ms` (its spacing is over then). */
+  private holdTurn(key: string, group: Group, ms: number): void {
+    group.spacing = setTimeout(() => {
+      group.spacing = undefined;
+      this.queueTurn(key);
+    }, ms);
+    // Waiting requests keep the process alive by their own timers; a held key alone does not.
+    group.spacing.unref();
   }
 
   /** One turn of a key at the gate: when it comes, takes the waiting requests and answers them. */
@@ -178,6 +229,7 @@ export class Admission {
       const answers = await this.run(() => {
         group.queued = false;
         group.running++;
+        group.lastTakenAt = performance.now();
         taken = this.takeWaiting(group);
         // Those left over (beyond max) queue the next turn now.
         this.queueTurn(key);
@@ -235,12 +287,13 @@ export class Admission {
 
   /**
    * How long a request joining `waiting` others of a key would wait (ms): the turns ahead of it,
-   * TOGETHER_IN_FLIGHT at a time, each about as long as a request holds its slot, after the
-   * gate's own queue.
+   * TOGETHER_IN_FLIGHT at a time, each about as long as a request holds its slot (and at least the
+   * key's spacing apart), after the gate's own queue.
    */
-  private expectedTogetherWaitMs(waiting: number, max: number): number {
+  private expectedTogetherWaitMs(waiting: number, max: number, spacingMs: number): number {
     const turnsAhead = Math.floor(waiting / max);
-    return (turnsAhead * this.meanServiceMs) / TOGETHER_IN_FLIGHT + this.expectedWaitMs();
+    const turnMs = Math.max(this.meanServiceMs / TOGETHER_IN_FLIGHT, spacingMs);
+    return turnsAhead * turnMs + this.expectedWaitMs();
   }
 
   private observe(ms: number): void {

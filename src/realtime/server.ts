@@ -100,6 +100,14 @@ const CLOSING_FLUSH_MS = 1_000;
  */
 const ADMISSION_MAX_WAIT_MS = 3_000;
 
+/**
+ * Guests' connections are checked against the database together, at most every this many ms
+ * while connections keep coming (admission.ts, TogetherOptions.spacingMs): a crowd connecting at
+ * a few hundred a second is checked a dozen at a statement instead of one by one. A connection
+ * arriving when none did within this time is checked at once.
+ */
+const CONNECT_CHECK_SPACING_MS = 50;
+
 /** How long close() waits for commands in flight before closing anyway (ms). */
 const DRAIN_COMMANDS_MS = 5_000;
 
@@ -255,6 +263,7 @@ export function createRealtime(httpServer: HttpServer, context: AppContext): Rea
               "connect:guests",
               { claims, seminarId },
               (requests) => resolveGuests(context.prisma, requests),
+              { spacingMs: CONNECT_CHECK_SPACING_MS },
             )
           : await admission.run(() => resolveMember(context.prisma, claims, seminarId));
       socket.data = {

@@ -160,6 +160,15 @@ export async function buildSnapshots(
 }
 
 /**
+ * A room whose snapshots are in demand builds them at most every this many ms (admission.ts,
+ * TogetherOptions.spacingMs): a lecture hall arriving at a few hundred a second then shares one
+ * read of the room among dozens instead of three or four (a read is a transaction of ten
+ * statements), which left the join storm's CPU to the other steps; a room not asked for within
+ * this time builds a snapshot at once. Measured in docs/benchmarks.md (2026-12-03 09:13).
+ */
+const SNAPSHOT_SPACING_MS = 100;
+
+/**
  * What a (re)connecting client needs: the events after `since` in order, each presented for the
  * viewer from the current state of what it refers to (a later edit, deletion or hiding shows on
  * catch-up), or a snapshot when it has none, is ahead of the log (the database was restored) or
@@ -184,6 +193,7 @@ export async function syncRoom(
     `snapshot:${viewer.seminarId}`,
     viewer,
     (viewers) => buildSnapshots(context, node.presence, viewer.seminarId, viewers),
+    { spacingMs: SNAPSHOT_SPACING_MS },
   );
   return { mode: "snapshot", snapshot };
 }
