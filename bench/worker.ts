@@ -51,23 +51,25 @@ const joinAgent = new Agent({ keepAlive: true });
 async function postJson<T>(url: string, body: unknown): Promise<Result<T>> {
   const payload = Buffer.from(JSON.stringify(body));
   try {
-    return await postOnce<T>(url, payload);
+    return await postOnce<T>(url, payload, joinAgent);
   } catch (error) {
     if (!(error instanceof StaleConnection)) throw error;
-    return await postOnce<T>(url, payload);
+    // Not through the pool: its other idle connections went idle with this one (the storm before)
+    // and may be closing at this very moment too (2026-12-03 09:53: "socket hang up" on a resend).
+    return await postOnce<T>(url, payload, false);
   }
 }
 
 /** A keep-alive connection closed by the server as it was reused: nothing was sent on it. */
 class StaleConnection extends Error {}
 
-function postOnce<T>(url: string, payload: Buffer): Promise<Result<T>> {
+function postOnce<T>(url: string, payload: Buffer, agent: Agent | false): Promise<Result<T>> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         method: "POST",
-        agent: joinAgent,
+        agent,
         headers: { "content-type": "application/json", "content-length": payload.length },
       },
       (res) => {
