@@ -688,9 +688,9 @@ interface InsertedMemberRow extends ResolvedRow {
 
 /**
  * Inserts a batch of guests' memberships in one plain statement (rows from arrays) and returns
- * them whole. Prisma's createManyAndReturn of the same rows cost 7 ms of the server's CPU for a
- * batch of 14, against half a millisecond for a plain statement (docs/benchmarks.md, 2026-12-03
- * 10:00): in a join storm it was the largest part of a guest's HTTP join.
+ * them whole. Prisma's createManyAndReturn of the same rows costs the server 5.3-5.4 ms of CPU for
+ * a batch of 14, this statement 1.0-1.1 ms (`bench/db-calls.ts`, docs/benchmarks.md 2026-12-03):
+ * in a join storm it was the largest part of a guest's HTTP join.
  */
 async function insertGuests(
   tx: Tx,
