@@ -81,10 +81,13 @@ export const LIMITS = {
   tallyFlushMs: 150,
   /**
    * While a prompt's ballots are still being written, a large room's running tally goes out at
-   * most once per this many ms per socket of the node in the room (5,000 sockets: every 500 ms),
-   * never less often than tallyBurstMaxMs (audienceIntervalMs).
+   * most once per this many ms per socket of the node in the room (2,500 sockets: every 500 ms;
+   * 5,000: every 1 s), never less often than tallyBurstMaxMs (audienceIntervalMs). At 0.1 a hall of
+   * 5,000 got a running tally every 500 ms, and each one's 5,000 writes were taken from the
+   * ballots: its final tally p99 was 1,163 ms on average over eight runs, 1,033 ms at 0.2
+   * (docs/benchmarks.md, 2026-12-03 10:12).
    */
-  tallyBurstPerSocketMs: 0.1,
+  tallyBurstPerSocketMs: 0.2,
   tallyBurstMaxMs: 1_000,
   /** Transcript downloads one server process streams at once; more are answered `rate_limited`. */
   concurrentTranscripts: 4,
