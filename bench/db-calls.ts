@@ -8,12 +8,15 @@
  */
 import { parseArgs } from "node:util";
 import { createPrismaClient } from "../src/db/client.ts";
+import { annotationSelect, listAnnotationRecords } from "../src/modules/annotations/annotations.service.ts";
 import { createBenchDatabase } from "./database.ts";
 
 const { values } = parseArgs({ options: { calls: { type: "string", default: "600" } } });
 const calls = Number(values.calls);
 /** Rounds over every case; a case's figure is its best round. */
 const ROUNDS = 3;
+/** Annotations in the seminar whose annotations are read. */
+const ANNOTATIONS = 300;
 if (!Number.isInteger(calls) || calls < 10) throw new Error("--calls must be an integer of at least 10");
 
 const database = await createBenchDatabase();
@@ -37,6 +40,39 @@ try {
     const used = process.cpuUsage(before);
     return (used.user + used.system) / 1000 / count;
   }
+
+  // A discussion under way: 300 annotations, each with two reactions.
+  const essay = await prisma.essay.create({
+    data: {
+      seminarId: seminar.id,
+      title: "Calls",
+      format: "text",
+      sourceText: "A paragraph.",
+      paragraphs: { create: [{ position: 0, kind: "paragraph", text: "A paragraph." }] },
+    },
+    include: { paragraphs: true },
+  });
+  const [author, reader] = await prisma.membership.createManyAndReturn({
+    data: [
+      { seminarId: seminar.id, role: "participant", displayName: "author" },
+      { seminarId: seminar.id, role: "participant", displayName: "reader" },
+    ],
+  });
+  const annotations = await prisma.annotation.createManyAndReturn({
+    data: Array.from({ length: ANNOTATIONS }, (_, i) => ({
+      seminarId: seminar.id,
+      paragraphId: essay.paragraphs[0]!.id,
+      authorId: author!.id,
+      body: `Annotation ${i}: a sentence or two about the paragraph, as people write them.`,
+      tags: ["question"],
+    })),
+  });
+  await prisma.reaction.createMany({
+    data: annotations.flatMap((annotation) => [
+      { annotationId: annotation.id, memberId: author!.id, kind: "agree" },
+      { annotationId: annotation.id, memberId: reader!.id, kind: "question" },
+    ]),
+  });
 
   const cases: [string, () => Promise<unknown>][] = [
     ["plain one-row statement (baseline)", () => prisma.$queryRaw`SELECT ${seminar.id}::uuid AS id`],
@@ -71,6 +107,19 @@ try {
             AS guest(role, display_name)
           RETURNING id::text AS id, role::text AS role, display_name, status::text AS status, created_at`;
       },
+    ],
+    [
+      `${ANNOTATIONS} annotations with reactions: ORM findMany`,
+      () =>
+        prisma.annotation.findMany({
+          where: { seminarId: seminar.id },
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          select: annotationSelect,
+        }),
+    ],
+    [
+      `${ANNOTATIONS} annotations with reactions: plain statement`,
+      () => listAnnotationRecords(prisma, seminar.id),
     ],
     [
       "transaction of one plain statement (repeatable read)",

@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import {
+  annotationSelect,
+  listAnnotationRecords,
+} from "../../src/modules/annotations/annotations.service.ts";
 import { LIMITS } from "../../src/protocol/limits.ts";
 import type { Result } from "../../src/protocol/result.ts";
 import type { AnnotationView, ParagraphView, RoomSnapshot } from "../../src/protocol/views.ts";
@@ -580,5 +584,58 @@ describe("rejected annotation commands", () => {
     );
     expect(await footprint(seminar.id)).toEqual(ended);
     ada.close();
+  });
+});
+
+describe("a room's annotations as snapshots read them", () => {
+  it("are the rows and reactions the ORM reads, in the same order", async () => {
+    const { seminar, moderator } = await buildSeminar(server);
+    const [adaGuest, bobGuest] = await Promise.all(
+      ["Ada", "Bob"].map((name) => buildGuest(server, seminar.joinCode!, name)),
+    );
+    const ada = await RoomClient.join(server.url, { token: adaGuest!.token });
+    const bob = await RoomClient.join(server.url, { token: bobGuest!.token });
+    const host = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
+    const paragraph = paragraphStarting(ada.stream.state, "Emoji");
+    const start = offsetOf(paragraph.text, "rare");
+    // A highlight with tags, a whole-paragraph comment, a reply, an edit, a deletion, a hidden and
+    // a pinned one, and reactions by two members of two kinds.
+    const highlight = expectOk(
+      await ada.send("annotation:create", {
+        paragraphId: paragraph.id,
+        selector: { start, end: start + 4, exact: "rare" },
+        body: "A highlight.",
+        tags: ["unicode", "emoji"],
+      }),
+    );
+    const comment = expectOk(
+      await bob.send("annotation:create", { paragraphId: paragraph.id, body: "A comment." }),
+    );
+    expectOk(
+      await ada.send("annotation:reply", { parentId: comment.id, body: "A reply.", tags: ["answer"] }),
+    );
+    expectOk(await bob.send("annotation:edit", { annotationId: comment.id, body: "A comment, edited." }));
+    const gone = expectOk(await bob.send("annotation:create", { paragraphId: paragraph.id, body: "Gone." }));
+    expectOk(await bob.send("annotation:delete", { annotationId: gone.id }));
+    expectOk(await bob.send("annotation:react", { annotationId: highlight.id, kind: "agree" }));
+    expectOk(await ada.send("annotation:react", { annotationId: highlight.id, kind: "agree" }));
+    expectOk(await ada.send("annotation:react", { annotationId: comment.id, kind: "question" }));
+    expectOk(await bob.send("annotation:react", { annotationId: comment.id, kind: "heart" }));
+    expectOk(await host.send("annotation:hide", { annotationId: highlight.id, reason: "Off topic." }));
+    expectOk(await host.send("annotation:pin", { annotationId: comment.id }));
+
+    const plain = await listAnnotationRecords(server.prisma, seminar.id);
+    const orm = await server.prisma.annotation.findMany({
+      where: { seminarId: seminar.id },
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      select: annotationSelect,
+    });
+    expect(plain).toHaveLength(4);
+    expect(plain).toEqual(orm);
+    expect(plain.find((row) => row.id === highlight.id)!.reactions).toEqual([
+      { memberId: bobGuest!.member.id, kind: "agree" },
+      { memberId: adaGuest!.member.id, kind: "agree" },
+    ]);
+    for (const client of [ada, bob, host]) client.close();
   });
 });

@@ -80,12 +80,72 @@ export async function listAnnotationViews(
   return presentAnnotationsFor(viewer, await listAnnotationRecords(db, seminarId));
 }
 
-/** Every annotation of a seminar as stored, oldest first (snapshots built together present them per viewer). */
+/** An annotation row as listAnnotationRecords reads it, its reactions aggregated. */
+interface AnnotationListRow {
+  id: string;
+  paragraph_id: string;
+  author_id: string;
+  parent_id: string | null;
+  start_offset: number | null;
+  end_offset: number | null;
+  quote_exact: string | null;
+  quote_prefix: string | null;
+  quote_suffix: string | null;
+  body: string;
+  tags: string[];
+  version: number;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  hidden_at: Date | null;
+  pinned_at: Date | null;
+  created_at: Date;
+  reactions: AnnotationRow["reactions"];
+}
+
+/**
+ * Every annotation of a seminar as stored, oldest first (snapshots built together present them per
+ * viewer), with its reactions oldest first, in one plain statement: the ORM read with its
+ * reactions is two statements and maps every row in the server's process, which costs the server
+ * several times the CPU for a room's worth of annotations (`bench/db-calls.ts`, docs/benchmarks.md
+ * 2026-12-03). The same rows and order as `annotationSelect` and `chronological` read.
+ */
 export async function listAnnotationRecords(
   db: PrismaClient | Tx,
   seminarId: string,
 ): Promise<AnnotationRow[]> {
-  return db.annotation.findMany({ where: { seminarId }, orderBy: chronological, select: annotationSelect });
+  const rows = await db.$queryRaw<AnnotationListRow[]>`
+    SELECT a.id::text AS id, a.paragraph_id::text AS paragraph_id, a.author_id::text AS author_id,
+      a.parent_id::text AS parent_id, a.start_offset, a.end_offset, a.quote_exact, a.quote_prefix,
+      a.quote_suffix, a.body, a.tags, a.version, a.edited_at, a.deleted_at, a.hidden_at,
+      a.pinned_at, a.created_at,
+      COALESCE((
+        SELECT json_agg(json_build_object('memberId', r.member_id, 'kind', r.kind)
+          ORDER BY r.created_at, r.member_id)
+        FROM reactions r WHERE r.annotation_id = a.id
+      ), '[]'::json) AS reactions
+    FROM annotations a
+    WHERE a.seminar_id = ${seminarId}::uuid
+    ORDER BY a.created_at, a.id`;
+  return rows.map((row) => ({
+    id: row.id,
+    paragraphId: row.paragraph_id,
+    authorId: row.author_id,
+    parentId: row.parent_id,
+    startOffset: row.start_offset,
+    endOffset: row.end_offset,
+    quoteExact: row.quote_exact,
+    quotePrefix: row.quote_prefix,
+    quoteSuffix: row.quote_suffix,
+    body: row.body,
+    tags: row.tags,
+    version: row.version,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+    hiddenAt: row.hidden_at,
+    pinnedAt: row.pinned_at,
+    createdAt: row.created_at,
+    reactions: row.reactions,
+  }));
 }
 
 /** The annotations `viewer` may see among `rows`, presented, in their order. */
