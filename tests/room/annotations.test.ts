@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   annotationSelect,
   listAnnotationRecords,
+  readAnnotationRecords,
 } from "../../src/modules/annotations/annotations.service.ts";
 import { LIMITS } from "../../src/protocol/limits.ts";
 import type { Result } from "../../src/protocol/result.ts";
@@ -632,6 +633,10 @@ describe("a room's annotations as snapshots read them", () => {
     });
     expect(plain).toHaveLength(4);
     expect(plain).toEqual(orm);
+    // By id (catch-ups read the annotations their events name): the same rows.
+    const named = await readAnnotationRecords(server.prisma, seminar.id, [comment.id, highlight.id]);
+    expect(named).toEqual(orm.filter((row) => row.id === comment.id || row.id === highlight.id));
+    expect(named).toHaveLength(2);
     expect(plain.find((row) => row.id === highlight.id)!.reactions).toEqual([
       { memberId: bobGuest!.member.id, kind: "agree" },
       { memberId: adaGuest!.member.id, kind: "agree" },

@@ -1,4 +1,4 @@
-import type { Prisma, PrismaClient, Tx } from "../../db/client.ts";
+import { Prisma, type PrismaClient, type Tx } from "../../db/client.ts";
 import { AppError, fail } from "../../errors.ts";
 import type {
   CreateAnnotationInput,
@@ -80,7 +80,7 @@ export async function listAnnotationViews(
   return presentAnnotationsFor(viewer, await listAnnotationRecords(db, seminarId));
 }
 
-/** An annotation row as listAnnotationRecords reads it, its reactions aggregated. */
+/** An annotation row as readAnnotationRows reads it, its reactions aggregated. */
 interface AnnotationListRow {
   id: string;
   paragraph_id: string;
@@ -102,17 +102,24 @@ interface AnnotationListRow {
   reactions: AnnotationRow["reactions"];
 }
 
+/** Every annotation of a seminar as stored, oldest first (snapshots built together present them per viewer). */
+export function listAnnotationRecords(db: PrismaClient | Tx, seminarId: string): Promise<AnnotationRow[]> {
+  return readAnnotationRows(db, seminarId);
+}
+
 /**
- * Every annotation of a seminar as stored, oldest first (snapshots built together present them per
- * viewer), with its reactions oldest first, in one plain statement: the ORM read with its
- * reactions is two statements and maps every row in the server's process, which costs the server
- * several times the CPU for a room's worth of annotations (`bench/db-calls.ts`, docs/benchmarks.md
- * 2026-12-03). The same rows and order as `annotationSelect` and `chronological` read.
+ * A seminar's annotations (all, or those of `ids`), oldest first, each with its reactions oldest
+ * first, in one plain statement: the ORM read with its reactions is two statements and maps every
+ * row in the server's process, which costs the server twice the CPU for a room's worth of
+ * annotations (`bench/db-calls.ts`, docs/benchmarks.md 2026-12-03). The same rows and order as
+ * `annotationSelect` and `chronological` read.
  */
-export async function listAnnotationRecords(
+async function readAnnotationRows(
   db: PrismaClient | Tx,
   seminarId: string,
+  ids?: readonly string[],
 ): Promise<AnnotationRow[]> {
+  const only = ids ? Prisma.sql`AND a.id = ANY(${ids}::uuid[])` : Prisma.empty;
   const rows = await db.$queryRaw<AnnotationListRow[]>`
     SELECT a.id::text AS id, a.paragraph_id::text AS paragraph_id, a.author_id::text AS author_id,
       a.parent_id::text AS parent_id, a.start_offset, a.end_offset, a.quote_exact, a.quote_prefix,
@@ -124,7 +131,7 @@ export async function listAnnotationRecords(
         FROM reactions r WHERE r.annotation_id = a.id
       ), '[]'::json) AS reactions
     FROM annotations a
-    WHERE a.seminar_id = ${seminarId}::uuid
+    WHERE a.seminar_id = ${seminarId}::uuid ${only}
     ORDER BY a.created_at, a.id`;
   return rows.map((row) => ({
     id: row.id,
@@ -160,7 +167,7 @@ export async function readAnnotationRecords(
   ids: string[],
 ): Promise<AnnotationRow[]> {
   if (ids.length === 0) return [];
-  return db.annotation.findMany({ where: { seminarId, id: { in: ids } }, select: annotationSelect });
+  return readAnnotationRows(db, seminarId, ids);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ export async function accountMembership(prisma: PrismaClient | Tx, accountId: st
 
 /** Loads a seminar by id; callers pass the seminar id of the actor's verified membership. */
 export async function getSeminar(prisma: PrismaClient | Tx, seminarId: string): Promise<SeminarRecord> {
-  const seminar = await prisma.seminar.findUnique({ where: { id: seminarId }, select: seminarSelect });
+  // The plain statement snapshots read it with (an ORM read costs the server more CPU).
+  const { seminar } = await readSeminarAsMembers(prisma, seminarId, []);
   if (!seminar) throw fail.notFound("Seminar");
   return seminar;
 }
@@ -646,8 +647,7 @@ function admit(rooms: RoomWriter, seminarId: string, joins: PendingJoin[]): Prom
     if (!canJoin(room)) {
       throw fail.roomClosed(room.state === "ended" ? "This seminar has ended." : "This room is locked.");
     }
-    const { seminar } = await readSeminarAsMembers(tx, seminarId, []);
-    if (!seminar) throw fail.notFound("Seminar");
+    const seminar = await getSeminar(tx, seminarId);
     // The names in use that the wanted ones could collide with, in one plain statement: a
     // 30-character prefix also finds the shortened forms "a long name… 12" of long names.
     const prefixes = [
