@@ -37,6 +37,17 @@ export interface JoinSpec {
   node: number;
 }
 
+/** A participant of a reconnect storm: connected before and dropped, it comes back at `at`. */
+export interface RejoinSpec {
+  idx: number;
+  /** Scheduled reconnection (ms, bench clock); latency is measured from here. */
+  at: number;
+  token: string;
+  seminarId: string;
+  /** The server node it reconnects to (an index into the command's `urls`). */
+  node: number;
+}
+
 /** One scheduled command of a plan. */
 export interface PlannedAction {
   /** When it must be sent (ms, bench clock); its latency is measured from here, not from the send. */
@@ -55,6 +66,8 @@ export type WorkerCommand =
   | { type: "connect"; urls: string[]; clients: ClientSpec[]; ratePerSecond: number }
   | { type: "join"; urls: string[]; joins: JoinSpec[] }
   | { type: "plan"; actions: PlannedAction[]; ackTimeoutMs: number }
+  | { type: "drop"; keep: number[] }
+  | { type: "rejoin"; urls: string[]; rejoins: RejoinSpec[] }
   | { type: "collect" }
   | { type: "closeAll" }
   | { type: "exit" };
@@ -108,6 +121,26 @@ export interface JoinReport {
   snapshotBytes: number;
 }
 
+/** Result of a `rejoin` command: every participant reconnected and caught up, or failed. */
+export interface RejoinReport {
+  type: "rejoined";
+  ok: number;
+  failed: number;
+  errors: Record<string, number>;
+  /** Busy answers (`unavailable` with a retry hint) followed, by step (connect, room:sync). */
+  busy: Record<string, number>;
+  /** Scheduled reconnection to room:sync answered (ms). */
+  total: HistogramData;
+  /** Scheduled reconnection to actual start (ms): the generator's own lateness. */
+  lag: HistogramData;
+  /** Answers by mode: "events" (a catch-up) or "snapshot". */
+  modes: Record<string, number>;
+  /** Room events carried by the catch-ups, in all. */
+  events: number;
+  firstAt: number;
+  lastDoneAt: number;
+}
+
 /** Result of a `plan` command, once every action was answered or timed out. */
 export interface PlanReport {
   type: "planDone";
@@ -159,7 +192,9 @@ export type WorkerMessage =
   | ConnectReport
   | JoinReport
   | PlanReport
+  | RejoinReport
   | WorkerReport
+  | { type: "dropped"; dropped: number }
   | { type: "closed" }
   | { type: "error"; message: string };
 

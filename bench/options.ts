@@ -48,7 +48,7 @@ export interface BenchOptions {
    * and a Redis (REDIS_URL), as a deployment does.
    */
   nodes: number[];
-  /** Write a V8 CPU profile of the application server over each measured window. */
+  /** Write a V8 CPU profile of each server (application and relay) over each measured window. */
   cpuProf: boolean;
   goals: boolean;
 }
@@ -74,8 +74,8 @@ const USAGE = `Usage: npm run bench -- [flags]
   --connect-rate C       connections per second during set-up (default 300)
   --goals                the goal sizes: 1,000 join/vote, 500 annotate at 20/s, 50 rooms of 20, 20 s,
                          a hall of 5,000, a transcript of 20,000 annotations and 100,000 ballots
-  --cpu-prof             profile the application server over each measured window
-                         (bench/results/profiles/<run>/<scenario>-app.cpuprofile, summarised at the end)
+  --cpu-prof             profile each server (application and relay) over each measured window
+                         (bench/results/profiles/<run>/<scenario>-<app|relay>.cpuprofile, summarised at the end)
   --nodes LIST           server processes per run: 1 (default), 2, or "1,2" to run each scenario on one
                          node and then on two (app and relay alike: with several, on PostgreSQL and Redis,
                          participants alternating between the nodes as a load balancer would)

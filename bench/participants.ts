@@ -36,7 +36,25 @@ export interface Participant {
   send(event: string, payload: unknown, timeoutMs: number): Promise<SendOutcome>;
   /** room:sync for a snapshot; resolves with the answer's size in bytes (0 when unknown). */
   syncSnapshot(timeoutMs: number): Promise<number>;
+  /** Ends the connection as a network failure would, keeping what the participant holds of the room. */
+  drop(): void;
+  /** After `drop`: connects again with `auth` (the room state it holds is kept for `catchUp`). */
+  reconnect(url: string, auth: Record<string, unknown>): Promise<void>;
+  /**
+   * room:sync with `since` set to the last sequence number it holds, as a reconnecting client
+   * asks; applies the answer (events checked for gaps, or a snapshot).
+   */
+  catchUp(timeoutMs: number): Promise<CatchUpOutcome>;
   close(): void;
+}
+
+/** How a reconnecting participant was brought up to date. */
+export interface CatchUpOutcome {
+  mode: "events" | "snapshot";
+  /** Room events in the answer (events mode). */
+  events: number;
+  /** Bytes of the answer (0 when unknown). */
+  bytes: number;
 }
 
 const MARKER = "bench:";
@@ -57,6 +75,30 @@ class SeqTracker {
   private early: [from: number, seq: number][] = [];
 
   constructor(private readonly recorder: Recorder) {}
+
+  /**
+   * The connection was lost: the last seq held, returned for a catch-up; events until `resume`
+   * wait as before a snapshot.
+   */
+  suspend(): number {
+    const held = this.last;
+    this.last = -1;
+    return held;
+  }
+
+  /**
+   * A catch-up's events after `since` (the seq held when suspended), then the live events that
+   * arrived before it, in order; a catch-up that ends short of its `seq` counts as a gap.
+   */
+  resume(since: number, entries: [from: number, seq: number][], seq: number): void {
+    this.last = since;
+    for (const [from, value] of entries) this.receive(value, from);
+    if (this.last < seq) {
+      this.recorder.order.gaps += 1;
+      this.last = seq;
+    }
+    this.baseline(this.last);
+  }
 
   /** The snapshot's seq: events up to it are covered. */
   baseline(seq: number): void {
@@ -232,8 +274,10 @@ export function busyRetryAfter(error: unknown): number | undefined {
 /** The bulk participant: a LightClient whose frames are scanned, not parsed, where possible. */
 export class LightParticipant implements Participant {
   readonly kind = "light" as const;
-  private readonly client: LightClient;
+  private client: LightClient;
   private readonly seq: SeqTracker;
+  /** The seq held when the connection was dropped (for catchUp); undefined while connected. */
+  private heldSeq: number | undefined;
 
   constructor(
     readonly idx: number,
@@ -243,10 +287,15 @@ export class LightParticipant implements Participant {
     private readonly recorder: Recorder,
   ) {
     this.seq = new SeqTracker(recorder);
-    this.client = new LightClient(url, (name, frame) => this.onEvent(name, frame));
-    this.client.onClose = () => {
-      recorder.disconnects += 1;
+    this.client = this.newClient(url);
+  }
+
+  private newClient(url: string): LightClient {
+    const client = new LightClient(url, (name, frame) => this.onEvent(name, frame));
+    client.onClose = () => {
+      this.recorder.disconnects += 1;
     };
+    return client;
   }
 
   private onEvent(name: string, data: Buffer): void {
@@ -302,6 +351,39 @@ export class LightParticipant implements Participant {
     const seq = SNAPSHOT_SEQ_PATTERN.exec(raw);
     this.seq.baseline(seq ? Number(seq[1]) : 0);
     return raw.length;
+  }
+
+  drop(): void {
+    this.client.close();
+    this.heldSeq = this.seq.suspend();
+  }
+
+  reconnect(url: string, auth: Record<string, unknown>): Promise<void> {
+    this.client.close();
+    this.client = this.newClient(url);
+    return this.client.connect(auth);
+  }
+
+  async catchUp(timeoutMs: number): Promise<CatchUpOutcome> {
+    const since = this.heldSeq;
+    if (since === undefined || since < 0)
+      throw new LightClientError("malformed", "nothing held to catch up from");
+    const raw = await this.client.emit("room:sync", { since }, timeoutMs);
+    const [result] = JSON.parse(raw) as [Result<SyncView>];
+    if (!result.ok)
+      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
+    this.heldSeq = undefined;
+    const answer = result.data;
+    if (answer.mode === "snapshot") {
+      this.seq.baseline(answer.snapshot.seq);
+      return { mode: "snapshot", events: 0, bytes: raw.length };
+    }
+    const entries = answer.events.map((event): [number, number] => [
+      event.type === "room:omitted" ? event.data.from : event.seq,
+      event.seq,
+    ]);
+    this.seq.resume(since, entries, answer.seq);
+    return { mode: "events", events: answer.events.length, bytes: raw.length };
   }
 
   close(): void {
@@ -416,6 +498,28 @@ export class CheckerParticipant implements Participant {
     this.stream.sync(result.data);
     this.stream.applied.length = 0;
     return 0;
+  }
+
+  drop(): void {
+    this.socket?.close();
+  }
+
+  reconnect(url: string, auth: Record<string, unknown>): Promise<void> {
+    this.socket?.close();
+    return this.connect(url, auth);
+  }
+
+  async catchUp(timeoutMs: number): Promise<CatchUpOutcome> {
+    const result = await this.call<SyncView>("room:sync", { since: this.stream.seq }, timeoutMs);
+    if (!result.ok)
+      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
+    this.stream.sync(result.data);
+    this.recorder.checkers.applied += this.stream.applied.length;
+    this.stream.applied.length = 0;
+    const answer = result.data;
+    return answer.mode === "events"
+      ? { mode: "events", events: answer.events.length, bytes: 0 }
+      : { mode: "snapshot", events: 0, bytes: 0 };
   }
 
   close(): void {

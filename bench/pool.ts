@@ -12,6 +12,8 @@ import type {
   JoinSpec,
   PlannedAction,
   PlanReport,
+  RejoinReport,
+  RejoinSpec,
   WorkerCommand,
   WorkerMessage,
   WorkerReport,
@@ -160,6 +162,30 @@ function mergeJoins(reports: JoinReport[]): JoinReport {
   };
 }
 
+function mergeRejoins(reports: RejoinReport[]): RejoinReport {
+  const errors: Record<string, number> = {};
+  const busy: Record<string, number> = {};
+  const modes: Record<string, number> = {};
+  for (const report of reports) {
+    addCounts(errors, report.errors);
+    addCounts(busy, report.busy);
+    addCounts(modes, report.modes);
+  }
+  return {
+    type: "rejoined",
+    ok: reports.reduce((sum, report) => sum + report.ok, 0),
+    failed: reports.reduce((sum, report) => sum + report.failed, 0),
+    errors,
+    busy,
+    total: Histogram.mergeAll(reports.map((report) => report.total)).toJSON(),
+    lag: Histogram.mergeAll(reports.map((report) => report.lag)).toJSON(),
+    modes,
+    events: reports.reduce((sum, report) => sum + report.events, 0),
+    firstAt: Math.min(...reports.map((report) => report.firstAt)),
+    lastDoneAt: Math.max(...reports.map((report) => report.lastDoneAt)),
+  };
+}
+
 /** The generator's worker processes. */
 export class WorkerPool {
   private constructor(private readonly workers: ChildProcess[]) {}
@@ -245,6 +271,32 @@ export class WorkerPool {
       ),
     );
     return mergeJoins(reports.filter((report) => Number.isFinite(report.firstAt)));
+  }
+
+  /** Every connected participant but `keep` loses its connection at once; answers how many were dropped. */
+  async drop(keep: number[]): Promise<number> {
+    const answers = await Promise.all(
+      this.workers.map((_, index) =>
+        this.ask<Extract<WorkerMessage, { type: "dropped" }>>(
+          index,
+          { type: "drop", keep },
+          "dropped",
+          60_000,
+        ),
+      ),
+    );
+    return answers.reduce((sum, answer) => sum + answer.dropped, 0);
+  }
+
+  /** The reconnect storm of dropped participants (see the worker's rejoinAll). */
+  async rejoin(urls: string[], rejoins: RejoinSpec[]): Promise<RejoinReport> {
+    const parts = this.split(rejoins);
+    const reports = await Promise.all(
+      parts.map((part, index) =>
+        this.ask<RejoinReport>(index, { type: "rejoin", urls, rejoins: part }, "rejoined", 300_000),
+      ),
+    );
+    return mergeRejoins(reports.filter((report) => Number.isFinite(report.firstAt)));
   }
 
   /** Sends a plan and waits until every worker has every answer (or timeout). */

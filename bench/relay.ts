@@ -30,7 +30,9 @@ import type {
   ParagraphView,
   RoomEventView,
   RoomSnapshot,
+  RoomStreamEvent,
   SeminarView,
+  SyncView,
   TallyView,
 } from "../src/protocol/views.ts";
 import { type Listing, presenceDue, presenceFor } from "../src/realtime/presence.ts";
@@ -61,6 +63,11 @@ interface RelayRoom {
   pending: { joined: Set<string>; left: Set<string>; focus: Set<string> };
   annotations: AnnotationView[];
   prompts: Map<string, RelayPrompt>;
+  /**
+   * The participants' stream as sent, by seq (the last LIMITS.maxCatchUpEvents), for catch-ups: a
+   * room:sync with `since` is answered with the events after it, as the application answers.
+   */
+  log: RoomStreamEvent[];
 }
 
 /** A running relay. */
@@ -117,6 +124,7 @@ function newRoom(id: string, code: string): RelayRoom {
     pending: { joined: new Set(), left: new Set(), focus: new Set() },
     annotations: [],
     prompts: new Map(),
+    log: [],
   };
 }
 
@@ -219,6 +227,7 @@ export function createRelay(
       data: { from: joins[0]!.seq },
     };
     io.to(room.id).emit("room:event", omitted);
+    addToLog(room, omitted);
   };
 
   // The room's next sequence number: from Redis with several nodes (one INCR, whose replies come
@@ -251,8 +260,24 @@ export function createRelay(
       };
       io.to(moderators(room)).emit("room:event", event);
       const author = room.members.get(annotation.authorId);
-      io.to(room.id).emit("room:event", author ? { ...event, members: [author] } : event);
+      const participants = author ? { ...event, members: [author] } : event;
+      io.to(room.id).emit("room:event", participants);
+      addToLog(room, participants);
     });
+
+  // The participants' stream, kept in seq order for catch-ups (with several nodes, each node's
+  // events are copied to the others, whose copies may arrive out of order).
+  const keepInLog = (room: RelayRoom, event: RoomStreamEvent) => {
+    let at = room.log.length;
+    while (at > 0 && room.log[at - 1]!.seq > event.seq) at -= 1;
+    room.log.splice(at, 0, event);
+    if (room.log.length > LIMITS.maxCatchUpEvents) room.log.shift();
+  };
+  const addToLog = (room: RelayRoom, event: RoomStreamEvent) => {
+    keepInLog(room, event);
+    if (shared) io.serverSideEmit("relay:event", room.id, event);
+  };
+  io.on("relay:event", (roomId: string, event: RoomStreamEvent) => keepInLog(roomOf(roomId), event));
 
   // What another node adds to a room, copied here for the snapshots.
   const addMember = (room: RelayRoom, member: MemberView) => {
@@ -373,7 +398,7 @@ export function createRelay(
     room.pending.left.delete(memberId);
     room.pending.joined.add(memberId);
 
-    const snapshotAt = (seq: number) => {
+    const snapshotAt = (seq: number): SyncView => {
       const self = room.members.get(memberId);
       const snapshot: RoomSnapshot = {
         seq,
@@ -405,9 +430,28 @@ export function createRelay(
       };
       return { mode: "snapshot", snapshot };
     };
+    // A catch-up from the log when it holds every event after `since`, as the application's
+    // (which also answers a snapshot when the client is ahead or too far behind).
+    const syncAt = (since: number | undefined, seq: number): SyncView => {
+      if (since === undefined || since > seq || seq - since > LIMITS.maxCatchUpEvents) return snapshotAt(seq);
+      const events = room.log.filter((event) => event.seq > since);
+      const first = events[0];
+      const from = first ? (first.type === "room:omitted" ? first.data.from : first.seq) : seq + 1;
+      if (from > since + 1) return snapshotAt(seq);
+      return {
+        mode: "events",
+        seq,
+        events,
+        tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
+        ...presenceFor(listingOf(room), false, LIMITS.presenceListedMax),
+      };
+    };
     const handlers: Record<string, (payload: Record<string, unknown>) => unknown> = {
       // With several nodes the room's sequence lives in Redis: one GET, as the app reads its database.
-      "room:sync": () => (shared ? shared.lastSeq(room.id).then(snapshotAt) : snapshotAt(room.seq)),
+      "room:sync": (payload) => {
+        const since = typeof payload.since === "number" ? payload.since : undefined;
+        return shared ? shared.lastSeq(room.id).then((seq) => syncAt(since, seq)) : syncAt(since, room.seq);
+      },
       "presence:focus": (payload) => {
         const paragraphId = (payload.paragraphId as string | null) ?? null;
         room.presence.set(memberId, paragraphId);

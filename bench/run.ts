@@ -140,8 +140,11 @@ async function runScenarios(
                 server,
                 context.pool.pids,
                 targetName === "app" ? () => context.db.backendPids() : async () => [],
-                context.profileDir && targetName === "app"
-                  ? join(context.profileDir, `${scenario}-app${nodes > 1 ? `-${nodes}nodes` : ""}.cpuprofile`)
+                context.profileDir
+                  ? join(
+                      context.profileDir,
+                      `${scenario}-${targetName}${nodes > 1 ? `-${nodes}nodes` : ""}.cpuprofile`,
+                    )
                   : undefined,
               ),
             log,

@@ -751,6 +751,9 @@ function generatorVerdict(cpuPct: number, lagP99Ms: number): { withinLimit: bool
  * generator's own CPU and send lag are reported with a verdict: a figure measured while the
  * generator was at its limit would be the generator's, not the server's.
  */
+/** Annotations posted in the hall's reconnect storm while the others are away (each catch-up carries them). */
+const MISSED_WHILE_AWAY = 10;
+
 async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { options } = ctx;
   const n = options.hallParticipants;
@@ -795,16 +798,50 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   const done = await ctx.pool.plan(ballots, ACK_TIMEOUT_MS);
   const lastAckAt = Math.max(...done.map((report) => report.lastAckAt));
   await sleep(3_000);
-  const usage = await meter.stop();
   const voting = await ctx.pool.collect();
   const stored = await ctx.target.storedBallots(room);
+
+  // Reconnect storm: the whole hall but one participant loses its connection at once (a restart,
+  // the hall's Wi-Fi); while they are away the one who stayed posts a few annotations; then all
+  // come back over the join window, each asking room:sync for what it missed since its last event.
+  const stayer = specs.at(-1)!;
+  const dropped = await ctx.pool.drop([stayer.idx]);
+  await sleep(1_000);
+  const a0 = now() + 100;
+  const missed = Array.from({ length: MISSED_WHILE_AWAY }, (_, k) => ({
+    ...annotationAction(room, stayer, a0 + k * 50, "annotate"),
+    tag: "annotate while away",
+  }));
+  await ctx.pool.plan(missed, ACK_TIMEOUT_MS);
+  const r0 = now() + 300;
+  const windowMs = options.joinWindowSeconds * 1000;
+  const back = specs.filter((spec) => spec.idx !== stayer.idx);
+  const rejoin = await ctx.pool.rejoin(
+    ctx.server.urls,
+    back.map((spec, i) => ({
+      idx: spec.idx,
+      at: r0 + (i * windowMs) / back.length,
+      token: spec.token,
+      seminarId: spec.seminarId,
+      node: spec.node,
+    })),
+  );
+  await sleep(1_000);
+  const usage = await meter.stop();
+  const reconnecting = await ctx.pool.collect();
   await ctx.pool.closeAll();
+  ctx.log(
+    `    reconnect storm: ${dropped} dropped, ${rejoin.ok} back (${JSON.stringify(rejoin.modes)})` +
+      (rejoin.failed > 0 ? `, failed: ${JSON.stringify(rejoin.errors)}` : "") +
+      (Object.keys(rejoin.busy).length > 0 ? ` (busy answers followed: ${JSON.stringify(rejoin.busy)})` : ""),
+  );
 
   const annotateAcks = fanOut.acks.get("annotate");
   const voteAcks = voting.acks.get("vote");
   const final = finalTally(voting, prompt.id);
   const fromLastBallot = [...final.receivedAt.values()].map((at) => at - lastBallotAt);
-  const lag = Math.max(sendLagP99(fanOut), sendLagP99(voting));
+  const rejoinLag = Histogram.from(rejoin.lag).percentile(0.99);
+  const lag = Math.max(sendLagP99(fanOut), sendLagP99(voting), rejoinLag);
   const generatorCpu = usage?.generatorCpuPct ?? Number.NaN;
   const generator = generatorVerdict(generatorCpu, lag);
   const withinLimit = generator.withinLimit;
@@ -853,6 +890,26 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   );
   metrics.add("hall_vote_errors", "vote errors", (voteAcks?.sent ?? 0) - (voteAcks?.ok ?? 0), "", "lower");
   if (stored) metrics.add("hall_stored_ballots", "stored ballots", stored.ballots, "", "none");
+  metrics.add(
+    "hall_rejoin_per_s",
+    "reconnect storm: caught up per second",
+    rejoin.ok / Math.max(0.001, (rejoin.lastDoneAt - rejoin.firstAt) / 1000),
+    "/s",
+    "higher",
+  );
+  metrics.latency(
+    "hall_rejoin",
+    "reconnect storm: reconnect→caught up",
+    Histogram.from(rejoin.total).summary(),
+  );
+  metrics.add(
+    "hall_rejoin_snapshots",
+    "reconnect storm: answered with a snapshot, not a catch-up",
+    rejoin.modes.snapshot ?? 0,
+    "",
+    "lower",
+  );
+  metrics.add("hall_rejoin_failed", "reconnect storm: failed", rejoin.failed, "", "lower");
   metrics.add("send_lag_p99", "generator send lag p99", lag, "ms", "lower");
   return {
     scenario: "hall",
@@ -865,6 +922,19 @@ async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
       setup,
       annotate: ackChecks(fanOut),
       vote: ackChecks(voting),
+      rejoin: {
+        dropped,
+        back: back.length,
+        ok: rejoin.ok,
+        failed: rejoin.failed,
+        errors: rejoin.errors,
+        busy: rejoin.busy,
+        modes: rejoin.modes,
+        missedEvents: MISSED_WHILE_AWAY,
+        eventsCaughtUp: rejoin.events,
+        startLagP99Ms: rejoinLag,
+        ...ackChecks(reconnecting),
+      },
       generatorWithinLimit: withinLimit,
       generatorCpuPct: generatorCpu,
       generatorSendLagP99Ms: lag,

@@ -16,6 +16,8 @@ import type {
   JoinSpec,
   PlannedAction,
   PlanReport,
+  RejoinReport,
+  RejoinSpec,
   WorkerCommand,
   WorkerMessage,
 } from "./messages.ts";
@@ -125,6 +127,26 @@ async function followHint(busy: Record<string, number>, step: string, waitMs: nu
 }
 
 /**
+ * Runs `attempt` until it succeeds, trying again after the wait a busy answer asks for (counted
+ * under `step`); any other failure is thrown.
+ */
+async function followingHints<T>(
+  busy: Record<string, number>,
+  step: string,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      const wait = busyRetryAfter(error);
+      if (wait === undefined) throw error;
+      await followHint(busy, step, wait);
+    }
+  }
+}
+
+/**
  * Connects a new participant, and loads its snapshot, following the server's retry hints: a
  * connect_error or room:sync answered `unavailable` with retryAfterMs is tried again after it.
  */
@@ -135,31 +157,27 @@ async function enterFollowingHints(
   busy: Record<string, number>,
   connected: () => void = () => {},
 ): Promise<{ participant: Participant; snapshotBytes: number }> {
-  let participant: Participant;
-  for (;;) {
-    participant = createParticipant(spec, url);
+  const participant = await followingHints(busy, "connect", async () => {
+    const fresh = createParticipant(spec, url);
     try {
-      await participant.connect(url, auth);
-      break;
+      await fresh.connect(url, auth);
+      return fresh;
     } catch (error) {
-      participant.close();
-      const wait = busyRetryAfter(error);
-      if (wait === undefined) throw error;
-      await followHint(busy, "connect", wait);
+      fresh.close();
+      throw error;
     }
-  }
+  });
   connected();
-  for (;;) {
-    try {
-      return { participant, snapshotBytes: await participant.syncSnapshot(CONNECT_TIMEOUT_MS) };
-    } catch (error) {
-      const wait = busyRetryAfter(error);
-      if (wait === undefined) {
-        participant.close();
-        throw error;
-      }
-      await followHint(busy, "room:sync", wait);
-    }
+  try {
+    return {
+      participant,
+      snapshotBytes: await followingHints(busy, "room:sync", () =>
+        participant.syncSnapshot(CONNECT_TIMEOUT_MS),
+      ),
+    };
+  } catch (error) {
+    participant.close();
+    throw error;
   }
 }
 
@@ -273,6 +291,80 @@ async function joinAll(urls: string[], joins: JoinSpec[]): Promise<JoinReport> {
 }
 
 /**
+ * Every participant of this worker but `keep` loses its connection at once (a network failure, a
+ * restart), keeping what it holds of the room.
+ */
+function dropAll(keep: number[]): { type: "dropped"; dropped: number } {
+  const staying = new Set(keep);
+  let dropped = 0;
+  for (const participant of participants.values()) {
+    if (staying.has(participant.idx)) continue;
+    participant.drop();
+    dropped += 1;
+  }
+  return { type: "dropped", dropped };
+}
+
+/**
+ * The reconnect storm: each dropped participant connects again with its token at its time and
+ * asks room:sync for what it missed since the last event it holds, following retry hints as in
+ * enterFollowingHints.
+ */
+async function rejoinAll(urls: string[], rejoins: RejoinSpec[]): Promise<RejoinReport> {
+  const total = new Histogram();
+  const lag = new Histogram();
+  const errors: Record<string, number> = {};
+  const busy: Record<string, number> = {};
+  const modes: Record<string, number> = {};
+  let ok = 0;
+  let events = 0;
+  let lastDoneAt = 0;
+  await Promise.all(
+    rejoins.map(async (spec) => {
+      await sleepUntil(spec.at);
+      lag.record(now() - spec.at);
+      const participant = participants.get(spec.idx);
+      if (!participant) {
+        errors.unknown = (errors.unknown ?? 0) + 1;
+        return;
+      }
+      try {
+        const url = urls[spec.node];
+        if (!url) throw new Error(`participant ${spec.idx}: no node ${spec.node} (${urls.length} running)`);
+        const auth = { token: spec.token, seminarId: spec.seminarId };
+        await followingHints(busy, "connect", () => participant.reconnect(url, auth));
+        const outcome = await followingHints(busy, "room:sync", () =>
+          participant.catchUp(CONNECT_TIMEOUT_MS),
+        );
+        modes[outcome.mode] = (modes[outcome.mode] ?? 0) + 1;
+        events += outcome.events;
+        const doneAt = now();
+        total.record(doneAt - spec.at);
+        lastDoneAt = Math.max(lastDoneAt, doneAt);
+        ok += 1;
+      } catch (error) {
+        participant.close();
+        participants.delete(spec.idx);
+        countError(errors, error);
+      }
+    }),
+  );
+  return {
+    type: "rejoined",
+    ok,
+    failed: rejoins.length - ok,
+    errors,
+    busy,
+    total: total.toJSON(),
+    lag: lag.toJSON(),
+    modes,
+    events,
+    firstAt: Math.min(...rejoins.map((spec) => spec.at)),
+    lastDoneAt,
+  };
+}
+
+/**
  * Sends every action at its time. One timer walks the sorted schedule; everything due is sent in
  * the same turn, so a burst goes out as fast as the process can write it.
  */
@@ -335,6 +427,10 @@ process.on("message", (message: WorkerCommand) => {
         return joinAll(message.urls, message.joins);
       case "plan":
         return runPlan(message.actions, message.ackTimeoutMs);
+      case "drop":
+        return dropAll(message.keep);
+      case "rejoin":
+        return rejoinAll(message.urls, message.rejoins);
       case "collect":
         return recorder.drain(participants.size);
       case "closeAll":

@@ -18,14 +18,13 @@ import {
   presentSpotlight,
 } from "../moderation/moderation.presenter.ts";
 import { listRecentModerationLog, readRoomModeration } from "../moderation/moderation.service.ts";
-import { loadPromptState, loadPromptStates } from "../prompts/prompts.service.ts";
+import { loadPromptStates } from "../prompts/prompts.service.ts";
 import { isModerator, permissionsFor, viewerOf } from "./seminars.policy.ts";
 import { presentMember, presentMemberFor, presentSeminar } from "./seminars.presenter.ts";
 import {
   listMemberRecords,
   listReferencedMemberRecords,
   readEssayView,
-  readSeminarAsMember,
   readSeminarAsMembers,
 } from "./seminars.service.ts";
 
@@ -55,6 +54,27 @@ export async function buildSnapshot(
 }
 
 /**
+ * The room's presence, read now, as moderators and as the others get it: each view made once for
+ * a whole batch (a hall's snapshots and catch-ups go in batches of dozens, and each view is a
+ * pass over everyone present).
+ */
+async function presenceViews(
+  presence: Presence,
+  seminarId: string,
+): Promise<(moderator: boolean) => PresenceUpdate> {
+  const listing = await presence.list(seminarId);
+  const views = new Map<boolean, PresenceUpdate>();
+  return (moderator) => {
+    let view = views.get(moderator);
+    if (!view) {
+      view = presence.viewFor(listing, moderator);
+      views.set(moderator, view);
+    }
+    return view;
+  };
+}
+
+/**
  * The snapshots of several viewers of one room, built together in one repeatable-read transaction
  * (so all are at the same `seq`): what every viewer needs is read once (the seminar and every
  * viewer's membership in one statement, the annotations, the moderation state, the roster), then
@@ -68,18 +88,7 @@ export async function buildSnapshots(
   viewers: readonly SnapshotViewer[],
 ): Promise<(RoomSnapshot | AppError)[]> {
   // Presence is not in the database (it is read from the presence store, outside the read).
-  const listing = await presence.list(seminarId);
-  // Presence as moderators and as the others get it, each made once for the whole batch (a hall's
-  // snapshots are built in batches of hundreds, and each view is a pass over everyone present).
-  const presenceAs = new Map<boolean, PresenceUpdate>();
-  const presenceFor = (moderator: boolean) => {
-    let view = presenceAs.get(moderator);
-    if (!view) {
-      view = presence.viewFor(listing, moderator);
-      presenceAs.set(moderator, view);
-    }
-    return view;
-  };
+  const presenceFor = await presenceViews(presence, seminarId);
   return context.prisma.$transaction(
     async (tx) => {
       const { seminar, standings } = await readSeminarAsMembers(tx, seminarId, viewers);
@@ -183,7 +192,14 @@ export async function syncRoom(
   beforeSnapshot: () => Promise<void>,
 ): Promise<SyncView> {
   if (since !== undefined) {
-    const caughtUp = await node.admission.run(() => catchUp(context, node.presence, viewer, since));
+    // A hall coming back after a restart or a network failure catches up together, as it joins:
+    // those that wait at the same moment share one read of the room's log (catchUps).
+    const caughtUp = await node.admission.together<CatchUpRequest, SyncView | null>(
+      `catch-up:${viewer.seminarId}`,
+      { viewer, since },
+      (requests) => catchUps(context, node.presence, viewer.seminarId, requests),
+      { spacingMs: SNAPSHOT_SPACING_MS },
+    );
     if (caughtUp) return caughtUp;
   }
   await beforeSnapshot();
@@ -198,32 +214,72 @@ export async function syncRoom(
   return { mode: "snapshot", snapshot };
 }
 
+/** A viewer asking for the events after `since`. */
+export interface CatchUpRequest {
+  viewer: SnapshotViewer;
+  since: number;
+}
+
 /**
- * The events after `since` for the viewer, with the current tallies and presence; null when a
- * snapshot is needed instead (ahead of the log, or more than maxCatchUpEvents behind).
+ * The catch-ups of several viewers of one room, read together in one repeatable-read transaction
+ * (all at the same `seq`): the seminar and every viewer's membership in one statement, the log
+ * after the earliest `since` once, what its events refer to once, the tallies once per set the
+ * viewers may see; then each viewer's events after its own `since`, presented for it by the same
+ * presenters as live events, with the current tallies and presence. Each entry is the viewer's
+ * catch-up, null when it needs a snapshot instead (ahead of the log, or more than
+ * maxCatchUpEvents behind), or the error its membership gives.
  */
-async function catchUp(
+export async function catchUps(
   context: AppContext,
   presence: Presence,
-  viewer: SnapshotViewer,
-  since: number,
-): Promise<SyncView | null> {
+  seminarId: string,
+  requests: readonly CatchUpRequest[],
+): Promise<(SyncView | null | AppError)[]> {
   // Presence is not in the log: the catch-up carries it whole (read before the events, so that a
   // change after this read reaches the client as a delta after the answer's presence).
-  const listing = await presence.list(viewer.seminarId);
+  const presenceFor = await presenceViews(presence, seminarId);
   return context.prisma.$transaction(
     async (tx) => {
-      const { seminar } = await readSeminarAsMember(tx, viewer);
-      if (since > seminar.lastSeq || seminar.lastSeq - since > LIMITS.maxCatchUpEvents) return null;
-      const stored = await readEventsSince(tx, viewer.seminarId, since, LIMITS.maxCatchUpEvents);
-      const loaded = await loadSubjects(tx, viewer.seminarId, stored);
-      const subjects = await loadReferencedMembers(tx, viewer.seminarId, stored, loaded);
-      const present = { viewer: viewerOf(viewer), subjects, publicUrl: context.publicUrl() };
-      const events = compactOmitted(stored.map((event) => presentForRoom(event, present)));
-      const actor = { seminarId: viewer.seminarId, memberId: viewer.memberId, role: viewer.role };
-      const { tallies } = await loadPromptState(tx, viewer.seminarId, actor);
-      const now = presence.viewFor(listing, isModerator(viewer.role));
-      return { mode: "events" as const, seq: seminar.lastSeq, events, tallies, ...now };
+      const viewers = requests.map((request) => request.viewer);
+      const { seminar, standings } = await readSeminarAsMembers(tx, seminarId, viewers);
+      if (!seminar) return requests.map(() => fail.notFound("Seminar"));
+      const lastSeq = seminar.lastSeq;
+      const due = requests.map(({ viewer, since }) => {
+        const standing = standings.get(viewer.memberId) ?? fail.notFound("Seminar");
+        if (standing instanceof AppError) return standing;
+        return since > lastSeq || lastSeq - since > LIMITS.maxCatchUpEvents ? null : { viewer, since };
+      });
+      const catching = due.filter(
+        (item): item is CatchUpRequest => item !== null && !(item instanceof AppError),
+      );
+      if (catching.length === 0) return due.map((item) => (item instanceof AppError ? item : null));
+      const from = Math.min(...catching.map((item) => item.since));
+      const stored = await readEventsSince(tx, seminarId, from, LIMITS.maxCatchUpEvents);
+      const loaded = await loadSubjects(tx, seminarId, stored);
+      const subjects = await loadReferencedMembers(tx, seminarId, stored, loaded);
+      const states = await loadPromptStates(
+        tx,
+        seminarId,
+        catching.map(({ viewer }) => ({ seminarId, memberId: viewer.memberId, role: viewer.role })),
+      );
+      const publicUrl = context.publicUrl();
+      const answers = new Map<CatchUpRequest, SyncView>();
+      catching.forEach((item, i) => {
+        const present = { viewer: viewerOf(item.viewer), subjects, publicUrl };
+        const events = compactOmitted(
+          stored.filter((event) => event.seq > item.since).map((event) => presentForRoom(event, present)),
+        );
+        answers.set(item, {
+          mode: "events",
+          seq: lastSeq,
+          events,
+          tallies: states[i]!.tallies,
+          ...presenceFor(isModerator(item.viewer.role)),
+        });
+      });
+      return due.map((item) =>
+        item === null || item instanceof AppError ? item : (answers.get(item) ?? null),
+      );
     },
     { isolationLevel: "RepeatableRead", maxWait: 10_000, timeout: 20_000 },
   );
