@@ -139,6 +139,9 @@ export interface RejoinReport {
   events: number;
   firstAt: number;
   lastDoneAt: number;
+  /** CPU the worker spent over the storm (ms) and the storm's wall time in it (ms); summed over workers. */
+  cpuMs: number;
+  wallMs: number;
 }
 
 /** Result of a `plan` command, once every action was answered or timed out. */

@@ -183,6 +183,8 @@ function mergeRejoins(reports: RejoinReport[]): RejoinReport {
     events: reports.reduce((sum, report) => sum + report.events, 0),
     firstAt: Math.min(...reports.map((report) => report.firstAt)),
     lastDoneAt: Math.max(...reports.map((report) => report.lastDoneAt)),
+    cpuMs: reports.reduce((sum, report) => sum + report.cpuMs, 0),
+    wallMs: Math.max(...reports.map((report) => report.wallMs)),
   };
 }
 

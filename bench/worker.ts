@@ -319,6 +319,8 @@ async function rejoinAll(urls: string[], rejoins: RejoinSpec[]): Promise<RejoinR
   let ok = 0;
   let events = 0;
   let lastDoneAt = 0;
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = now();
   await Promise.all(
     rejoins.map(async (spec) => {
       await sleepUntil(spec.at);
@@ -361,7 +363,15 @@ async function rejoinAll(urls: string[], rejoins: RejoinSpec[]): Promise<RejoinR
     events,
     firstAt: Math.min(...rejoins.map((spec) => spec.at)),
     lastDoneAt,
+    cpuMs: cpuMsSince(cpuBefore),
+    wallMs: now() - wallBefore,
   };
+}
+
+/** This process's CPU time (user and system, ms) since `before`. */
+function cpuMsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
 }
 
 /**
