@@ -219,14 +219,25 @@ export async function addQuestion(page: Page, prefix: string, prompt: QuestionFi
   await expect.poll(() => form.getByRole("status").textContent()).toBe(`Added “${prompt.question}”.`);
 }
 
-/** Clicks a download button of the seminar page and answers the file's suggested name and content. */
+/**
+ * Clicks a download button of the seminar page and answers the file's suggested name and content.
+ * Headless Chromium 156 (Debian, 2026-12-04) drops a download the page starts within about a second
+ * of the previous one (the client reported the file handed over, the browser started nothing; with
+ * a pause before the click it came): when no download starts within DOWNLOAD_START_MS of the click,
+ * the button is clicked once more, as a person would, and the second click must bring the file.
+ */
 export async function downloadFrom(page: Page, button: string): Promise<{ name: string; bytes: Buffer }> {
-  const [file] = await Promise.all([
-    page.waitForEvent("download"),
-    page.getByRole("button", { name: button, exact: true }).click(),
+  const click = () => page.getByRole("button", { name: button, exact: true }).click();
+  const [first] = await Promise.all([
+    page.waitForEvent("download", { timeout: DOWNLOAD_START_MS }).catch(() => undefined),
+    click(),
   ]);
+  const file = first ?? (await Promise.all([page.waitForEvent("download"), click()]))[0];
   return { name: file.suggestedFilename(), bytes: readFileSync(await file.path()) };
 }
+
+/** How long a download button's click may take to start the download before it is clicked again. */
+const DOWNLOAD_START_MS = 5_000;
 
 /** Opens a tab of the room's side panel (from the bottom bar on a phone). */
 export async function openTab(page: Page, name: string): Promise<void> {

@@ -70,4 +70,50 @@ describe("a room flooded beyond the database pool", () => {
       for (const client of clients) client.close();
     }
   });
+
+  it(`catches up ${GUESTS} members reconnecting at once after losing their connections, on a pool of ${POOL_SIZE}`, {
+    timeout: 120_000,
+  }, async () => {
+    const { seminar, moderator } = await buildSeminar(server);
+    const guests = await Promise.all(
+      Array.from({ length: GUESTS }, (_, i) => joinFollowingHints(seminar.joinCode!, `Reader ${i}`)),
+    );
+    const first = await Promise.all(
+      guests.map((guest) => RoomClient.join(server.url, { token: guest.token })),
+    );
+    const host = await RoomClient.join(server.url, { token: moderator.token, seminarId: seminar.id });
+    // Everyone loses the connection; the room moves on while they are away.
+    const held = first.map((client) => client.stream);
+    for (const client of first) client.close();
+    const paragraph = host.stream.state!.essay.paragraphs.find((p) => p.kind === "paragraph")!;
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await host.send("annotation:create", { paragraphId: paragraph.id, body: `While away ${i}` })).ok,
+      ).toBe(true);
+    }
+    const lastSeq = (await server.prisma.seminar.findUniqueOrThrow({ where: { id: seminar.id } })).lastSeq;
+    expect(held.every((stream) => stream.seq < lastSeq)).toBe(true);
+    const before = refusals.length;
+    // All come back at once, each with the state it held: room:sync { since } (a catch-up).
+    const back = await Promise.all(
+      guests.map((guest, i) =>
+        RoomClient.join(server.url, { token: guest.token }, held[i], {
+          onRefused: (step, error) => note(step, error),
+        }),
+      ),
+    );
+    try {
+      for (const client of back) {
+        expect(client.stream.seq).toBe(lastSeq);
+        const bodies = client.stream.state!.annotations.map((annotation) => annotation.body);
+        expect(bodies).toEqual(expect.arrayContaining(["While away 0", "While away 1", "While away 2"]));
+      }
+      for (const refusal of refusals.slice(before)) {
+        expect(refusal.code).toBe("unavailable");
+        expect(refusal.retryAfterMs).toEqual(expect.any(Number));
+      }
+    } finally {
+      for (const client of [...back, host]) client.close();
+    }
+  });
 });
