@@ -58,6 +58,9 @@ interface RelayRoom {
   joins: RoomEventView[];
   joinTimer: NodeJS.Timeout | undefined;
   presence: Map<string, string | null>;
+  /** Raised at every change of `presence`; the view made from it is kept until the next change. */
+  presenceVersion: number;
+  presenceView: { version: number; view: ReturnType<typeof presenceFor> } | undefined;
   /** When the room's last presence delta went out (ms since the epoch; undefined: never). */
   presenceFlushedAt: number | undefined;
   pending: { joined: Set<string>; left: Set<string>; focus: Set<string> };
@@ -120,6 +123,8 @@ function newRoom(id: string, code: string): RelayRoom {
     joins: [],
     joinTimer: undefined,
     presence: new Map(),
+    presenceVersion: 0,
+    presenceView: undefined,
     presenceFlushedAt: undefined,
     pending: { joined: new Set(), left: new Set(), focus: new Set() },
     annotations: [],
@@ -341,6 +346,17 @@ export function createRelay(
       moderator: memberId === room.host.id,
     })),
   });
+  // What participants are told of presence, made once per change of the room's presence (a
+  // hall's catch-ups and snapshots all carry it; the application makes it once per batch).
+  const presenceViewOf = (room: RelayRoom) => {
+    if (room.presenceView?.version !== room.presenceVersion) {
+      room.presenceView = {
+        version: room.presenceVersion,
+        view: presenceFor(listingOf(room), false, LIMITS.presenceListedMax),
+      };
+    }
+    return room.presenceView.view;
+  };
   const flushPresence = setInterval(() => {
     const now = Date.now();
     for (const room of rooms.values()) {
@@ -350,7 +366,7 @@ export function createRelay(
       const sockets = io.sockets.adapter.rooms.get(room.id)?.size ?? 0;
       if (!presenceDue(room.presenceFlushedAt, now, LIMITS.presenceFlushMs, sockets)) continue;
       room.presenceFlushedAt = now;
-      io.to(room.id).emit("presence:update", presenceFor(listingOf(room), false, LIMITS.presenceListedMax));
+      io.to(room.id).emit("presence:update", presenceViewOf(room));
       room.pending = { joined: new Set(), left: new Set(), focus: new Set() };
     }
   }, LIMITS.presenceFlushMs);
@@ -395,6 +411,7 @@ export function createRelay(
     }
     void socket.join(roomId);
     room.presence.set(memberId, null);
+    room.presenceVersion += 1;
     room.pending.left.delete(memberId);
     room.pending.joined.add(memberId);
 
@@ -413,7 +430,7 @@ export function createRelay(
         },
         // As the application's participants' snapshots: the host and the viewer, not the roster.
         members: [room.host, ...(self ? [self] : [])],
-        ...presenceFor(listingOf(room), false, LIMITS.presenceListedMax),
+        ...presenceViewOf(room),
         annotations: room.annotations,
         prompts: [],
         tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
@@ -443,7 +460,7 @@ export function createRelay(
         seq,
         events,
         tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
-        ...presenceFor(listingOf(room), false, LIMITS.presenceListedMax),
+        ...presenceViewOf(room),
       };
     };
     const handlers: Record<string, (payload: Record<string, unknown>) => unknown> = {
@@ -455,6 +472,7 @@ export function createRelay(
       "presence:focus": (payload) => {
         const paragraphId = (payload.paragraphId as string | null) ?? null;
         room.presence.set(memberId, paragraphId);
+        room.presenceVersion += 1;
         room.pending.focus.add(memberId);
         return { paragraphId };
       },
@@ -526,6 +544,7 @@ export function createRelay(
 
     socket.on("disconnect", () => {
       room.presence.delete(memberId);
+      room.presenceVersion += 1;
       if (room.pending.joined.has(memberId)) room.pending.joined.delete(memberId);
       else room.pending.left.add(memberId);
     });
