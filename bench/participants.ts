@@ -7,7 +7,7 @@
  */
 import { io as connectSocketIo, type Socket } from "socket.io-client";
 import type { ClientToServerEvents, ServerToClientEvents } from "../src/protocol/events.ts";
-import { type Result, retryAfterMs } from "../src/protocol/result.ts";
+import { type ErrorBody, type Result, retryAfterMs } from "../src/protocol/result.ts";
 import { RoomStream } from "../src/protocol/room-state.ts";
 import type { RoomStreamEvent, SyncView, TallyView } from "../src/protocol/views.ts";
 import { now } from "./clock.ts";
@@ -271,6 +271,11 @@ export function busyRetryAfter(error: unknown): number | undefined {
   return retryAfterMs({ code: "unavailable", message: String(data.message ?? ""), details: data.details });
 }
 
+/** A room:sync answered with an error, as the retry loops read it (its code and retry hint). */
+function syncRefused(error: ErrorBody): LightClientError {
+  return new LightClientError(error.code, "room:sync refused", retryAfterMs(error));
+}
+
 /** The bulk participant: a LightClient whose frames are scanned, not parsed, where possible. */
 export class LightParticipant implements Participant {
   readonly kind = "light" as const;
@@ -346,7 +351,7 @@ export class LightParticipant implements Participant {
     if (!raw.startsWith('[{"ok":true')) {
       const [result] = JSON.parse(raw) as [Result<unknown>];
       if (result.ok) throw new LightClientError("malformed", "room:sync refused");
-      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
+      throw syncRefused(result.error);
     }
     const seq = SNAPSHOT_SEQ_PATTERN.exec(raw);
     this.seq.baseline(seq ? Number(seq[1]) : 0);
@@ -370,8 +375,7 @@ export class LightParticipant implements Participant {
       throw new LightClientError("malformed", "nothing held to catch up from");
     const raw = await this.client.emit("room:sync", { since }, timeoutMs);
     const [result] = JSON.parse(raw) as [Result<SyncView>];
-    if (!result.ok)
-      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
+    if (!result.ok) throw syncRefused(result.error);
     this.heldSeq = undefined;
     const answer = result.data;
     if (answer.mode === "snapshot") {
@@ -493,8 +497,7 @@ export class CheckerParticipant implements Participant {
 
   async syncSnapshot(timeoutMs: number): Promise<number> {
     const result = await this.call<SyncView>("room:sync", {}, timeoutMs);
-    if (!result.ok)
-      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
+    if (!result.ok) throw syncRefused(result.error);
     this.stream.sync(result.data);
     this.stream.applied.length = 0;
     return 0;
@@ -511,8 +514,7 @@ export class CheckerParticipant implements Participant {
 
   async catchUp(timeoutMs: number): Promise<CatchUpOutcome> {
     const result = await this.call<SyncView>("room:sync", { since: this.stream.seq }, timeoutMs);
-    if (!result.ok)
-      throw new LightClientError(result.error.code, "room:sync refused", retryAfterMs(result.error));
+    if (!result.ok) throw syncRefused(result.error);
     this.stream.sync(result.data);
     this.recorder.checkers.applied += this.stream.applied.length;
     this.stream.applied.length = 0;

@@ -378,6 +378,8 @@ export function createRelay(
     }
     return { promptId, version: prompt.version, counts, ballots: prompt.ballots.size };
   };
+  const talliesOf = (room: RelayRoom): TallyView[] =>
+    [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt));
   const flushTallies = setInterval(() => {
     for (const room of rooms.values()) {
       for (const [promptId, prompt] of room.prompts) {
@@ -433,7 +435,7 @@ export function createRelay(
         ...presenceViewOf(room),
         annotations: room.annotations,
         prompts: [],
-        tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
+        tallies: talliesOf(room),
         myBallots: [],
         viewer: {
           memberId,
@@ -459,7 +461,7 @@ export function createRelay(
         mode: "events",
         seq,
         events,
-        tallies: [...room.prompts].map(([promptId, prompt]) => tallyOf(promptId, prompt)),
+        tallies: talliesOf(room),
         ...presenceViewOf(room),
       };
     };

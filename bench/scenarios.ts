@@ -742,15 +742,6 @@ function generatorVerdict(cpuPct: number, lagP99Ms: number): { withinLimit: bool
   };
 }
 
-/**
- * The lecture hall: one room of `hallParticipants` (5,000 at goal size) on one node, the generator
- * on the other core. Everyone connects (set-up, counted: all must be in), then the server's heap
- * per idle connection is taken after full collections; then annotations fan out to the whole room
- * at `hallAnnotationRate` for `durationSeconds`, and last a vote burst of everyone within 0.8 s,
- * timed to the final tally at every client and checked against the stored ballots. The
- * generator's own CPU and send lag are reported with a verdict: a figure measured while the
- * generator was at its limit would be the generator's, not the server's.
- */
 /** The workers' CPU over a reconnect storm, in percent of one core. */
 function formatCpu(report: { cpuMs: number; wallMs: number }): string {
   return `${((report.cpuMs / Math.max(1, report.wallMs)) * 100).toFixed(0)} %`;
@@ -766,6 +757,16 @@ const GENERATOR_RECONNECTS_PER_S = 1_000;
 /** Annotations posted in the hall's reconnect storm while the others are away (each catch-up carries them). */
 const MISSED_WHILE_AWAY = 10;
 
+/**
+ * The lecture hall: one room of `hallParticipants` (5,000 at goal size) on one node, the generator
+ * on the other core. Everyone connects (set-up, counted: all must be in), then the server's heap
+ * per idle connection is taken after full collections; then annotations fan out to the whole room
+ * at `hallAnnotationRate` for `durationSeconds`, and last a vote burst of everyone within 0.8 s,
+ * timed to the final tally at every client and checked against the stored ballots; then a
+ * reconnect storm (everyone but one dropped at once, back with room:sync since). The generator's
+ * own CPU and send lag are reported with a verdict: a figure measured while the generator was at
+ * its limit would be the generator's, not the server's.
+ */
 async function lectureHall(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { options } = ctx;
   const n = options.hallParticipants;

@@ -103,7 +103,7 @@ function createParticipant(spec: Entrant, url: string): Participant {
 }
 
 /** The URL of the node a participant goes through. */
-function urlOf(urls: string[], spec: Entrant): string {
+function urlOf(urls: string[], spec: Pick<Entrant, "idx" | "node">): string {
   const url = urls[spec.node];
   if (!url) throw new Error(`participant ${spec.idx}: no node ${spec.node} (${urls.length} running)`);
   return url;
@@ -331,8 +331,7 @@ async function rejoinAll(urls: string[], rejoins: RejoinSpec[]): Promise<RejoinR
         return;
       }
       try {
-        const url = urls[spec.node];
-        if (!url) throw new Error(`participant ${spec.idx}: no node ${spec.node} (${urls.length} running)`);
+        const url = urlOf(urls, spec);
         const auth = { token: spec.token, seminarId: spec.seminarId };
         await followingHints(busy, "connect", () => participant.reconnect(url, auth));
         const outcome = await followingHints(busy, "room:sync", () =>
